@@ -1,0 +1,123 @@
+//! Redis: the pool and key naming.
+
+use deadpool_redis::{Config, Pool, Runtime};
+
+use crate::settings::RedisSettings;
+
+pub use deadpool_redis::Pool as RedisPool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("redis pool: {0}")]
+    Pool(String),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl From<deadpool_redis::PoolError> for CacheError {
+    fn from(e: deadpool_redis::PoolError) -> Self {
+        CacheError::Pool(e.to_string())
+    }
+}
+
+/// Builds the pool. Connections are made lazily, so a Redis that is down does not stop
+/// start-up; readiness reports it.
+pub fn build_pool(settings: &RedisSettings) -> Result<Pool, CacheError> {
+    let mut cfg = Config::from_url(settings.url.clone());
+    cfg.pool = Some(deadpool_redis::PoolConfig {
+        max_size: settings.pool_size,
+        timeouts: deadpool_redis::Timeouts {
+            wait: Some(std::time::Duration::from_secs(2)),
+            create: Some(std::time::Duration::from_secs(2)),
+            recycle: Some(std::time::Duration::from_secs(2)),
+        },
+        ..Default::default()
+    });
+    cfg.create_pool(Some(Runtime::Tokio1))
+        .map_err(|e| CacheError::Pool(e.to_string()))
+}
+
+/// Key naming: every key starts with the deployment's prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Keys {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `{prefix}{part}:{part}…`
+    pub fn key(&self, parts: &[&str]) -> String {
+        let mut k = self.prefix.clone();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                k.push(':');
+            }
+            k.push_str(p);
+        }
+        k
+    }
+
+    /// Every key of one tenant lives under this prefix, so removing a tenant is one SCAN.
+    pub fn tenant_prefix(&self, tenant_id: &uuid::Uuid) -> String {
+        self.key(&["tenant", &tenant_id.to_string(), ""])
+    }
+}
+
+/// Deletes every key matching `pattern` (SCAN + UNLINK, never KEYS). Returns how many.
+pub async fn delete_matching(pool: &Pool, pattern: &str) -> Result<u64, CacheError> {
+    let mut conn = pool.get().await?;
+    let mut cursor: u64 = 0;
+    let mut removed = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(500)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            let n: u64 = redis::cmd("UNLINK")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await?;
+            removed += n;
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    Ok(removed)
+}
+
+/// Readiness check: `PING`.
+pub struct RedisReady(pub Pool);
+
+impl crate::http::ReadinessCheck for RedisReady {
+    fn name(&self) -> &str {
+        "redis"
+    }
+    fn check(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            let mut conn = self.0.get().await.map_err(|e| e.to_string())?;
+            let _: String = redis::cmd("PING")
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! HTTP plumbing every service shares: the JSON error envelope
+//! `{"error": code, "message": text}`, handlers that turn extractor failures into it,
+//! and the health and readiness routes.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::Serialize;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+/// An error answer: status, stable code, human message. Service error enums map into this
+/// in their one `ResponseError` impl.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: Cow<'static, str>,
+    pub message: Cow<'static, str>,
+    /// Seconds, for `429`/`503`.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Se ha producido un error interno. Inténtalo de nuevo en unos momentos.",
+        )
+    }
+
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            builder.insert_header(("Retry-After", secs.to_string()));
+        }
+        builder.json(ErrorBody {
+            error: self.code.to_string(),
+            message: self.message.to_string(),
+        })
+    }
+}
+
+/// `400` for malformed JSON, `422` for JSON of the wrong shape, `413` for too large.
+pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("El cuerpo de la petición no es válido: {e}"),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "El cuerpo debe ser JSON (Content-Type: application/json).",
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "El cuerpo de la petición es demasiado grande.",
+            )
+        }
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("El cuerpo de la petición no es JSON válido: {err}"),
+        ),
+    };
+    api.into()
+}
+
+pub fn path_error_handler(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("Recurso no encontrado: {err}"),
+    )
+    .into()
+}
+
+pub fn query_error_handler(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        format!("Parámetros de consulta no válidos: {err}"),
+    )
+    .into()
+}
+
+/// Registers the extractor error handlers (JSON bodies up to `json_limit` bytes).
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, json_limit: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(json_limit)
+            .error_handler(json_error_handler),
+    )
+    .app_data(web::PathConfig::default().error_handler(path_error_handler))
+    .app_data(web::QueryConfig::default().error_handler(query_error_handler));
+}
+
+/// The answer for routes that do not exist.
+pub async fn not_found() -> HttpResponse {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        "La ruta solicitada no existe.",
+    )
+    .error_response()
+}
+
+/// A dependency a service needs to serve requests (database, Redis, an upstream).
+pub trait ReadinessCheck: Send + Sync {
+    fn name(&self) -> &str;
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+}
+
+/// The checks `/ready` runs.
+#[derive(Clone, Default)]
+pub struct Readiness(pub Vec<Arc<dyn ReadinessCheck>>);
+
+#[derive(Serialize)]
+struct ReadyBody {
+    status: &'static str,
+    checks: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Liveness: the process answers.
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: every dependency answers.
+pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
+    let results = futures_util::future::join_all(
+        readiness
+            .0
+            .iter()
+            .map(|c| async move { (c.name().to_owned(), c.check().await) }),
+    )
+    .await;
+    let mut checks = serde_json::Map::new();
+    let mut all_ok = true;
+    for (name, result) in results {
+        let value = match result {
+            Ok(()) => serde_json::json!("ok"),
+            Err(e) => {
+                all_ok = false;
+                serde_json::json!(e)
+            }
+        };
+        checks.insert(name, value);
+    }
+    let body = ReadyBody {
+        status: if all_ok { "ready" } else { "not_ready" },
+        checks,
+    };
+    if all_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// `/health` and `/ready`.
+pub fn health_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/ready", web::get().to(ready));
+}

@@ -1,0 +1,24 @@
+// Mirrors migrations/demo_session (kept by hand; the tests load every column).
+
+diesel::table! {
+    demo_sessions (id) {
+        id -> Text,
+        virtual_tenant_id -> Uuid,
+        base_tenant_id -> Uuid,
+        demo_account_type -> Text,
+        status -> Text,
+        clone_strategy -> Text,
+        client_ip_hash -> Nullable<Text>,
+        created_at -> Timestamptz,
+        ready_at -> Nullable<Timestamptz>,
+        expires_at -> Timestamptz,
+        extensions_used -> Int4,
+        ended_at -> Nullable<Timestamptz>,
+        destroyed_at -> Nullable<Timestamptz>,
+        failure_reason -> Nullable<Text>,
+        clone_duration_ms -> Nullable<Int4>,
+        cleanup_attempts -> Int4,
+        last_cleanup_error -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}

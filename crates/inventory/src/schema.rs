@@ -1,0 +1,235 @@
+// Mirrors migrations/inventory. Kept by hand (no diesel CLI, so no libpq on build
+// machines); `tests/migrations.rs` checks every column against the migrated database.
+
+diesel::table! {
+    suppliers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        contact_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        city -> Nullable<Text>,
+        lead_time_days -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ingredients (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        category -> Text,
+        unit -> Text,
+        unit_cost -> Numeric,
+        reorder_point -> Numeric,
+        reorder_quantity -> Numeric,
+        allergens -> Array<Text>,
+        supplier_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    products (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        category -> Text,
+        unit -> Text,
+        sale_price -> Numeric,
+        purchase_cost -> Nullable<Numeric>,
+        supplier_id -> Nullable<Uuid>,
+        shelf_life_days -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stock_lots (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        ingredient_id -> Nullable<Uuid>,
+        product_id -> Nullable<Uuid>,
+        lot_code -> Text,
+        quantity -> Numeric,
+        initial_quantity -> Numeric,
+        unit_cost -> Numeric,
+        received_at -> Timestamptz,
+        expires_at -> Nullable<Date>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stock_movements (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        lot_id -> Nullable<Uuid>,
+        ingredient_id -> Nullable<Uuid>,
+        product_id -> Nullable<Uuid>,
+        quantity_delta -> Numeric,
+        reason -> Text,
+        reference_id -> Nullable<Uuid>,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recipes (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Uuid,
+        name -> Text,
+        yield_quantity -> Numeric,
+        prep_minutes -> Int4,
+        instructions -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recipe_lines (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        recipe_id -> Uuid,
+        ingredient_id -> Uuid,
+        quantity -> Numeric,
+    }
+}
+
+diesel::table! {
+    production_batches (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        recipe_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Numeric,
+        status -> Text,
+        produced_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    purchase_orders (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        supplier_id -> Uuid,
+        reference -> Text,
+        status -> Text,
+        source -> Text,
+        ordered_at -> Timestamptz,
+        expected_at -> Date,
+        delivered_at -> Nullable<Timestamptz>,
+        total -> Numeric,
+        notes -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    purchase_order_lines (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        ingredient_id -> Nullable<Uuid>,
+        product_id -> Nullable<Uuid>,
+        quantity -> Numeric,
+        unit_cost -> Numeric,
+    }
+}
+
+diesel::table! {
+    deliveries (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Uuid,
+        status -> Text,
+        carrier -> Text,
+        tracking_code -> Nullable<Text>,
+        eta -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sales (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        sold_at -> Timestamptz,
+        channel -> Text,
+        payment_method -> Text,
+        total -> Numeric,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sale_lines (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        sale_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Numeric,
+        unit_price -> Numeric,
+        line_total -> Numeric,
+    }
+}
+
+diesel::table! {
+    forecast_models (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Uuid,
+        algorithm -> Text,
+        status -> Text,
+        is_fake -> Bool,
+        model_uri -> Nullable<Text>,
+        metrics -> Jsonb,
+        trained_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    suppliers,
+    ingredients,
+    products,
+    stock_lots,
+    stock_movements,
+    recipes,
+    recipe_lines,
+    production_batches,
+    purchase_orders,
+    purchase_order_lines,
+    deliveries,
+    sales,
+    sale_lines,
+    forecast_models,
+);
+
+/// Every table in foreign-key order (parents first): the order cloning copies in and the
+/// reverse of the order cleanup deletes in.
+pub const TABLES_IN_FK_ORDER: [&str; 14] = [
+    "suppliers",
+    "ingredients",
+    "products",
+    "stock_lots",
+    "stock_movements",
+    "recipes",
+    "recipe_lines",
+    "production_batches",
+    "purchase_orders",
+    "purchase_order_lines",
+    "deliveries",
+    "sales",
+    "sale_lines",
+    "forecast_models",
+];

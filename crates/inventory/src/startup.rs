@@ -1,0 +1,65 @@
+//! `Application::build(settings)`: used by `main` and by the tests' `spawn_app()`, so tests
+//! run the real router, middleware and database.
+
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::web;
+use bakery_config::auth::IdentityVerifier;
+use bakery_config::cache::{self, RedisReady};
+use bakery_config::db::{self, PgPool, PostgresReady};
+use bakery_config::http::Readiness;
+use bakery_config::server;
+
+use crate::routes;
+use crate::settings::Settings;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: cache::RedisPool,
+    pub settings: Arc<Settings>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::build_pool(&settings.database)?;
+        let redis = cache::build_pool(&settings.redis)?;
+        let listener = server::bind(&settings.server)?;
+        let port = listener.local_addr()?.port();
+        let readiness = web::Data::new(Readiness(vec![
+            Arc::new(PostgresReady {
+                name: "postgres",
+                pool: pool.clone(),
+            }),
+            Arc::new(RedisReady(redis.clone())),
+        ]));
+        let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
+        let state = web::Data::new(AppState {
+            pool,
+            redis,
+            settings: Arc::new(settings.clone()),
+        });
+        let server = server::serve(listener, &settings.server, move |cfg| {
+            cfg.app_data(readiness.clone())
+                .app_data(verifier.clone())
+                .app_data(state.clone())
+                .configure(routes::configure);
+        })?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,255 @@
+//! The tenancy invariant, checked against real PostgreSQL: migrations apply and roll back,
+//! composite keys keep rows inside their tenant, and row-level security hides other
+//! tenants' rows even from a query without a `WHERE`.
+
+use bakery_config::db;
+use bakery_test_support::{MigrationSet, TestDatabase};
+use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+const INVENTORY: MigrationSet = MigrationSet {
+    name: "inventory",
+    migrations: || bakery_inventory::MIGRATIONS,
+};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    sql_query(sql)
+        .get_result::<Count>(conn)
+        .await
+        .expect("count query")
+        .n
+}
+
+async fn connect(db: &TestDatabase) -> AsyncPgConnection {
+    AsyncPgConnection::establish(&db.url)
+        .await
+        .expect("connect")
+}
+
+async fn insert_supplier(conn: &mut AsyncPgConnection, tenant: Uuid, name: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sql_query(
+        "INSERT INTO suppliers (tenant_id, id, name, kind) VALUES ($1, $2, $3, 'wholesaler')",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(name)
+    .execute(conn)
+    .await
+    .expect("insert supplier");
+    id
+}
+
+async fn insert_ingredient(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    name: &str,
+    supplier: Option<Uuid>,
+) -> diesel::QueryResult<usize> {
+    sql_query(
+        "INSERT INTO ingredients (tenant_id, id, name, unit, unit_cost, supplier_id) \
+         VALUES ($1, $2, $3, 'kg', 0.85, $4)",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(Uuid::new_v4())
+    .bind::<Text, _>(name)
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(supplier)
+    .execute(conn)
+    .await
+}
+
+/// Two tenants with one supplier and one ingredient each, written across tenants.
+async fn two_tenants(conn: &mut AsyncPgConnection) -> (Uuid, Uuid) {
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        db::allow_all_tenants(c).await?;
+        for (t, label) in [(a, "A"), (b, "B")] {
+            let s = insert_supplier(c, t, &format!("Harinera {label}")).await;
+            insert_ingredient(c, t, &format!("Harina de trigo T55 {label}"), Some(s)).await?;
+        }
+        Ok(())
+    })
+    .await
+    .expect("seed two tenants");
+    (a, b)
+}
+
+#[tokio::test]
+async fn migrations_apply_and_roll_back_completely() {
+    let database = TestDatabase::empty("inv_migrations").await;
+    let applied = db::run_migrations(&database.url, bakery_inventory::MIGRATIONS)
+        .await
+        .expect("migrate up");
+    assert_eq!(applied.len(), 2);
+
+    let mut conn = connect(&database).await;
+    let tables = "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public' \
+                  AND tablename <> '__diesel_schema_migrations'";
+    assert_eq!(count(&mut conn, tables).await, 14);
+    let forced = "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                  WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity AND c.relforcerowsecurity";
+    assert_eq!(
+        count(&mut conn, forced).await,
+        14,
+        "every table has forced RLS"
+    );
+
+    let reverted = db::revert_all_migrations(&database.url, bakery_inventory::MIGRATIONS)
+        .await
+        .expect("migrate down");
+    assert_eq!(reverted.len(), 2);
+    assert_eq!(
+        count(&mut conn, tables).await,
+        0,
+        "down.sql removes every table"
+    );
+    let functions = "SELECT count(*) AS n FROM pg_proc WHERE proname LIKE 'app\\_%'";
+    assert_eq!(
+        count(&mut conn, functions).await,
+        0,
+        "down.sql removes the helpers"
+    );
+
+    // and up again after down
+    let again = db::run_migrations(&database.url, bakery_inventory::MIGRATIONS)
+        .await
+        .expect("migrate up again");
+    assert_eq!(again.len(), 2);
+}
+
+#[tokio::test]
+async fn every_index_starts_with_tenant_id() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let offenders = count(
+        &mut conn,
+        "SELECT count(*) AS n FROM pg_index i \
+         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0] \
+         WHERE ns.nspname = 'public' AND t.relname <> '__diesel_schema_migrations' \
+           AND a.attname <> 'tenant_id'",
+    )
+    .await;
+    assert_eq!(offenders, 0);
+}
+
+#[tokio::test]
+async fn a_row_cannot_reference_another_tenants_row() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let result = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            let supplier_of_a = insert_supplier(c, a, "Harinera Castellana").await;
+            // tenant B's ingredient pointing at tenant A's supplier
+            insert_ingredient(c, b, "Harina T65", Some(supplier_of_a)).await
+        })
+        .await;
+    let err = result.expect_err("the composite foreign key must reject it");
+    assert!(
+        err.to_string().contains("foreign key"),
+        "unexpected error: {err}"
+    );
+}
+
+#[tokio::test]
+async fn row_level_security_hides_other_tenants_without_a_where() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let (a, b) = two_tenants(&mut conn).await;
+
+    for tenant in [a, b] {
+        let (ingredients, suppliers, foreign) = conn
+            .transaction::<_, diesel::result::Error, _>(async |c| {
+                db::scope_to_tenant(c, tenant).await?;
+                let i = count(c, "SELECT count(*) AS n FROM ingredients").await;
+                let s = count(c, "SELECT count(*) AS n FROM suppliers").await;
+                let f = count(
+                    c,
+                    &format!("SELECT count(*) AS n FROM ingredients WHERE tenant_id <> '{tenant}'"),
+                )
+                .await;
+                Ok((i, s, f))
+            })
+            .await
+            .expect("scoped read");
+        assert_eq!((ingredients, suppliers, foreign), (1, 1, 0));
+    }
+
+    // no tenant set: nothing at all
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM ingredients").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn row_level_security_refuses_writes_into_another_tenant() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let (a, b) = two_tenants(&mut conn).await;
+
+    let write = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, a).await?;
+            insert_ingredient(c, b, "Sal marina", None).await
+        })
+        .await;
+    let err = write.expect_err("WITH CHECK must refuse it");
+    assert!(err.to_string().contains("row-level security"), "{err}");
+
+    // updates and deletes cannot reach the other tenant either
+    let touched = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, a).await?;
+            let u = sql_query("UPDATE ingredients SET unit_cost = 0 WHERE tenant_id = $1")
+                .bind::<SqlUuid, _>(b)
+                .execute(c)
+                .await?;
+            let d = sql_query("DELETE FROM ingredients WHERE tenant_id = $1")
+                .bind::<SqlUuid, _>(b)
+                .execute(c)
+                .await?;
+            Ok((u, d))
+        })
+        .await
+        .expect("scoped writes");
+    assert_eq!(touched, (0, 0), "tenant B's rows are invisible to tenant A");
+
+    let b_rows = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, b).await?;
+            Ok(count(
+                c,
+                "SELECT count(*) AS n FROM ingredients WHERE unit_cost > 0",
+            )
+            .await)
+        })
+        .await
+        .expect("read B");
+    assert_eq!(b_rows, 1, "tenant B's data is untouched");
+}
+
+#[tokio::test]
+async fn the_tenant_setting_ends_with_the_transaction() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let (a, _) = two_tenants(&mut conn).await;
+    conn.transaction::<_, diesel::result::Error, _>(async |c| db::scope_to_tenant(c, a).await)
+        .await
+        .expect("scope");
+    // the same (pooled) connection, next transaction: nothing visible
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM ingredients").await,
+        0
+    );
+}

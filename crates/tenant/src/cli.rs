@@ -1,0 +1,45 @@
+//! `tenant-service [serve|migrate]`.
+
+use std::process::ExitCode;
+
+use bakery_config::env::load_or_exit;
+use bakery_config::{db, telemetry};
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+use crate::startup::Application;
+
+#[derive(Parser)]
+#[command(name = "tenant-service", about = "Bakery-IA tenants, users and login")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending migrations of the tenant database and exit.
+    Migrate,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = load_or_exit(Settings::from_env);
+    telemetry::init("tenant-service", &settings.telemetry);
+    bakery_config::cli::block_on("tenant-service", async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                let app = Application::build(settings).await?;
+                tracing::info!(port = app.port(), "tenant-service listening");
+                app.run_until_stopped().await?;
+            }
+            Command::Migrate => {
+                let applied = db::run_migrations(&settings.database.url, crate::MIGRATIONS).await?;
+                tracing::info!(?applied, "tenant database migrated");
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,5 @@
+//! tenant-service routes.
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,271 @@
+//! Test harness shared by every crate.
+//!
+//! Each test gets its own PostgreSQL database, created with `CREATE DATABASE … TEMPLATE`
+//! from a template that was migrated once (per migration set and migration content), and
+//! dropped when the test ends. Tests therefore run in parallel, in any order, and leave
+//! nothing behind. Redis is shared, so each test gets its own key prefix.
+//!
+//! The servers are the ones `scripts/test.sh` starts; `TEST_DATABASE_URL` (a database the
+//! test role can connect to, with `CREATEDB`) and `TEST_REDIS_URL` point elsewhere.
+#![allow(clippy::expect_used)] // a harness that cannot set up should fail the test loudly
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bakery_config::env::Secret;
+use bakery_config::settings::{LOCAL_POSTGRES, LOCAL_REDIS, RedisSettings};
+use diesel_migrations::EmbeddedMigrations;
+use sha2::{Digest, Sha256};
+use tokio_postgres::NoTls;
+
+/// One migration set: the folder name under `migrations/` and the embedded migrations
+/// (a function, since `EmbeddedMigrations` is a constant that is not `Clone`).
+#[derive(Clone, Copy)]
+pub struct MigrationSet {
+    pub name: &'static str,
+    pub migrations: fn() -> EmbeddedMigrations,
+}
+
+/// The admin connection URL (to the `postgres` database).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| format!("{LOCAL_POSTGRES}/postgres"))
+}
+
+/// `postgres://…/old?x` → `postgres://…/new?x`
+pub fn url_with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{db}?{q}"),
+        None => format!("{host_part}/{db}"),
+    }
+}
+
+async fn admin_client() -> tokio_postgres::Client {
+    let url = admin_url();
+    let (client, connection) = tokio_postgres::connect(&url, NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot connect to the test PostgreSQL at {url}: {e}. Run scripts/test.sh.")
+        });
+    tokio::spawn(connection);
+    client
+}
+
+fn migrations_dir(set: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../migrations")
+        .join(set)
+}
+
+/// A digest of every file of a migration set, so a changed migration gets a new template.
+fn fingerprint(set: &str) -> String {
+    let mut files = Vec::new();
+    let mut stack = vec![migrations_dir(set)];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    for f in files {
+        hasher.update(
+            f.to_string_lossy()
+                .rsplit("migrations")
+                .next()
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        hasher.update(std::fs::read(&f).unwrap_or_default());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+async fn create_database_from(
+    client: &tokio_postgres::Client,
+    name: &str,
+    template: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    let sql = match template {
+        Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+        None => format!("CREATE DATABASE \"{name}\""),
+    };
+    // The template may still show a just-closed connection for a few milliseconds.
+    let mut attempt = 0;
+    loop {
+        match client.batch_execute(&sql).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Makes sure the migrated template for `set` exists; returns its name.
+async fn ensure_template(client: &tokio_postgres::Client, set: MigrationSet) -> String {
+    let template = format!("tmpl_{}_{}", set.name, fingerprint(set.name));
+    let lock_key: i64 = template
+        .bytes()
+        .fold(7i64, |h, b| h.wrapping_mul(31).wrapping_add(b as i64));
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&lock_key])
+        .await
+        .expect("advisory lock");
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&template])
+        .await
+        .expect("look up template")
+        .is_some();
+    if !exists {
+        let building = format!("{template}_building");
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+            ))
+            .await
+            .expect("drop stale template");
+        create_database_from(client, &building, None)
+            .await
+            .expect("create template");
+        bakery_config::db::run_migrations(
+            &url_with_database(&admin_url(), &building),
+            (set.migrations)(),
+        )
+        .await
+        .expect("migrate template");
+        // renamed only once complete, so a half-built template is never used
+        let mut attempt = 0;
+        loop {
+            match client
+                .batch_execute(&format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+                ))
+                .await
+            {
+                Ok(()) => break,
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => panic!("rename template: {e}"),
+            }
+        }
+    }
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&lock_key])
+        .await
+        .expect("advisory unlock");
+    template
+}
+
+/// A private database for one test; dropped (with its connections) when this is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A fresh database with every migration of `set` applied.
+    pub async fn migrated(set: MigrationSet) -> Self {
+        let client = admin_client().await;
+        let template = ensure_template(&client, set).await;
+        Self::create(&client, set.name, Some(&template)).await
+    }
+
+    /// A fresh, empty database (for testing migrations themselves).
+    pub async fn empty(label: &str) -> Self {
+        let client = admin_client().await;
+        Self::create(&client, label, None).await
+    }
+
+    async fn create(client: &tokio_postgres::Client, label: &str, template: Option<&str>) -> Self {
+        let name = format!("test_{label}_{}", uuid::Uuid::new_v4().simple());
+        create_database_from(client, &name, template)
+            .await
+            .expect("create test database");
+        TestDatabase {
+            url: url_with_database(&admin_url(), &name),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = std::mem::take(&mut self.name);
+        // Drop runs inside the test's runtime; a thread with its own runtime can block.
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async move {
+                    if let Ok((client, conn)) = tokio_postgres::connect(&admin_url(), NoTls).await {
+                        tokio::spawn(conn);
+                        let _ = client
+                            .batch_execute(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            }
+        });
+        let _ = handle.join();
+    }
+}
+
+/// Redis settings with a key prefix no other test uses.
+pub fn redis_settings() -> RedisSettings {
+    RedisSettings {
+        url: std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| LOCAL_REDIS.to_owned()),
+        pool_size: 4,
+        key_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+    }
+}
+
+/// A signing secret for tests (32+ bytes).
+pub fn secret(label: &str) -> Secret {
+    Secret::new(format!("test-{label}-secret-0123456789abcdef0123456789"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_is_swapped_in_urls() {
+        assert_eq!(
+            url_with_database("postgres://u@h:1/postgres", "x"),
+            "postgres://u@h:1/x"
+        );
+        assert_eq!(
+            url_with_database("postgres://u:p@h/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            url_with_database("postgres://u@h:1", "x"),
+            "postgres://u@h:1/x"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+DROP TABLE forecast_models;
+DROP TABLE sale_lines;
+DROP TABLE sales;
+DROP TABLE deliveries;
+DROP TABLE purchase_order_lines;
+DROP TABLE purchase_orders;
+DROP TABLE production_batches;
+DROP TABLE recipe_lines;
+DROP TABLE recipes;
+DROP TABLE stock_movements;
+DROP TABLE stock_lots;
+DROP TABLE products;
+DROP TABLE ingredients;
+DROP TABLE suppliers;

@@ -1,0 +1,2 @@
+DROP FUNCTION app_all_tenants();
+DROP FUNCTION app_current_tenant();

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The README's first command: the whole local stack, no containers.
+#   - installs PostgreSQL and Redis if missing, starts private instances under .local/
+#   - builds every binary, migrates every database, seeds the demo data
+#   - starts every service and prints the gateway URL; Ctrl-C stops everything it started
+# `scripts/dev.sh --smoke` does the same, checks every service answers /ready, and exits.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+
+started_pg=0; started_redis=0
+pg_bin_dir >/dev/null 2>&1 && pg_running || started_pg=1
+redis_running || started_redis=1
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  if [ "${#PIDS[@]}" -gt 0 ]; then
+    log "stopping services"
+    kill "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+  fi
+  [ "$started_redis" = 1 ] && stop_redis
+  [ "$started_pg" = 1 ] && stop_postgres
+  return 0
+}
+trap stop_all INT TERM EXIT
+setup_infrastructure
+
+cd "$ROOT"
+log "building"
+cargo build --bins ${CARGO_PROFILE_FLAG:-}
+BIN="$ROOT/target/${CARGO_PROFILE_DIR:-debug}"
+LOGS="$LOCAL/logs"; mkdir -p "$LOGS"
+
+log "migrating"
+"$BIN/tenant-service" migrate
+"$BIN/inventory-service" migrate
+"$BIN/demo-session" migrate
+
+# seeds (idempotent): run when the binaries that provide them exist
+for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do
+  if [ -x "$BIN/$seed" ]; then log "$seed"; "$BIN/$seed"; fi
+done
+
+# name port binary
+SERVICES=(
+  "tenant-service 8002"
+  "inventory-service 8003"
+  "demo-session 8001"
+  "gateway 8080"
+)
+for entry in "${SERVICES[@]}"; do
+  set -- $entry
+  name=$1; port=$2
+  [ -x "$BIN/$name" ] || continue
+  PORT=$port "$BIN/$name" serve >"$LOGS/$name.log" 2>&1 &
+  PIDS+=($!)
+done
+
+log "waiting for services"
+for entry in "${SERVICES[@]}"; do
+  set -- $entry
+  name=$1; port=$2
+  [ -x "$BIN/$name" ] || continue
+  ok=0
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.2
+  done
+  [ "$ok" = 1 ] || { tail -20 "$LOGS/$name.log" >&2; die "$name did not become ready on port $port (log: .local/logs/$name.log)"; }
+  printf '    %-18s http://127.0.0.1:%s  (log: .local/logs/%s.log)\n' "$name" "$port" "$name"
+done
+
+if [ -x "$BIN/gateway" ]; then
+  printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:8080/\033[0m\n'
+else
+  printf '\n\033[1;32mBakery-IA services are up.\033[0m\n'
+fi
+
+if [ "$SMOKE" = 1 ]; then log "smoke check passed"; exit 0; fi
+echo "Ctrl-C stops everything."
+wait

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Shared by scripts/dev.sh and scripts/test.sh: installs what is missing, starts private
+# PostgreSQL and Redis instances under .local/ (git-ignored) on non-standard ports, and
+# creates the databases. Every step is safe to re-run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL="$ROOT/.local"
+PG_PORT="${BAKERY_PG_PORT:-55432}"
+REDIS_PORT="${BAKERY_REDIS_PORT:-56379}"
+PG_DATA="$LOCAL/postgres/data"
+PG_RUN="$LOCAL/postgres/run"
+PG_LOG="$LOCAL/postgres/postgres.log"
+REDIS_DIR="$LOCAL/redis"
+DB_ROLE="bakery"
+DATABASES=(tenant inventory demo_session)
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31mxx\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root to run: $*"; fi
+}
+
+pg_bin_dir() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+  done
+  return 1
+}
+
+# Installs PostgreSQL server and Redis from Debian's packages when they are missing.
+ensure_packages() {
+  local missing=()
+  pg_bin_dir >/dev/null || missing+=(postgresql postgresql-contrib)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts a system-wide cluster and Redis on install; ours are private, so leave
+    # theirs alone (different ports).
+  fi
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
+run_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_running() {
+  "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1 || run_pg "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
+}
+
+start_postgres() {
+  local bin; bin="$(pg_bin_dir)" || die "PostgreSQL server binaries not found"
+  mkdir -p "$LOCAL/postgres"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || as_root useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    chown postgres "$LOCAL/postgres"
+    # the postgres user must be able to reach the folder
+    local d="$LOCAL"; while [ "$d" != "/" ]; do chmod o+x "$d" 2>/dev/null || true; d="$(dirname "$d")"; done
+  fi
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    log "initialising a private PostgreSQL cluster in .local/postgres"
+    run_pg mkdir -p "$PG_DATA" "$PG_RUN"
+    run_pg "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    # private development/test instance: loopback only, speed over durability
+    run_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+max_connections = 400
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+log_min_messages = warning
+CONF
+  fi
+  run_pg mkdir -p "$PG_RUN"
+  if ! pg_running; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+  fi
+  psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'" | grep -q 1 ||
+    psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"
+  local db
+  for db in "${DATABASES[@]}"; do
+    psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+      psql_admin -qc "CREATE DATABASE $db OWNER $DB_ROLE"
+  done
+}
+
+psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+
+stop_postgres() {
+  local bin; bin="$(pg_bin_dir)" || return 0
+  if pg_running; then log "stopping PostgreSQL"; run_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true; fi
+}
+
+redis_running() { redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+
+start_redis() {
+  mkdir -p "$REDIS_DIR"
+  if ! redis_running; then
+    log "starting Redis on 127.0.0.1:$REDIS_PORT"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
+      --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no \
+      --protected-mode yes >/dev/null
+    local i; for i in $(seq 1 50); do redis_running && break; sleep 0.1; done
+    redis_running || die "Redis did not start (see .local/redis/redis.log)"
+  fi
+}
+
+stop_redis() { if redis_running; then log "stopping Redis"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi; }
+
+# Signing keys for the local stack, generated once, kept in .local/secrets.env.
+ensure_secrets() {
+  local f="$LOCAL/secrets.env"
+  if [ ! -f "$f" ]; then
+    mkdir -p "$LOCAL"
+    umask 077
+    {
+      for v in INTERNAL_TOKEN_SECRET ACCESS_TOKEN_SECRET SESSION_TOKEN_SECRET ADMIN_API_KEY IP_HASH_KEY; do
+        echo "$v=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+      done
+    } > "$f"
+  fi
+  set -a; . "$f"; set +a
+}
+
+# The environment every process of the local stack shares.
+export_stack_env() {
+  export APP_ENV="${APP_ENV:-development}"
+  export TENANT_DATABASE_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/tenant"
+  export INVENTORY_DATABASE_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/inventory"
+  export DEMO_SESSION_DATABASE_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/demo_session"
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  export TEST_DATABASE_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/postgres"
+  export TEST_REDIS_URL="$REDIS_URL"
+}
+
+# Everything both README commands need before they build anything.
+setup_infrastructure() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs)"
+  ensure_packages
+  start_postgres
+  start_redis
+  ensure_secrets
+  export_stack_env
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's second command: sets up the private PostgreSQL and Redis (installing them if
+# needed) and runs every test of the workspace against them. Extra arguments go to the
+# test runner, e.g. `scripts/test.sh -p bakery-inventory`.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+started_pg=0; started_redis=0
+pg_bin_dir >/dev/null 2>&1 && pg_running || started_pg=1
+redis_running || started_redis=1
+cleanup() {
+  # stop only what this run started, so a running `scripts/dev.sh` is left alone
+  [ "$started_redis" = 1 ] && stop_redis
+  [ "$started_pg" = 1 ] && stop_postgres
+  return 0
+}
+trap cleanup EXIT
+setup_infrastructure
+
+# databases left behind by an interrupted run
+for db in $(psql_admin -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'"); do
+  psql_admin -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
+done
+
+cd "$ROOT"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
