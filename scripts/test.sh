@@ -17,8 +17,9 @@ cleanup() {
 trap cleanup EXIT
 setup_infrastructure
 
-# databases left behind by an interrupted run
-for db in $(psql_admin -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'"); do
+# databases left behind by an interrupted run (only when this run owns the instance: a
+# running stack may be serving other test runs)
+[ "$started_pg" = 1 ] && for db in $(psql_admin -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'"); do
   psql_admin -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
 done
 

@@ -90,7 +90,8 @@ impl FromStr for SessionId {
 impl TryFrom<String> for SessionId {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        s.parse().map_err(|_| format!("not a demo session id: {s:?}"))
+        s.parse()
+            .map_err(|_| format!("not a demo session id: {s:?}"))
     }
 }
 
@@ -199,7 +200,14 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected() {
-        for bad in ["", "demo_", "demo_short", "sess_aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "demo_aaaaaaaaaaaaaaaaaaaaaa/..", "demo_aaaaaaaaaaaaaaaaaaaaaa%2F"] {
+        for bad in [
+            "",
+            "demo_",
+            "demo_short",
+            "sess_aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "demo_aaaaaaaaaaaaaaaaaaaaaa/..",
+            "demo_aaaaaaaaaaaaaaaaaaaaaa%2F",
+        ] {
             assert!(bad.parse::<SessionId>().is_err(), "{bad}");
         }
     }

@@ -10,7 +10,10 @@ use crate::settings::Settings;
 use crate::startup::Application;
 
 #[derive(Parser)]
-#[command(name = "demo-session", about = "Bakery-IA demo sessions: lifecycle, cloning, cleanup")]
+#[command(
+    name = "demo-session",
+    about = "Bakery-IA demo sessions: lifecycle, cloning, cleanup"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

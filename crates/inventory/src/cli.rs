@@ -10,7 +10,10 @@ use crate::settings::Settings;
 use crate::startup::Application;
 
 #[derive(Parser)]
-#[command(name = "inventory-service", about = "Bakery-IA inventory, recipes, production, purchasing, sales and forecasts")]
+#[command(
+    name = "inventory-service",
+    about = "Bakery-IA inventory, recipes, production, purchasing, sales and forecasts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -3,6 +3,7 @@
 //! Model library:
 //! - [`schema`], [`models`]: the Diesel schema and rows of the `tenant` database.
 //! - [`MIGRATIONS`]: `migrations/tenant`, embedded.
+//! - [`password`]: argon2id hashing.
 //!
 //! Service:
 //! - [`settings`]: what it reads from the environment.
@@ -12,6 +13,7 @@
 
 pub mod cli;
 pub mod models;
+pub mod password;
 pub mod routes;
 pub mod schema;
 pub mod settings;

@@ -249,6 +249,47 @@ pub fn secret(label: &str) -> Secret {
     Secret::new(format!("test-{label}-secret-0123456789abcdef0123456789"))
 }
 
+/// The secret tests sign identities with (`INTERNAL_TOKEN_SECRET` of the services under test).
+pub fn internal_secret() -> Secret {
+    secret("internal")
+}
+
+/// A bearer token a service under test accepts as the gateway's identity for `tenant_id`.
+pub fn identity_token(tenant_id: uuid::Uuid, role: &str) -> String {
+    use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
+    let identity = Identity::new(format!("user-{tenant_id}"), tenant_id, role, 300);
+    TokenKeys::new(&internal_secret(), INTERNAL_AUDIENCE)
+        .sign(&identity)
+        .expect("sign identity")
+}
+
+/// Settings groups every service under test shares: port 0, test secrets, test Redis.
+pub fn token_settings() -> bakery_config::settings::TokenSettings {
+    bakery_config::settings::TokenSettings {
+        internal_secret: internal_secret(),
+        access_secret: secret("access"),
+        session_secret: secret("session"),
+        access_ttl: Duration::from_secs(3600),
+    }
+}
+
+pub fn server_settings() -> bakery_config::settings::ServerSettings {
+    bakery_config::settings::ServerSettings {
+        host: "127.0.0.1".to_owned(),
+        port: 0,
+        shutdown_timeout_secs: 1,
+    }
+}
+
+pub fn telemetry_settings() -> bakery_config::settings::TelemetrySettings {
+    bakery_config::telemetry::init_for_tests();
+    bakery_config::settings::TelemetrySettings {
+        app_env: bakery_config::settings::AppEnv::Development,
+        log_format: bakery_config::settings::LogFormat::Pretty,
+        log_filter: "info".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
