@@ -122,6 +122,36 @@ impl Identity {
     }
 }
 
+/// The role of a demo session's identity.
+pub const ROLE_DEMO: &str = "demo";
+/// The role of a service calling another service (tenant id is the nil UUID).
+pub const ROLE_SERVICE: &str = "service";
+
+impl Identity {
+    /// A service-to-service identity (no tenant).
+    pub fn service(name: &str, ttl_secs: i64) -> Self {
+        Identity::new(name, Uuid::nil(), ROLE_SERVICE, ttl_secs)
+    }
+
+    pub fn is_service(&self) -> bool {
+        self.role == ROLE_SERVICE
+    }
+}
+
+/// A customer's access token (audience [`ACCESS_AUDIENCE`]), issued by tenant-service at
+/// login and verified by the gateway, which then forwards an [`Identity`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: Uuid,
+    pub tenant_id: Uuid,
+    pub role: String,
+    pub email: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
 /// The keys services verify identities with; registered as app data.
 #[derive(Clone)]
 pub struct IdentityVerifier(pub TokenKeys);
