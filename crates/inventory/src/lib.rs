@@ -1,17 +1,30 @@
 //! Ingredients, products, stock, recipes, production, purchasing, sales and forecasts:
 //! the model library behind `inventory-service`.
 //!
+//! Model library:
 //! - [`schema`]: the Diesel schema of the `inventory` database (every table keyed
 //!   `(tenant_id, id)`), and the tables in foreign-key order.
 //! - [`MIGRATIONS`]: `migrations/inventory`, embedded.
+//! - [`models`]: rows, domain inputs and queries per area (ingredients, stock, recipes,
+//!   production, purchasing, sales, forecasts); every query runs in a transaction scoped
+//!   to the caller's tenant.
+//! - [`error`]: `InventoryError`, mapped to the JSON error envelope.
+//! - [`pagination`]: `limit`/`offset` pages (at most 200 items).
 //!
 //! Service:
 //! - [`settings`]: what it reads from the environment.
+//! - [`cache`]: the Redis read-through cache of hot lists, per tenant.
+//! - [`procurement`]: drafting purchase orders for customer tenants (never demo ones).
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
-//! - [`routes`]: the HTTP API.
-//! - [`cli`]: `inventory-service [serve|migrate]`.
+//! - [`routes`]: the HTTP API (`docs/api-inventory.md`).
+//! - [`cli`]: `inventory-service [serve|migrate|procurement-run]`.
 
+pub mod cache;
 pub mod cli;
+pub mod error;
+pub mod models;
+pub mod pagination;
+pub mod procurement;
 pub mod routes;
 pub mod schema;
 pub mod settings;

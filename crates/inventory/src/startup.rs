@@ -7,10 +7,12 @@ use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache::{self, RedisReady};
-use bakery_config::db::{self, PgPool, PostgresReady};
+use bakery_config::db::{self, PgConn, PgPool, PostgresReady};
 use bakery_config::http::Readiness;
 use bakery_config::server;
 
+use crate::cache::Cache;
+use crate::error::InventoryError;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -18,8 +20,15 @@ use crate::settings::Settings;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
-    pub redis: cache::RedisPool,
+    pub cache: Cache,
     pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// A pooled connection; `unavailable` (503) when the pool cannot give one.
+    pub async fn conn(&self) -> Result<PgConn, InventoryError> {
+        Ok(self.pool.get().await?)
+    }
 }
 
 pub struct Application {
@@ -42,8 +51,12 @@ impl Application {
         ]));
         let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
         let state = web::Data::new(AppState {
+            cache: Cache::new(
+                redis,
+                cache::Keys::new(settings.redis.key_prefix.clone()),
+                settings.cache_ttl_secs,
+            ),
             pool,
-            redis,
             settings: Arc::new(settings.clone()),
         });
         let server = server::serve(listener, &settings.server, move |cfg| {

@@ -1,0 +1,282 @@
+//! Demand forecasts and the forecasting model records.
+//!
+//! Method (also in `docs/forecasting.md`): a seasonal-by-weekday average.
+//! - History window: the 8 full weeks (56 days) ending yesterday (UTC days), shortened to
+//!   start at the tenant's first recorded sale when the history is shorter.
+//! - Daily demand of the product: Σ `sale_lines.quantity` of sales whose `sold_at` falls on
+//!   that UTC day; days in the window without sales count as 0.
+//! - Forecast for a day D: the mean daily demand over the window's days with D's weekday,
+//!   rounded to 2 decimals (0 when the window has no such day).
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use diesel::prelude::*;
+use diesel::sql_types::{Date, Numeric, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::today;
+use crate::pagination::{Page, Paginated};
+use crate::schema::{forecast_models, products, sales};
+
+pub const METHOD: &str = "weekday_average";
+pub const WINDOW_DAYS: i64 = 56;
+pub const MAX_DAYS: u32 = 30;
+
+/// `?days=` (1..=30, default 7).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ForecastParams {
+    pub days: Option<u32>,
+}
+
+impl ForecastParams {
+    pub fn days(self) -> Result<u32, InventoryError> {
+        let days = self.days.unwrap_or(7);
+        if !(1..=MAX_DAYS).contains(&days) {
+            return Err(InventoryError::InvalidQuery(format!(
+                "days debe estar entre 1 y {MAX_DAYS}"
+            )));
+        }
+        Ok(days)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastDay {
+    pub date: NaiveDate,
+    pub weekday: String,
+    pub quantity: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Forecast {
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub method: &'static str,
+    /// First and last day of the history window (None when there is no history).
+    pub history_from: Option<NaiveDate>,
+    pub history_to: Option<NaiveDate>,
+    pub history_days: i64,
+    pub days: u32,
+    pub forecast: Vec<ForecastDay>,
+    pub total: Decimal,
+}
+
+#[derive(QueryableByName)]
+struct DailyDemand {
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Numeric)]
+    quantity: Decimal,
+}
+
+fn weekday_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "lunes",
+        Weekday::Tue => "martes",
+        Weekday::Wed => "miércoles",
+        Weekday::Thu => "jueves",
+        Weekday::Fri => "viernes",
+        Weekday::Sat => "sábado",
+        Weekday::Sun => "domingo",
+    }
+}
+
+/// The forecast itself, from daily demand over `[from, to]` (pure; see the module docs).
+pub fn weekday_average(
+    daily: &[(NaiveDate, Decimal)],
+    from: NaiveDate,
+    to: NaiveDate,
+    start: NaiveDate,
+    days: u32,
+) -> Vec<ForecastDay> {
+    let mut sums = [Decimal::ZERO; 7];
+    let mut counts = [0u32; 7];
+    let mut d = from;
+    while d <= to {
+        counts[d.weekday().num_days_from_monday() as usize] += 1;
+        d += Duration::days(1);
+    }
+    for (day, q) in daily {
+        if *day >= from && *day <= to {
+            sums[day.weekday().num_days_from_monday() as usize] += *q;
+        }
+    }
+    (0..i64::from(days))
+        .map(|i| {
+            let date = start + Duration::days(i);
+            let w = date.weekday().num_days_from_monday() as usize;
+            let quantity = if counts[w] == 0 {
+                Decimal::ZERO
+            } else {
+                (sums[w] / Decimal::from(counts[w])).round_dp(2)
+            };
+            ForecastDay {
+                date,
+                weekday: weekday_name(date.weekday()).to_owned(),
+                quantity,
+            }
+        })
+        .collect()
+}
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// Forecast of `product_id` for `days` days starting today.
+pub async fn forecast(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    product_id: Uuid,
+    days: u32,
+) -> Result<Forecast, InventoryError> {
+    let today = today();
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let name: String = products::table
+            .filter(products::tenant_id.eq(tenant))
+            .filter(products::id.eq(product_id))
+            .select(products::name)
+            .first(c)
+            .await
+            .optional()?
+            .ok_or(InventoryError::NotFound("product"))?;
+        let first_sale: Option<DateTime<Utc>> = sales::table
+            .filter(sales::tenant_id.eq(tenant))
+            .select(diesel::dsl::min(sales::sold_at))
+            .first(c)
+            .await?;
+        let to = today - Duration::days(1);
+        let window_start = today - Duration::days(WINDOW_DAYS);
+        let from = match first_sale {
+            Some(first) => first.date_naive().max(window_start),
+            None => today,
+        };
+        let (daily, history_days) = if from > to {
+            (Vec::new(), 0)
+        } else {
+            let rows: Vec<DailyDemand> = diesel::sql_query(
+                "SELECT (s.sold_at AT TIME ZONE 'UTC')::date AS day, sum(l.quantity) AS quantity \
+                 FROM sale_lines l \
+                 JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id \
+                 WHERE l.tenant_id = $1 AND s.tenant_id = $1 AND l.product_id = $2 \
+                   AND s.sold_at >= $3 AND s.sold_at < $4 \
+                 GROUP BY 1",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<SqlUuid, _>(product_id)
+            .bind::<Timestamptz, _>(midnight(from))
+            .bind::<Timestamptz, _>(midnight(today))
+            .load(c)
+            .await?;
+            (
+                rows.into_iter().map(|r| (r.day, r.quantity)).collect(),
+                (to - from).num_days() + 1,
+            )
+        };
+        let forecast = weekday_average(&daily, from, to, today, days);
+        Ok(Forecast {
+            product_id,
+            product_name: name,
+            method: METHOD,
+            history_from: (history_days > 0).then_some(from),
+            history_to: (history_days > 0).then_some(to),
+            history_days,
+            days,
+            total: forecast.iter().map(|d| d.quantity).sum(),
+            forecast,
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = forecast_models, check_for_backend(diesel::pg::Pg))]
+pub struct ForecastModel {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub product_id: Uuid,
+    pub algorithm: String,
+    pub status: String,
+    pub is_fake: bool,
+    pub model_uri: Option<String>,
+    pub metrics: serde_json::Value,
+    pub trained_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastModelView {
+    #[serde(flatten)]
+    pub model: ForecastModel,
+    pub product_name: String,
+}
+
+/// One page of the tenant's model records, newest first.
+pub async fn list_models(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    page: Page,
+) -> Result<Paginated<ForecastModelView>, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = forecast_models::table
+            .filter(forecast_models::tenant_id.eq(tenant))
+            .count()
+            .get_result(c)
+            .await?;
+        let rows: Vec<(ForecastModel, String)> = forecast_models::table
+            .inner_join(
+                products::table.on(products::tenant_id
+                    .eq(forecast_models::tenant_id)
+                    .and(products::id.eq(forecast_models::product_id))),
+            )
+            .filter(forecast_models::tenant_id.eq(tenant))
+            .order((
+                forecast_models::trained_at.desc(),
+                forecast_models::id.asc(),
+            ))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select((ForecastModel::as_select(), products::name))
+            .load(c)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|(model, product_name)| ForecastModelView {
+                model,
+                product_name,
+            })
+            .collect();
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekday_average_by_hand() {
+        // 2026-11-02 is a Monday; a two-week window with Mondays 10 and 20, Tuesday 3
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let daily = vec![
+            (d("2026-11-02"), Decimal::from(10)),
+            (d("2026-11-09"), Decimal::from(20)),
+            (d("2026-11-03"), Decimal::from(3)),
+        ];
+        let f = weekday_average(&daily, d("2026-11-02"), d("2026-11-15"), d("2026-11-16"), 3);
+        let q: Vec<Decimal> = f.iter().map(|x| x.quantity).collect();
+        assert_eq!(
+            q,
+            vec![Decimal::from(15), Decimal::new(15, 1), Decimal::ZERO]
+        );
+        assert_eq!(f[0].weekday, "lunes");
+    }
+}

@@ -1,0 +1,352 @@
+//! Ingredients, with stock on hand and the low-stock flag.
+
+use std::collections::HashMap;
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::stock::MAX_QUANTITY;
+use crate::pagination::{Page, Paginated};
+use crate::schema::{ingredients, stock_lots, suppliers};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = ingredients, check_for_backend(diesel::pg::Pg))]
+pub struct Ingredient {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub category: String,
+    pub unit: String,
+    pub unit_cost: Decimal,
+    pub reorder_point: Decimal,
+    pub reorder_quantity: Decimal,
+    pub allergens: Vec<String>,
+    pub supplier_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An ingredient as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngredientView {
+    #[serde(flatten)]
+    pub ingredient: Ingredient,
+    /// Sum of the ingredient's lots.
+    pub on_hand: Decimal,
+    /// `on_hand <= reorder_point`.
+    pub low_stock: bool,
+}
+
+impl IngredientView {
+    fn new(ingredient: Ingredient, on_hand: Decimal) -> Self {
+        IngredientView {
+            low_stock: on_hand <= ingredient.reorder_point,
+            on_hand,
+            ingredient,
+        }
+    }
+}
+
+/// Units an ingredient is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Kg,
+    G,
+    L,
+    Ml,
+    Unidad,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Kg => "kg",
+            Unit::G => "g",
+            Unit::L => "l",
+            Unit::Ml => "ml",
+            Unit::Unidad => "unidad",
+        }
+    }
+}
+
+/// `POST` and `PUT /api/inventory/ingredients[/{id}]` body (`PUT` replaces every field).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngredientInput {
+    pub name: String,
+    pub category: Option<String>,
+    pub unit: Unit,
+    pub unit_cost: Decimal,
+    pub reorder_point: Option<Decimal>,
+    pub reorder_quantity: Option<Decimal>,
+    pub allergens: Option<Vec<String>>,
+    pub supplier_id: Option<Uuid>,
+}
+
+/// A validated ingredient.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = ingredients, treat_none_as_null = true)]
+pub struct IngredientFields {
+    pub name: String,
+    pub category: String,
+    pub unit: String,
+    pub unit_cost: Decimal,
+    pub reorder_point: Decimal,
+    pub reorder_quantity: Decimal,
+    pub allergens: Vec<String>,
+    pub supplier_id: Option<Uuid>,
+}
+
+fn non_negative(value: Decimal, field: &str, dp: u32) -> Result<Decimal, InventoryError> {
+    let v = value.round_dp(dp);
+    if v < Decimal::ZERO || v > MAX_QUANTITY {
+        return Err(InventoryError::Invalid(format!(
+            "{field} debe estar entre 0 y {MAX_QUANTITY}"
+        )));
+    }
+    Ok(v)
+}
+
+impl TryFrom<IngredientInput> for IngredientFields {
+    type Error = InventoryError;
+
+    fn try_from(i: IngredientInput) -> Result<Self, InventoryError> {
+        let name = i.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(InventoryError::Invalid(
+                "name debe tener entre 1 y 200 caracteres".to_owned(),
+            ));
+        }
+        let category = i
+            .category
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "otros".to_owned());
+        if category.chars().count() > 100 {
+            return Err(InventoryError::Invalid(
+                "category admite como mucho 100 caracteres".to_owned(),
+            ));
+        }
+        let allergens: Vec<String> = i
+            .allergens
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if allergens.len() > 20 || allergens.iter().any(|a| a.chars().count() > 50) {
+            return Err(InventoryError::Invalid(
+                "allergens: como mucho 20, de hasta 50 caracteres".to_owned(),
+            ));
+        }
+        Ok(IngredientFields {
+            name,
+            category,
+            unit: i.unit.as_str().to_owned(),
+            unit_cost: non_negative(i.unit_cost, "unit_cost", 4)?,
+            reorder_point: non_negative(i.reorder_point.unwrap_or_default(), "reorder_point", 3)?,
+            reorder_quantity: non_negative(
+                i.reorder_quantity.unwrap_or_default(),
+                "reorder_quantity",
+                3,
+            )?,
+            allergens,
+            supplier_id: i.supplier_id,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = ingredients)]
+struct NewIngredient {
+    tenant_id: Uuid,
+    id: Uuid,
+    #[diesel(embed)]
+    fields: IngredientFields,
+}
+
+/// Stock on hand of each of `ids`. Inside a scoped transaction.
+async fn on_hand_of(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Decimal>, InventoryError> {
+    let rows: Vec<(Option<Uuid>, Option<Decimal>)> = stock_lots::table
+        .filter(stock_lots::tenant_id.eq(tenant))
+        .filter(stock_lots::ingredient_id.eq_any(ids))
+        .group_by(stock_lots::ingredient_id)
+        .select((
+            stock_lots::ingredient_id,
+            diesel::dsl::sum(stock_lots::quantity),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, sum)| Some((id?, sum.unwrap_or_default())))
+        .collect())
+}
+
+fn views(rows: Vec<Ingredient>, on_hand: &HashMap<Uuid, Decimal>) -> Vec<IngredientView> {
+    rows.into_iter()
+        .map(|i| {
+            let stock = on_hand.get(&i.id).copied().unwrap_or_default();
+            IngredientView::new(i, stock)
+        })
+        .collect()
+}
+
+/// One page of ingredients by name.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    page: Page,
+) -> Result<Paginated<IngredientView>, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = ingredients::table
+            .filter(ingredients::tenant_id.eq(tenant))
+            .count()
+            .get_result(c)
+            .await?;
+        let rows: Vec<Ingredient> = ingredients::table
+            .filter(ingredients::tenant_id.eq(tenant))
+            .order((ingredients::name.asc(), ingredients::id.asc()))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(Ingredient::as_select())
+            .load(c)
+            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|i| i.id).collect();
+        let stock = on_hand_of(c, tenant, &ids).await?;
+        Ok(Paginated::new(views(rows, &stock), page, total))
+    })
+    .await
+}
+
+async fn find_in_tx(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<IngredientView, InventoryError> {
+    let row: Ingredient = ingredients::table
+        .filter(ingredients::tenant_id.eq(tenant))
+        .filter(ingredients::id.eq(id))
+        .select(Ingredient::as_select())
+        .first(c)
+        .await
+        .optional()?
+        .ok_or(InventoryError::NotFound("ingredient"))?;
+    let stock = on_hand_of(c, tenant, &[id]).await?;
+    views(vec![row], &stock)
+        .pop()
+        .ok_or(InventoryError::NotFound("ingredient"))
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<IngredientView, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        find_in_tx(c, tenant, id).await
+    })
+    .await
+}
+
+async fn check_supplier(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    supplier: Option<Uuid>,
+) -> Result<(), InventoryError> {
+    if let Some(s) = supplier {
+        let found: i64 = suppliers::table
+            .filter(suppliers::tenant_id.eq(tenant))
+            .filter(suppliers::id.eq(s))
+            .count()
+            .get_result(c)
+            .await?;
+        if found == 0 {
+            return Err(InventoryError::UnknownReference("supplier"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    fields: &IngredientFields,
+) -> Result<IngredientView, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        check_supplier(c, tenant, fields.supplier_id).await?;
+        let id = Uuid::new_v4();
+        diesel::insert_into(ingredients::table)
+            .values(NewIngredient {
+                tenant_id: tenant,
+                id,
+                fields: fields.clone(),
+            })
+            .execute(c)
+            .await?;
+        find_in_tx(c, tenant, id).await
+    })
+    .await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    fields: &IngredientFields,
+) -> Result<IngredientView, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        check_supplier(c, tenant, fields.supplier_id).await?;
+        let n = diesel::update(
+            ingredients::table
+                .filter(ingredients::tenant_id.eq(tenant))
+                .filter(ingredients::id.eq(id)),
+        )
+        .set((fields, ingredients::updated_at.eq(diesel::dsl::now)))
+        .execute(c)
+        .await?;
+        if n == 0 {
+            return Err(InventoryError::NotFound("ingredient"));
+        }
+        find_in_tx(c, tenant, id).await
+    })
+    .await
+}
+
+/// Deletes an ingredient and its lots; `in_use` while a recipe or an order names it.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<(), InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let n = diesel::delete(
+            ingredients::table
+                .filter(ingredients::tenant_id.eq(tenant))
+                .filter(ingredients::id.eq(id)),
+        )
+        .execute(c)
+        .await?;
+        if n == 0 {
+            return Err(InventoryError::NotFound("ingredient"));
+        }
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,197 @@
+//! Production batches: a batch of `quantity` units of a recipe's product consumes
+//! `line quantity × quantity / yield_quantity` of each ingredient (rounded to 3 decimals),
+//! first-expiring lots first, and creates one output lot of the product costed at what the
+//! consumed lots cost. All in one transaction: a missing ingredient changes nothing.
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::stock::{self, LotChange, Movement, MovementReason, NewLot, StockItem};
+use crate::models::{recipes, short_code, today};
+use crate::pagination::{Page, Paginated};
+use crate::schema::production_batches;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = production_batches, check_for_backend(diesel::pg::Pg))]
+pub struct ProductionBatch {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub recipe_id: Uuid,
+    pub product_id: Uuid,
+    pub quantity: Decimal,
+    pub status: String,
+    pub produced_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/production/batches` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchRequest {
+    pub recipe_id: Uuid,
+    /// Units of the recipe's product to make.
+    pub quantity: Decimal,
+}
+
+/// A validated batch order.
+#[derive(Debug, Clone)]
+pub struct BatchOrder {
+    pub recipe_id: Uuid,
+    pub quantity: Decimal,
+}
+
+impl TryFrom<BatchRequest> for BatchOrder {
+    type Error = InventoryError;
+    fn try_from(r: BatchRequest) -> Result<Self, InventoryError> {
+        Ok(BatchOrder {
+            recipe_id: r.recipe_id,
+            quantity: stock::positive_quantity(r.quantity, "quantity")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Consumption {
+    pub ingredient_id: Uuid,
+    pub ingredient_name: String,
+    pub quantity: Decimal,
+    pub lots: Vec<LotChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchOutcome {
+    #[serde(flatten)]
+    pub batch: ProductionBatch,
+    pub consumed: Vec<Consumption>,
+    pub output_lot_id: Uuid,
+    /// What one unit of this batch cost (consumed lots' cost / quantity).
+    pub unit_cost: Decimal,
+    /// The product's stock on hand after the batch.
+    pub product_on_hand: Decimal,
+}
+
+/// One page of batches, newest first.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    page: Page,
+) -> Result<Paginated<ProductionBatch>, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = production_batches::table
+            .filter(production_batches::tenant_id.eq(tenant))
+            .count()
+            .get_result(c)
+            .await?;
+        let items = production_batches::table
+            .filter(production_batches::tenant_id.eq(tenant))
+            .order((
+                production_batches::produced_at.desc(),
+                production_batches::id.asc(),
+            ))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(ProductionBatch::as_select())
+            .load(c)
+            .await?;
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+/// Produces a batch (see the module docs).
+pub async fn produce(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    order: &BatchOrder,
+) -> Result<BatchOutcome, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let recipe = recipes::find_in_tx(c, tenant, order.recipe_id)
+            .await?
+            .ok_or(InventoryError::UnknownReference("recipe"))?;
+        let batch_id = Uuid::new_v4();
+        let movement = |reason| Movement {
+            reason,
+            reference_id: Some(batch_id),
+            note: None,
+        };
+        let factor = order.quantity / recipe.recipe.yield_quantity;
+        // lines come ordered by ingredient id: concurrent batches lock lots in one order
+        let mut consumed = Vec::new();
+        let mut cost = Decimal::ZERO;
+        for line in &recipe.lines {
+            let need = (line.line.quantity * factor).round_dp(3);
+            if need.is_zero() {
+                continue;
+            }
+            let lots = stock::consume_fifo(
+                c,
+                tenant,
+                StockItem::Ingredient(line.line.ingredient_id),
+                &line.line.ingredient_name,
+                need,
+                movement(MovementReason::ProductionUse),
+            )
+            .await?;
+            cost += lots
+                .iter()
+                .map(|l| -l.quantity_delta * l.unit_cost)
+                .sum::<Decimal>();
+            consumed.push(Consumption {
+                ingredient_id: line.line.ingredient_id,
+                ingredient_name: line.line.ingredient_name.clone(),
+                quantity: need,
+                lots,
+            });
+        }
+        let now = Utc::now();
+        let batch = ProductionBatch {
+            tenant_id: tenant,
+            id: batch_id,
+            recipe_id: recipe.recipe.id,
+            product_id: recipe.recipe.product_id,
+            quantity: order.quantity,
+            status: "completed".to_owned(),
+            produced_at: now,
+            created_at: now,
+        };
+        diesel::insert_into(production_batches::table)
+            .values(&batch)
+            .execute(c)
+            .await?;
+        let product = StockItem::Product(recipe.recipe.product_id);
+        let info = stock::describe(c, tenant, product).await?;
+        let unit_cost = (cost / order.quantity).round_dp(4);
+        let output = stock::add_lot(
+            c,
+            tenant,
+            &NewLot {
+                item: product,
+                lot_code: format!("PROD-{}-{}", today().format("%Y%m%d"), short_code()),
+                quantity: order.quantity,
+                unit_cost,
+                expires_at: info
+                    .shelf_life_days
+                    .map(|d| today() + Duration::days(i64::from(d))),
+            },
+            movement(MovementReason::ProductionOutput),
+        )
+        .await?;
+        let product_on_hand = stock::on_hand(c, tenant, product).await?;
+        Ok(BatchOutcome {
+            batch,
+            consumed,
+            output_lot_id: output.lot_id,
+            unit_cost,
+            product_on_hand,
+        })
+    })
+    .await
+}

@@ -1,0 +1,520 @@
+//! Suppliers and purchase orders, and the drafts the procurement run writes.
+//!
+//! An order's `delivery_status` is derived: `delivered` once delivered; `late` when an
+//! order that was sent (`pending` or `in_transit`) is not delivered and its `expected_at`
+//! is before today; `in_transit` while on its way; `pending` otherwise (drafts and
+//! cancelled orders included).
+
+use std::collections::{BTreeMap, HashMap};
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::stock::{self, StockItem};
+use crate::models::{short_code, today};
+use crate::pagination::{Page, Paginated};
+use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = suppliers, check_for_backend(diesel::pg::Pg))]
+pub struct Supplier {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub contact_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub lead_time_days: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of suppliers by name.
+pub async fn list_suppliers(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    page: Page,
+) -> Result<Paginated<Supplier>, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = suppliers::table
+            .filter(suppliers::tenant_id.eq(tenant))
+            .count()
+            .get_result(c)
+            .await?;
+        let items = suppliers::table
+            .filter(suppliers::tenant_id.eq(tenant))
+            .order((suppliers::name.asc(), suppliers::id.asc()))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(Supplier::as_select())
+            .load(c)
+            .await?;
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = purchase_orders, check_for_backend(diesel::pg::Pg))]
+pub struct PurchaseOrder {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub supplier_id: Uuid,
+    pub reference: String,
+    pub status: String,
+    pub source: String,
+    pub ordered_at: DateTime<Utc>,
+    pub expected_at: NaiveDate,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub total: Decimal,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = purchase_order_lines, check_for_backend(diesel::pg::Pg))]
+pub struct OrderLine {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    #[serde(skip)]
+    pub order_id: Uuid,
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub quantity: Decimal,
+    pub unit_cost: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    InTransit,
+    Delivered,
+    Late,
+}
+
+impl DeliveryStatus {
+    pub fn of(order: &PurchaseOrder, today: NaiveDate) -> Self {
+        match order.status.as_str() {
+            "delivered" => DeliveryStatus::Delivered,
+            _ if order.delivered_at.is_some() => DeliveryStatus::Delivered,
+            "pending" | "in_transit" if order.expected_at < today => DeliveryStatus::Late,
+            "in_transit" => DeliveryStatus::InTransit,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: PurchaseOrder,
+    pub supplier_name: String,
+    pub delivery_status: DeliveryStatus,
+    pub lines: Vec<OrderLine>,
+}
+
+/// `GET /api/orders` filters.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub supplier_id: Option<Uuid>,
+}
+
+const ORDER_STATUSES: [&str; 5] = ["draft", "pending", "in_transit", "delivered", "cancelled"];
+
+fn filtered_orders(
+    tenant: Uuid,
+    f: &OrderFilter,
+) -> Result<purchase_orders::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+    let mut q = purchase_orders::table
+        .filter(purchase_orders::tenant_id.eq(tenant))
+        .into_boxed();
+    if let Some(status) = &f.status {
+        if !ORDER_STATUSES.contains(&status.as_str()) {
+            return Err(InventoryError::InvalidQuery(format!(
+                "status debe ser uno de {}",
+                ORDER_STATUSES.join(", ")
+            )));
+        }
+        q = q.filter(purchase_orders::status.eq(status.clone()));
+    }
+    if let Some(s) = f.supplier_id {
+        q = q.filter(purchase_orders::supplier_id.eq(s));
+    }
+    Ok(q)
+}
+
+async fn views(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    orders: Vec<PurchaseOrder>,
+) -> Result<Vec<OrderView>, InventoryError> {
+    let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+    let lines: Vec<OrderLine> = purchase_order_lines::table
+        .filter(purchase_order_lines::tenant_id.eq(tenant))
+        .filter(purchase_order_lines::order_id.eq_any(&ids))
+        .order(purchase_order_lines::id)
+        .select(OrderLine::as_select())
+        .load(c)
+        .await?;
+    let supplier_ids: Vec<Uuid> = orders.iter().map(|o| o.supplier_id).collect();
+    let names: HashMap<Uuid, String> = suppliers::table
+        .filter(suppliers::tenant_id.eq(tenant))
+        .filter(suppliers::id.eq_any(&supplier_ids))
+        .select((suppliers::id, suppliers::name))
+        .load::<(Uuid, String)>(c)
+        .await?
+        .into_iter()
+        .collect();
+    let mut by_order: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
+    for l in lines {
+        by_order.entry(l.order_id).or_default().push(l);
+    }
+    let today = today();
+    Ok(orders
+        .into_iter()
+        .map(|order| OrderView {
+            supplier_name: names.get(&order.supplier_id).cloned().unwrap_or_default(),
+            delivery_status: DeliveryStatus::of(&order, today),
+            lines: by_order.remove(&order.id).unwrap_or_default(),
+            order,
+        })
+        .collect())
+}
+
+/// One page of purchase orders, newest first, with lines and delivery status.
+pub async fn list_orders(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    filter: &OrderFilter,
+    page: Page,
+) -> Result<Paginated<OrderView>, InventoryError> {
+    let count = filtered_orders(tenant, filter)?;
+    let rows = filtered_orders(tenant, filter)?;
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = count.count().get_result(c).await?;
+        let orders: Vec<PurchaseOrder> = rows
+            .order((
+                purchase_orders::ordered_at.desc(),
+                purchase_orders::id.asc(),
+            ))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(PurchaseOrder::as_select())
+            .load(c)
+            .await?;
+        let items = views(c, tenant, orders).await?;
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderLineRequest {
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub quantity: Decimal,
+    /// Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`.
+    pub unit_cost: Option<Decimal>,
+}
+
+/// Orders created by hand start `pending` (sent), or `draft`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewOrderStatus {
+    Draft,
+    #[default]
+    Pending,
+}
+
+/// `POST /api/orders` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderRequest {
+    pub supplier_id: Uuid,
+    /// Defaults to today + the supplier's lead time.
+    pub expected_at: Option<NaiveDate>,
+    #[serde(default)]
+    pub status: NewOrderStatus,
+    pub notes: Option<String>,
+    pub lines: Vec<OrderLineRequest>,
+}
+
+/// A validated order.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub supplier_id: Uuid,
+    pub expected_at: Option<NaiveDate>,
+    pub status: NewOrderStatus,
+    pub notes: String,
+    pub lines: Vec<(StockItem, Decimal, Option<Decimal>)>,
+}
+
+impl TryFrom<OrderRequest> for NewOrder {
+    type Error = InventoryError;
+    fn try_from(r: OrderRequest) -> Result<Self, InventoryError> {
+        if r.lines.is_empty() || r.lines.len() > 100 {
+            return Err(InventoryError::Invalid(
+                "un pedido tiene entre 1 y 100 líneas".to_owned(),
+            ));
+        }
+        if let Some(d) = r.expected_at
+            && (d < today() - Duration::days(365) || d > today() + Duration::days(365))
+        {
+            return Err(InventoryError::Invalid(
+                "expected_at debe estar a menos de un año de hoy".to_owned(),
+            ));
+        }
+        let notes = r.notes.unwrap_or_default().trim().to_owned();
+        if notes.chars().count() > 1000 {
+            return Err(InventoryError::Invalid(
+                "notes admite como mucho 1000 caracteres".to_owned(),
+            ));
+        }
+        let mut lines = Vec::with_capacity(r.lines.len());
+        for l in r.lines {
+            let item = StockItem::from_ids(l.ingredient_id, l.product_id)?;
+            let quantity = stock::positive_quantity(l.quantity, "quantity")?;
+            let cost = match l.unit_cost {
+                Some(c) if c < Decimal::ZERO || c > stock::MAX_QUANTITY => {
+                    return Err(InventoryError::Invalid(
+                        "unit_cost no puede ser negativo ni desorbitado".to_owned(),
+                    ));
+                }
+                other => other.map(|c| c.round_dp(4)),
+            };
+            lines.push((item, quantity, cost));
+        }
+        Ok(NewOrder {
+            supplier_id: r.supplier_id,
+            expected_at: r.expected_at,
+            status: r.status,
+            notes,
+            lines,
+        })
+    }
+}
+
+/// Creates a purchase order with its lines.
+pub async fn create_order(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    new: &NewOrder,
+) -> Result<OrderView, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let lead: i32 = suppliers::table
+            .filter(suppliers::tenant_id.eq(tenant))
+            .filter(suppliers::id.eq(new.supplier_id))
+            .select(suppliers::lead_time_days)
+            .first(c)
+            .await
+            .optional()?
+            .ok_or(InventoryError::UnknownReference("supplier"))?;
+        let order_id = Uuid::new_v4();
+        let mut lines = Vec::with_capacity(new.lines.len());
+        for (item, quantity, cost) in &new.lines {
+            let info = stock::describe(c, tenant, *item).await?;
+            lines.push(OrderLine {
+                tenant_id: tenant,
+                id: Uuid::new_v4(),
+                order_id,
+                ingredient_id: item.ingredient_id(),
+                product_id: item.product_id(),
+                quantity: *quantity,
+                unit_cost: cost.unwrap_or(info.unit_cost),
+            });
+        }
+        let now = Utc::now();
+        let order = PurchaseOrder {
+            tenant_id: tenant,
+            id: order_id,
+            supplier_id: new.supplier_id,
+            reference: format!("PO-{}-{}", today().format("%Y%m%d"), short_code()),
+            status: match new.status {
+                NewOrderStatus::Draft => "draft",
+                NewOrderStatus::Pending => "pending",
+            }
+            .to_owned(),
+            source: "manual".to_owned(),
+            ordered_at: now,
+            expected_at: new
+                .expected_at
+                .unwrap_or_else(|| today() + Duration::days(i64::from(lead))),
+            delivered_at: None,
+            total: lines
+                .iter()
+                .map(|l| l.quantity * l.unit_cost)
+                .sum::<Decimal>()
+                .round_dp(2),
+            notes: new.notes.clone(),
+            created_at: now,
+        };
+        diesel::insert_into(purchase_orders::table)
+            .values(&order)
+            .execute(c)
+            .await?;
+        diesel::insert_into(purchase_order_lines::table)
+            .values(&lines)
+            .execute(c)
+            .await?;
+        views(c, tenant, vec![order])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(InventoryError::NotFound("order"))
+    })
+    .await
+}
+
+/// An ingredient at or under its reorder point with no open order.
+#[derive(Debug, Clone, QueryableByName)]
+struct ReorderCandidate {
+    #[diesel(sql_type = SqlUuid)]
+    ingredient_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    supplier_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    lead_time_days: i32,
+    #[diesel(sql_type = Numeric)]
+    unit_cost: Decimal,
+    #[diesel(sql_type = Numeric)]
+    reorder_point: Decimal,
+    #[diesel(sql_type = Numeric)]
+    reorder_quantity: Decimal,
+    #[diesel(sql_type = Numeric)]
+    on_hand: Decimal,
+}
+
+/// What one tenant's procurement run drafted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drafted {
+    pub orders: usize,
+    pub lines: usize,
+}
+
+/// For one tenant: drafts one order (status `draft`, source `procurement`) per supplier
+/// for every ingredient with a supplier whose stock on hand is at or under its reorder
+/// point and that no open (`draft`, `pending`, `in_transit`) order already names. The
+/// quantity is `reorder_quantity`, or, when that is 0, what brings stock to twice the
+/// reorder point. Idempotent: a second run finds open orders and drafts nothing.
+///
+/// `excluded` are tenants that must never get drafts (demo and template tenants): the SQL
+/// itself refuses them, whatever the caller passed as `tenant`. A transaction-level
+/// advisory lock makes concurrent runs (several replicas) draft once.
+pub async fn draft_reorders(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    excluded: &[Uuid],
+) -> Result<Drafted, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('procurement:' || $1::text))")
+            .bind::<SqlUuid, _>(tenant)
+            .execute(c)
+            .await?;
+        let candidates: Vec<ReorderCandidate> = diesel::sql_query(
+            "SELECT i.id AS ingredient_id, i.supplier_id AS supplier_id, s.lead_time_days, \
+                    i.unit_cost, i.reorder_point, i.reorder_quantity, \
+                    coalesce(l.on_hand, 0) AS on_hand \
+             FROM ingredients i \
+             JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id \
+             LEFT JOIN (SELECT ingredient_id, sum(quantity) AS on_hand FROM stock_lots \
+                        WHERE tenant_id = $1 AND ingredient_id IS NOT NULL \
+                        GROUP BY ingredient_id) l ON l.ingredient_id = i.id \
+             WHERE i.tenant_id = $1 \
+               AND NOT ($1 = ANY($2)) \
+               AND coalesce(l.on_hand, 0) <= i.reorder_point \
+               AND NOT EXISTS ( \
+                   SELECT 1 FROM purchase_order_lines pl \
+                   JOIN purchase_orders po ON po.tenant_id = pl.tenant_id AND po.id = pl.order_id \
+                   WHERE pl.tenant_id = $1 AND pl.ingredient_id = i.id \
+                     AND po.status IN ('draft', 'pending', 'in_transit')) \
+             ORDER BY s.id, i.id",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<Array<SqlUuid>, _>(excluded)
+        .load(c)
+        .await?;
+        let mut by_supplier: BTreeMap<Uuid, Vec<(ReorderCandidate, Decimal)>> = BTreeMap::new();
+        for cand in candidates {
+            let quantity = if cand.reorder_quantity > Decimal::ZERO {
+                cand.reorder_quantity
+            } else {
+                (cand.reorder_point * Decimal::TWO - cand.on_hand).max(Decimal::ZERO)
+            };
+            if quantity > Decimal::ZERO {
+                by_supplier
+                    .entry(cand.supplier_id)
+                    .or_default()
+                    .push((cand, quantity));
+            }
+        }
+        let mut drafted = Drafted::default();
+        let now = Utc::now();
+        for (supplier_id, items) in by_supplier {
+            let order_id = Uuid::new_v4();
+            let lead = items
+                .iter()
+                .map(|(c, _)| c.lead_time_days)
+                .next()
+                .unwrap_or(1);
+            let lines: Vec<OrderLine> = items
+                .iter()
+                .map(|(cand, quantity)| OrderLine {
+                    tenant_id: tenant,
+                    id: Uuid::new_v4(),
+                    order_id,
+                    ingredient_id: Some(cand.ingredient_id),
+                    product_id: None,
+                    quantity: *quantity,
+                    unit_cost: cand.unit_cost,
+                })
+                .collect();
+            let order = PurchaseOrder {
+                tenant_id: tenant,
+                id: order_id,
+                supplier_id,
+                reference: format!("AUTO-{}-{}", today().format("%Y%m%d"), short_code()),
+                status: "draft".to_owned(),
+                source: "procurement".to_owned(),
+                ordered_at: now,
+                expected_at: today() + Duration::days(i64::from(lead)),
+                delivered_at: None,
+                total: lines
+                    .iter()
+                    .map(|l| l.quantity * l.unit_cost)
+                    .sum::<Decimal>()
+                    .round_dp(2),
+                notes: "Borrador generado automáticamente: ingredientes bajo el punto de pedido."
+                    .to_owned(),
+                created_at: now,
+            };
+            diesel::insert_into(purchase_orders::table)
+                .values(&order)
+                .execute(c)
+                .await?;
+            diesel::insert_into(purchase_order_lines::table)
+                .values(&lines)
+                .execute(c)
+                .await?;
+            drafted.orders += 1;
+            drafted.lines += lines.len();
+        }
+        Ok(drafted)
+    })
+    .await
+}

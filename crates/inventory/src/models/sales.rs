@@ -1,0 +1,312 @@
+//! Sales and the point of sale. A POS sale takes finished-product stock first-expiring
+//! first, all lines in one transaction: if any product is short, nothing changes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::products;
+use crate::models::stock::{self, Movement, MovementReason, StockItem};
+use crate::pagination::{Page, Paginated};
+use crate::schema::{sale_lines, sales};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = sales, check_for_backend(diesel::pg::Pg))]
+pub struct Sale {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub sold_at: DateTime<Utc>,
+    pub channel: String,
+    pub payment_method: String,
+    pub total: Decimal,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = sale_lines, check_for_backend(diesel::pg::Pg))]
+pub struct SaleLine {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    #[serde(skip)]
+    pub sale_id: Uuid,
+    pub product_id: Uuid,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub line_total: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SaleView {
+    #[serde(flatten)]
+    pub sale: Sale,
+    pub lines: Vec<SaleLine>,
+}
+
+/// `GET /api/sales` filters: UTC calendar days, both inclusive.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SalesFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    d.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+fn filtered(
+    tenant: Uuid,
+    f: &SalesFilter,
+) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+    if let (Some(from), Some(to)) = (f.from, f.to)
+        && from > to
+    {
+        return Err(InventoryError::InvalidQuery(
+            "from no puede ser posterior a to".to_owned(),
+        ));
+    }
+    let mut q = sales::table
+        .filter(sales::tenant_id.eq(tenant))
+        .into_boxed();
+    if let Some(from) = f.from {
+        q = q.filter(sales::sold_at.ge(midnight(from)));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(sales::sold_at.lt(midnight(to + Duration::days(1))));
+    }
+    Ok(q)
+}
+
+async fn with_lines(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    rows: Vec<Sale>,
+) -> Result<Vec<SaleView>, InventoryError> {
+    let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
+    let lines: Vec<SaleLine> = sale_lines::table
+        .filter(sale_lines::tenant_id.eq(tenant))
+        .filter(sale_lines::sale_id.eq_any(&ids))
+        .order(sale_lines::id)
+        .select(SaleLine::as_select())
+        .load(c)
+        .await?;
+    let mut by_sale: HashMap<Uuid, Vec<SaleLine>> = HashMap::new();
+    for l in lines {
+        by_sale.entry(l.sale_id).or_default().push(l);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|sale| SaleView {
+            lines: by_sale.remove(&sale.id).unwrap_or_default(),
+            sale,
+        })
+        .collect())
+}
+
+/// One page of sales, newest first, with lines.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    filter: &SalesFilter,
+    page: Page,
+) -> Result<Paginated<SaleView>, InventoryError> {
+    let count = filtered(tenant, filter)?;
+    let rows = filtered(tenant, filter)?;
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = count.count().get_result(c).await?;
+        let rows: Vec<Sale> = rows
+            .order((sales::sold_at.desc(), sales::id.asc()))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(Sale::as_select())
+            .load(c)
+            .await?;
+        let items = with_lines(c, tenant, rows).await?;
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Cash,
+    Card,
+    Bizum,
+    Other,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Bizum => "bizum",
+            PaymentMethod::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PosLineRequest {
+    pub product_id: Uuid,
+    pub quantity: Decimal,
+    /// Defaults to the product's `sale_price`.
+    pub unit_price: Option<Decimal>,
+}
+
+/// `POST /api/pos/sales` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PosSaleRequest {
+    pub lines: Vec<PosLineRequest>,
+    pub payment_method: PaymentMethod,
+}
+
+pub const MAX_LINES: usize = 100;
+const MAX_PRICE: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
+
+/// A validated POS sale.
+#[derive(Debug, Clone)]
+pub struct PosSale {
+    pub lines: Vec<PosLineRequest>,
+    pub payment_method: PaymentMethod,
+}
+
+impl TryFrom<PosSaleRequest> for PosSale {
+    type Error = InventoryError;
+    fn try_from(r: PosSaleRequest) -> Result<Self, InventoryError> {
+        if r.lines.is_empty() || r.lines.len() > MAX_LINES {
+            return Err(InventoryError::Invalid(format!(
+                "una venta tiene entre 1 y {MAX_LINES} líneas"
+            )));
+        }
+        let mut lines = Vec::with_capacity(r.lines.len());
+        for l in r.lines {
+            let quantity = stock::positive_quantity(l.quantity, "quantity")?;
+            let unit_price = match l.unit_price {
+                None => None,
+                Some(p) => {
+                    let p = p.round_dp(2);
+                    if p < Decimal::ZERO || p > MAX_PRICE {
+                        return Err(InventoryError::Invalid(format!(
+                            "unit_price debe estar entre 0 y {MAX_PRICE}"
+                        )));
+                    }
+                    Some(p)
+                }
+            };
+            lines.push(PosLineRequest {
+                product_id: l.product_id,
+                quantity,
+                unit_price,
+            });
+        }
+        Ok(PosSale {
+            lines,
+            payment_method: r.payment_method,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductStock {
+    pub product_id: Uuid,
+    pub on_hand: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PosSaleOutcome {
+    pub sale: SaleView,
+    /// Stock on hand of every product sold, after the sale.
+    pub stock: Vec<ProductStock>,
+}
+
+/// Records a POS sale and takes its stock (see the module docs).
+pub async fn sell(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    order: &PosSale,
+) -> Result<PosSaleOutcome, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let sale_id = Uuid::new_v4();
+        let mut needed: BTreeMap<Uuid, Decimal> = BTreeMap::new();
+        let mut lines = Vec::with_capacity(order.lines.len());
+        let mut names: HashMap<Uuid, String> = HashMap::new();
+        for l in &order.lines {
+            let product = products::find_in_tx(c, tenant, l.product_id)
+                .await?
+                .ok_or(InventoryError::UnknownReference("product"))?;
+            let unit_price = l.unit_price.unwrap_or(product.product.sale_price);
+            names.insert(l.product_id, product.product.name.clone());
+            *needed.entry(l.product_id).or_default() += l.quantity;
+            lines.push(SaleLine {
+                tenant_id: tenant,
+                id: Uuid::new_v4(),
+                sale_id,
+                product_id: l.product_id,
+                quantity: l.quantity,
+                unit_price,
+                line_total: (l.quantity * unit_price).round_dp(2),
+            });
+        }
+        // one take per product, in id order, so concurrent sales lock lots in one order
+        for (product_id, quantity) in &needed {
+            let name = names.get(product_id).map(String::as_str).unwrap_or("");
+            stock::consume_fifo(
+                c,
+                tenant,
+                StockItem::Product(*product_id),
+                name,
+                *quantity,
+                Movement {
+                    reason: MovementReason::Sale,
+                    reference_id: Some(sale_id),
+                    note: None,
+                },
+            )
+            .await?;
+        }
+        let now = Utc::now();
+        let sale = Sale {
+            tenant_id: tenant,
+            id: sale_id,
+            sold_at: now,
+            channel: "pos".to_owned(),
+            payment_method: order.payment_method.as_str().to_owned(),
+            total: lines.iter().map(|l| l.line_total).sum(),
+            created_at: now,
+        };
+        diesel::insert_into(sales::table)
+            .values(&sale)
+            .execute(c)
+            .await?;
+        diesel::insert_into(sale_lines::table)
+            .values(&lines)
+            .execute(c)
+            .await?;
+        let ids: Vec<Uuid> = needed.keys().copied().collect();
+        let on_hand = products::on_hand_of(c, tenant, &ids).await?;
+        let stock = ids
+            .into_iter()
+            .map(|product_id| ProductStock {
+                product_id,
+                on_hand: on_hand.get(&product_id).copied().unwrap_or_default(),
+            })
+            .collect();
+        Ok(PosSaleOutcome {
+            sale: SaleView { sale, lines },
+            stock,
+        })
+    })
+    .await
+}

@@ -1,0 +1,608 @@
+//! Stock lots, stock movements and adjustments.
+//!
+//! Stock on hand of an ingredient or product is the sum of its lots. Taking stock
+//! consumes lots first-expiring first (`expires_at`, lots without expiry last, then the
+//! oldest received), with the lots locked `FOR UPDATE` so concurrent takers serialise, and
+//! never leaves a lot below zero: asking for more than there is fails with
+//! `insufficient_stock` and the transaction changes nothing. Every change is recorded in
+//! `stock_movements`.
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::InventoryError;
+use crate::models::today;
+use crate::pagination::{Page, Paginated};
+use crate::schema::{ingredients, products, stock_lots, stock_movements};
+
+/// The largest quantity one request may move (keeps within `numeric(12, 3)`).
+pub const MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
+/// What a lot or movement is of: exactly one of an ingredient or a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StockItem {
+    Ingredient(Uuid),
+    Product(Uuid),
+}
+
+impl StockItem {
+    /// From a body naming exactly one of `ingredient_id` and `product_id`.
+    pub fn from_ids(
+        ingredient_id: Option<Uuid>,
+        product_id: Option<Uuid>,
+    ) -> Result<Self, InventoryError> {
+        match (ingredient_id, product_id) {
+            (Some(i), None) => Ok(StockItem::Ingredient(i)),
+            (None, Some(p)) => Ok(StockItem::Product(p)),
+            _ => Err(InventoryError::Invalid(
+                "indica exactamente uno de ingredient_id o product_id".to_owned(),
+            )),
+        }
+    }
+
+    pub fn ingredient_id(self) -> Option<Uuid> {
+        match self {
+            StockItem::Ingredient(id) => Some(id),
+            StockItem::Product(_) => None,
+        }
+    }
+
+    pub fn product_id(self) -> Option<Uuid> {
+        match self {
+            StockItem::Product(id) => Some(id),
+            StockItem::Ingredient(_) => None,
+        }
+    }
+}
+
+/// A quantity from a request: positive, at most [`MAX_QUANTITY`], rounded to 3 decimals.
+pub fn positive_quantity(q: Decimal, field: &str) -> Result<Decimal, InventoryError> {
+    let q = q.round_dp(3);
+    if q <= Decimal::ZERO || q > MAX_QUANTITY {
+        return Err(InventoryError::Invalid(format!(
+            "{field} debe ser mayor que 0 y como mucho {MAX_QUANTITY}"
+        )));
+    }
+    Ok(q)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = stock_lots, check_for_backend(diesel::pg::Pg))]
+pub struct StockLot {
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub lot_code: String,
+    pub quantity: Decimal,
+    pub initial_quantity: Decimal,
+    pub unit_cost: Decimal,
+    pub received_at: DateTime<Utc>,
+    pub expires_at: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /api/inventory/stock-lots` filters.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LotFilter {
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    /// Only lots expiring on or before today + this many days (0..=3650).
+    pub expiring_within_days: Option<i64>,
+    /// Also list used-up lots (quantity 0). Default: only lots with stock.
+    #[serde(default)]
+    pub include_empty: bool,
+}
+
+fn filtered_lots(
+    tenant: Uuid,
+    f: &LotFilter,
+) -> Result<stock_lots::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+    let mut q = stock_lots::table
+        .filter(stock_lots::tenant_id.eq(tenant))
+        .into_boxed();
+    if let Some(i) = f.ingredient_id {
+        q = q.filter(stock_lots::ingredient_id.eq(i));
+    }
+    if let Some(p) = f.product_id {
+        q = q.filter(stock_lots::product_id.eq(p));
+    }
+    if let Some(days) = f.expiring_within_days {
+        if !(0..=3650).contains(&days) {
+            return Err(InventoryError::InvalidQuery(
+                "expiring_within_days debe estar entre 0 y 3650".to_owned(),
+            ));
+        }
+        q = q.filter(stock_lots::expires_at.le(today() + Duration::days(days)));
+    }
+    if !f.include_empty {
+        q = q.filter(stock_lots::quantity.gt(Decimal::ZERO));
+    }
+    Ok(q)
+}
+
+/// Lots of the tenant, first-expiring first.
+pub async fn list_lots(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    filter: &LotFilter,
+    page: Page,
+) -> Result<Paginated<StockLot>, InventoryError> {
+    let count = filtered_lots(tenant, filter)?;
+    let rows = filtered_lots(tenant, filter)?;
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let total: i64 = count.count().get_result(c).await?;
+        let items = rows
+            .order((
+                stock_lots::expires_at.asc().nulls_last(),
+                stock_lots::received_at.asc(),
+                stock_lots::id.asc(),
+            ))
+            .limit(page.limit)
+            .offset(page.offset)
+            .select(StockLot::as_select())
+            .load(c)
+            .await?;
+        Ok(Paginated::new(items, page, total))
+    })
+    .await
+}
+
+/// Stock on hand of one item. Inside a scoped transaction.
+pub async fn on_hand(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    item: StockItem,
+) -> Result<Decimal, InventoryError> {
+    let q = stock_lots::table
+        .filter(stock_lots::tenant_id.eq(tenant))
+        .select(diesel::dsl::sum(stock_lots::quantity))
+        .into_boxed();
+    let q = match item {
+        StockItem::Ingredient(id) => q.filter(stock_lots::ingredient_id.eq(id)),
+        StockItem::Product(id) => q.filter(stock_lots::product_id.eq(id)),
+    };
+    let sum: Option<Decimal> = q.first(conn).await?;
+    Ok(sum.unwrap_or(Decimal::ZERO))
+}
+
+/// Why stock moved (the `stock_movements.reason` vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovementReason {
+    Sale,
+    ProductionUse,
+    ProductionOutput,
+    Waste,
+    CountCorrection,
+    Delivery,
+    Expired,
+    Other,
+}
+
+impl MovementReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementReason::Sale => "sale",
+            MovementReason::ProductionUse => "production_use",
+            MovementReason::ProductionOutput => "production_output",
+            MovementReason::Waste => "waste",
+            MovementReason::CountCorrection => "count_correction",
+            MovementReason::Delivery => "delivery",
+            MovementReason::Expired => "expired",
+            MovementReason::Other => "other",
+        }
+    }
+}
+
+/// Why and on whose behalf a movement happens.
+#[derive(Debug, Clone, Copy)]
+pub struct Movement<'a> {
+    pub reason: MovementReason,
+    pub reference_id: Option<Uuid>,
+    pub note: Option<&'a str>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = stock_movements)]
+struct NewMovement<'a> {
+    tenant_id: Uuid,
+    id: Uuid,
+    lot_id: Option<Uuid>,
+    ingredient_id: Option<Uuid>,
+    product_id: Option<Uuid>,
+    quantity_delta: Decimal,
+    reason: &'a str,
+    reference_id: Option<Uuid>,
+    note: Option<&'a str>,
+}
+
+async fn record_movement(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    item: StockItem,
+    lot_id: Uuid,
+    delta: Decimal,
+    movement: Movement<'_>,
+) -> Result<(), InventoryError> {
+    diesel::insert_into(stock_movements::table)
+        .values(NewMovement {
+            tenant_id: tenant,
+            id: Uuid::new_v4(),
+            lot_id: Some(lot_id),
+            ingredient_id: item.ingredient_id(),
+            product_id: item.product_id(),
+            quantity_delta: delta,
+            reason: movement.reason.as_str(),
+            reference_id: movement.reference_id,
+            note: movement.note,
+        })
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What one lot gave or received.
+#[derive(Debug, Clone, Serialize)]
+pub struct LotChange {
+    pub lot_id: Uuid,
+    pub quantity_delta: Decimal,
+    #[serde(skip)]
+    pub unit_cost: Decimal,
+}
+
+/// Takes `quantity` (> 0) of `item` from its lots, first-expiring first, recording one
+/// movement per lot. Fails with `insufficient_stock` (naming `name`) when the lots hold
+/// less. Inside a scoped transaction, which the caller rolls back on error.
+pub async fn consume_fifo(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    item: StockItem,
+    name: &str,
+    quantity: Decimal,
+    movement: Movement<'_>,
+) -> Result<Vec<LotChange>, InventoryError> {
+    let locked = stock_lots::table
+        .filter(stock_lots::tenant_id.eq(tenant))
+        .filter(stock_lots::quantity.gt(Decimal::ZERO))
+        .order((
+            stock_lots::expires_at.asc().nulls_last(),
+            stock_lots::received_at.asc(),
+            stock_lots::id.asc(),
+        ))
+        .select((stock_lots::id, stock_lots::quantity, stock_lots::unit_cost))
+        .for_update();
+    let lots: Vec<(Uuid, Decimal, Decimal)> = match item {
+        StockItem::Ingredient(id) => {
+            locked
+                .filter(stock_lots::ingredient_id.eq(id))
+                .load(conn)
+                .await?
+        }
+        StockItem::Product(id) => {
+            locked
+                .filter(stock_lots::product_id.eq(id))
+                .load(conn)
+                .await?
+        }
+    };
+    let available: Decimal = lots.iter().map(|(_, q, _)| *q).sum();
+    if available < quantity {
+        return Err(InventoryError::InsufficientStock {
+            item: name.to_owned(),
+            requested: quantity.normalize(),
+            available: available.normalize(),
+        });
+    }
+    let mut left = quantity;
+    let mut changes = Vec::new();
+    for (lot_id, lot_quantity, unit_cost) in lots {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        let take = left.min(lot_quantity);
+        diesel::update(
+            stock_lots::table
+                .filter(stock_lots::tenant_id.eq(tenant))
+                .filter(stock_lots::id.eq(lot_id)),
+        )
+        .set(stock_lots::quantity.eq(stock_lots::quantity - take))
+        .execute(conn)
+        .await?;
+        record_movement(conn, tenant, item, lot_id, -take, movement).await?;
+        changes.push(LotChange {
+            lot_id,
+            quantity_delta: -take,
+            unit_cost,
+        });
+        left -= take;
+    }
+    Ok(changes)
+}
+
+/// A lot to create.
+#[derive(Debug, Clone)]
+pub struct NewLot {
+    pub item: StockItem,
+    pub lot_code: String,
+    pub quantity: Decimal,
+    pub unit_cost: Decimal,
+    pub expires_at: Option<NaiveDate>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = stock_lots)]
+struct LotRow<'a> {
+    tenant_id: Uuid,
+    id: Uuid,
+    ingredient_id: Option<Uuid>,
+    product_id: Option<Uuid>,
+    lot_code: &'a str,
+    quantity: Decimal,
+    initial_quantity: Decimal,
+    unit_cost: Decimal,
+    received_at: DateTime<Utc>,
+    expires_at: Option<NaiveDate>,
+}
+
+/// Creates a lot and records its movement. Inside a scoped transaction.
+pub async fn add_lot(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    lot: &NewLot,
+    movement: Movement<'_>,
+) -> Result<LotChange, InventoryError> {
+    let id = Uuid::new_v4();
+    diesel::insert_into(stock_lots::table)
+        .values(LotRow {
+            tenant_id: tenant,
+            id,
+            ingredient_id: lot.item.ingredient_id(),
+            product_id: lot.item.product_id(),
+            lot_code: &lot.lot_code,
+            quantity: lot.quantity,
+            initial_quantity: lot.quantity,
+            unit_cost: lot.unit_cost,
+            received_at: Utc::now(),
+            expires_at: lot.expires_at,
+        })
+        .execute(conn)
+        .await?;
+    record_movement(conn, tenant, lot.item, id, lot.quantity, movement).await?;
+    Ok(LotChange {
+        lot_id: id,
+        quantity_delta: lot.quantity,
+        unit_cost: lot.unit_cost,
+    })
+}
+
+/// What a new lot of an item needs to know about it.
+#[derive(Debug, Clone)]
+pub struct ItemInfo {
+    pub name: String,
+    pub unit_cost: Decimal,
+    /// Products: how long a fresh lot keeps.
+    pub shelf_life_days: Option<i32>,
+}
+
+/// Name and costing of an item, or `unknown_ingredient`/`unknown_product`. Inside a
+/// scoped transaction.
+pub async fn describe(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    item: StockItem,
+) -> Result<ItemInfo, InventoryError> {
+    match item {
+        StockItem::Ingredient(id) => {
+            let row: Option<(String, Decimal)> = ingredients::table
+                .filter(ingredients::tenant_id.eq(tenant))
+                .filter(ingredients::id.eq(id))
+                .select((ingredients::name, ingredients::unit_cost))
+                .first(conn)
+                .await
+                .optional()?;
+            let (name, unit_cost) = row.ok_or(InventoryError::UnknownReference("ingredient"))?;
+            Ok(ItemInfo {
+                name,
+                unit_cost,
+                shelf_life_days: None,
+            })
+        }
+        StockItem::Product(id) => {
+            let row: Option<(String, Option<Decimal>, i32)> = products::table
+                .filter(products::tenant_id.eq(tenant))
+                .filter(products::id.eq(id))
+                .select((
+                    products::name,
+                    products::purchase_cost,
+                    products::shelf_life_days,
+                ))
+                .first(conn)
+                .await
+                .optional()?;
+            let (name, cost, shelf) = row.ok_or(InventoryError::UnknownReference("product"))?;
+            Ok(ItemInfo {
+                name,
+                unit_cost: cost.unwrap_or(Decimal::ZERO),
+                shelf_life_days: Some(shelf),
+            })
+        }
+    }
+}
+
+/// Why stock is adjusted by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentReason {
+    Waste,
+    CountCorrection,
+    Expired,
+    Other,
+}
+
+impl From<AdjustmentReason> for MovementReason {
+    fn from(r: AdjustmentReason) -> Self {
+        match r {
+            AdjustmentReason::Waste => MovementReason::Waste,
+            AdjustmentReason::CountCorrection => MovementReason::CountCorrection,
+            AdjustmentReason::Expired => MovementReason::Expired,
+            AdjustmentReason::Other => MovementReason::Other,
+        }
+    }
+}
+
+/// `POST /api/inventory/adjustments` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdjustmentRequest {
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub quantity_delta: Decimal,
+    pub reason: AdjustmentReason,
+    pub note: Option<String>,
+}
+
+/// A validated adjustment.
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub item: StockItem,
+    pub delta: Decimal,
+    pub reason: AdjustmentReason,
+    pub note: Option<String>,
+}
+
+impl TryFrom<AdjustmentRequest> for Adjustment {
+    type Error = InventoryError;
+
+    fn try_from(r: AdjustmentRequest) -> Result<Self, InventoryError> {
+        let item = StockItem::from_ids(r.ingredient_id, r.product_id)?;
+        let delta = r.quantity_delta.round_dp(3);
+        if delta.is_zero() || delta.abs() > MAX_QUANTITY {
+            return Err(InventoryError::Invalid(format!(
+                "quantity_delta debe ser distinto de 0 y como mucho {MAX_QUANTITY} en valor absoluto"
+            )));
+        }
+        if delta > Decimal::ZERO
+            && matches!(
+                r.reason,
+                AdjustmentReason::Waste | AdjustmentReason::Expired
+            )
+        {
+            return Err(InventoryError::Invalid(
+                "las mermas y caducidades solo pueden restar existencias (quantity_delta negativo)"
+                    .to_owned(),
+            ));
+        }
+        let note = r
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            return Err(InventoryError::Invalid(
+                "note admite como mucho 500 caracteres".to_owned(),
+            ));
+        }
+        Ok(Adjustment {
+            item,
+            delta,
+            reason: r.reason,
+            note,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdjustmentOutcome {
+    pub id: Uuid,
+    pub ingredient_id: Option<Uuid>,
+    pub product_id: Option<Uuid>,
+    pub quantity_delta: Decimal,
+    pub reason: AdjustmentReason,
+    pub note: Option<String>,
+    pub on_hand_before: Decimal,
+    pub on_hand: Decimal,
+    pub lots: Vec<LotChange>,
+}
+
+/// Applies an adjustment: a negative delta consumes lots first-expiring first and never
+/// goes below zero; a positive delta creates a lot (`AJU-…`). One transaction.
+pub async fn adjust(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    adj: &Adjustment,
+) -> Result<AdjustmentOutcome, InventoryError> {
+    conn.transaction(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        let info = describe(c, tenant, adj.item).await?;
+        let before = on_hand(c, tenant, adj.item).await?;
+        let id = Uuid::new_v4();
+        let movement = Movement {
+            reason: adj.reason.into(),
+            reference_id: Some(id),
+            note: adj.note.as_deref(),
+        };
+        let lots = if adj.delta < Decimal::ZERO {
+            consume_fifo(c, tenant, adj.item, &info.name, -adj.delta, movement).await?
+        } else {
+            let lot = NewLot {
+                item: adj.item,
+                lot_code: format!(
+                    "AJU-{}-{}",
+                    today().format("%Y%m%d"),
+                    crate::models::short_code()
+                ),
+                quantity: adj.delta,
+                unit_cost: info.unit_cost,
+                expires_at: info
+                    .shelf_life_days
+                    .map(|d| today() + Duration::days(i64::from(d))),
+            };
+            vec![add_lot(c, tenant, &lot, movement).await?]
+        };
+        let after = on_hand(c, tenant, adj.item).await?;
+        Ok(AdjustmentOutcome {
+            id,
+            ingredient_id: adj.item.ingredient_id(),
+            product_id: adj.item.product_id(),
+            quantity_delta: adj.delta,
+            reason: adj.reason,
+            note: adj.note.clone(),
+            on_hand_before: before,
+            on_hand: after,
+            lots,
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(delta: i64, reason: AdjustmentReason) -> AdjustmentRequest {
+        AdjustmentRequest {
+            ingredient_id: Some(Uuid::nil()),
+            product_id: None,
+            quantity_delta: Decimal::from(delta),
+            reason,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn adjustments_are_validated() {
+        assert!(Adjustment::try_from(req(-2, AdjustmentReason::Waste)).is_ok());
+        assert!(Adjustment::try_from(req(2, AdjustmentReason::CountCorrection)).is_ok());
+        assert!(Adjustment::try_from(req(0, AdjustmentReason::Other)).is_err());
+        assert!(Adjustment::try_from(req(2, AdjustmentReason::Waste)).is_err());
+        assert!(Adjustment::try_from(req(2_000_000, AdjustmentReason::Other)).is_err());
+        let mut both = req(1, AdjustmentReason::Other);
+        both.product_id = Some(Uuid::nil());
+        assert!(Adjustment::try_from(both).is_err());
+    }
+}

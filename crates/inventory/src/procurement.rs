@@ -1,0 +1,202 @@
+//! The procurement run: for every customer tenant, draft purchase orders for ingredients
+//! at or under their reorder point ([`purchasing::draft_reorders`]). Demo tenants are
+//! never touched.
+//!
+//! Which tenants are customers is tenant-service's knowledge, asked through a
+//! [`TenantDirectory`]: in production [`HttpTenantDirectory`] calls
+//! `GET {TENANT_SERVICE_URL}/internal/tenants?demo=false` with a service identity. Demo
+//! tenants are excluded three times: tenant-service leaves them out, entries flagged
+//! `is_demo`/`is_demo_template` are skipped here anyway, and the drafting SQL refuses
+//! those tenants and the two fixed template tenants.
+//!
+//! Runs as a background task of `inventory-service serve` every
+//! `PROCUREMENT_INTERVAL_SECONDS` (0: off) and once with `inventory-service procurement-run`
+//! (a Kubernetes CronJob).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
+use bakery_config::db::PgPool;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::models::purchasing;
+use crate::settings::Settings;
+
+/// The service name in the identity procurement presents to tenant-service.
+pub const SERVICE_NAME: &str = "inventory-service";
+
+/// The two demo template tenants (fixed ids): never drafted for.
+pub const TEMPLATE_TENANTS: [Uuid; 2] = [
+    Uuid::from_u128(0x00000000_0000_4000_a000_000000000001),
+    Uuid::from_u128(0x00000000_0000_4000_a000_000000000002),
+];
+
+/// One entry of `GET /internal/tenants` (unknown fields ignored).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TenantSummary {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub business_model: String,
+    #[serde(default)]
+    pub city: String,
+    pub is_demo: bool,
+    pub is_demo_template: bool,
+}
+
+impl TenantSummary {
+    pub fn is_customer(&self) -> bool {
+        !self.is_demo && !self.is_demo_template && !TEMPLATE_TENANTS.contains(&self.id)
+    }
+}
+
+/// `{"tenants": [...]}`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TenantList {
+    pub tenants: Vec<TenantSummary>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("tenant-service unreachable: {0}")]
+    Unreachable(String),
+    #[error("tenant-service answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("tenant-service answer not understood: {0}")]
+    Decode(String),
+    #[error("cannot sign the service identity: {0}")]
+    Signing(String),
+}
+
+/// Who the customer tenants are.
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// The customer tenants (neither virtual demo tenants nor templates).
+    async fn customer_tenants(&self) -> Result<Vec<TenantSummary>, DirectoryError>;
+}
+
+/// tenant-service's internal API.
+pub struct HttpTenantDirectory {
+    client: reqwest::Client,
+    base_url: String,
+    keys: TokenKeys,
+}
+
+impl HttpTenantDirectory {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(HttpTenantDirectory {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            base_url: settings.services.tenant.clone(),
+            keys: TokenKeys::new(&settings.tokens.internal_secret, INTERNAL_AUDIENCE),
+        })
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for HttpTenantDirectory {
+    async fn customer_tenants(&self) -> Result<Vec<TenantSummary>, DirectoryError> {
+        let token = self
+            .keys
+            .sign(&Identity::service(SERVICE_NAME, 60))
+            .map_err(|e| DirectoryError::Signing(e.to_string()))?;
+        let response = self
+            .client
+            .get(format!("{}/internal/tenants", self.base_url))
+            .query(&[("demo", "false")])
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| DirectoryError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(DirectoryError::Status {
+                status: status.as_u16(),
+                body: body.chars().take(500).collect(),
+            });
+        }
+        let list: TenantList = response
+            .json()
+            .await
+            .map_err(|e| DirectoryError::Decode(e.to_string()))?;
+        Ok(list.tenants)
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProcurementReport {
+    /// Customer tenants checked.
+    pub tenants: usize,
+    /// Listed tenants skipped because they are demo or template tenants.
+    pub skipped_demo: usize,
+    pub orders_drafted: usize,
+    pub lines_drafted: usize,
+    /// Tenants whose drafting failed (logged; the others still ran).
+    pub failed: usize,
+}
+
+/// One procurement run over every customer tenant.
+pub async fn run_once(
+    pool: &PgPool,
+    directory: &dyn TenantDirectory,
+) -> Result<ProcurementReport, DirectoryError> {
+    let listed = directory.customer_tenants().await?;
+    let mut excluded: Vec<Uuid> = listed
+        .iter()
+        .filter(|t| !t.is_customer())
+        .map(|t| t.id)
+        .collect();
+    excluded.extend(TEMPLATE_TENANTS);
+    let mut report = ProcurementReport {
+        skipped_demo: listed.iter().filter(|t| !t.is_customer()).count(),
+        ..Default::default()
+    };
+    for tenant in listed.iter().filter(|t| t.is_customer()) {
+        report.tenants += 1;
+        let drafted = match pool.get().await {
+            Ok(mut conn) => purchasing::draft_reorders(&mut conn, tenant.id, &excluded).await,
+            Err(e) => Err(e.into()),
+        };
+        match drafted {
+            Ok(d) => {
+                if d.orders > 0 {
+                    tracing::info!(tenant = %tenant.id, orders = d.orders, lines = d.lines, "procurement drafted orders");
+                }
+                report.orders_drafted += d.orders;
+                report.lines_drafted += d.lines;
+            }
+            Err(error) => {
+                tracing::error!(tenant = %tenant.id, %error, "procurement failed for tenant");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`run_once`] every `interval` (the first run one interval after start).
+pub fn spawn_scheduler(
+    pool: PgPool,
+    directory: Arc<dyn TenantDirectory>,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match run_once(&pool, directory.as_ref()).await {
+                Ok(report) => tracing::info!(?report, "procurement run finished"),
+                Err(error) => tracing::warn!(%error, "procurement run skipped"),
+            }
+        }
+    })
+}

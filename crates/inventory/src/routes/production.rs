@@ -1,0 +1,32 @@
+//! `/api/production/batches`.
+
+use actix_web::{HttpResponse, web};
+use bakery_config::auth::Identity;
+
+use super::may_write;
+use crate::error::InventoryError;
+use crate::models::production::{self, BatchOrder, BatchRequest};
+use crate::pagination::{Page, PageParams};
+use crate::startup::AppState;
+
+pub async fn list_batches(
+    identity: Identity,
+    state: web::Data<AppState>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, InventoryError> {
+    let page = Page::try_from(page.into_inner())?;
+    let list = production::list(&mut *state.conn().await?, identity.tenant_id, page).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+pub async fn create_batch(
+    identity: Identity,
+    state: web::Data<AppState>,
+    body: web::Json<BatchRequest>,
+) -> Result<HttpResponse, InventoryError> {
+    let tenant = may_write(&identity)?;
+    let order = BatchOrder::try_from(body.into_inner())?;
+    let outcome = production::produce(&mut *state.conn().await?, tenant, &order).await?;
+    state.cache.invalidate(tenant).await;
+    Ok(HttpResponse::Created().json(outcome))
+}
