@@ -6,13 +6,17 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::auth::IdentityVerifier;
-use bakery_config::cache::{self, RedisReady};
+use bakery_config::cache::{self, Keys, RedisReady};
 use bakery_config::db::{self, PgPool, PostgresReady};
 use bakery_config::http::Readiness;
 use bakery_config::server;
 
+use crate::access::AccessTokens;
+use crate::demo_client::DemoSessionClient;
+use crate::login;
 use crate::routes;
 use crate::settings::Settings;
+use crate::throttle::LoginThrottle;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -20,6 +24,11 @@ pub struct AppState {
     pub pool: PgPool,
     pub redis: cache::RedisPool,
     pub settings: Arc<Settings>,
+    pub throttle: LoginThrottle,
+    pub tokens: AccessTokens,
+    pub demo: DemoSessionClient,
+    /// What unknown addresses' passwords are verified against (see `login`).
+    pub dummy_hash: Arc<str>,
 }
 
 pub struct Application {
@@ -42,6 +51,17 @@ impl Application {
         ]));
         let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
         let state = web::Data::new(AppState {
+            throttle: LoginThrottle::new(
+                redis.clone(),
+                Keys::new(settings.redis.key_prefix.clone()),
+                settings.login.clone(),
+            ),
+            tokens: AccessTokens::new(&settings.tokens.access_secret, settings.tokens.access_ttl),
+            demo: DemoSessionClient::new(
+                &settings.services.demo_session,
+                settings.login.demo_session_timeout,
+            )?,
+            dummy_hash: login::dummy_hash().await?,
             pool,
             redis,
             settings: Arc::new(settings.clone()),

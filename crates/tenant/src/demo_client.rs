@@ -1,0 +1,110 @@
+//! The one call tenant-service makes to demo-session: create a session for a demo account
+//! (contract 4). `POST {DEMO_SESSION_URL}/api/demo/session/create`
+//! `{"demo_account_type": …}`, forwarding `X-Forwarded-For` (demo-session rate-limits on
+//! its rightmost entry) and `X-Request-Id`.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use bakery_config::demo::AccountType;
+use bakery_config::http::ErrorBody;
+use serde::Serialize;
+
+use crate::error::TenantError;
+
+/// What is forwarded from the prospect's request.
+#[derive(Debug, Clone, Default)]
+pub struct Forwarded {
+    pub forwarded_for: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct DemoSessionClient {
+    http: reqwest::Client,
+    create_url: String,
+}
+
+#[derive(Serialize)]
+struct CreateBody {
+    demo_account_type: AccountType,
+}
+
+impl DemoSessionClient {
+    /// `base_url` is `DEMO_SESSION_URL`; `timeout` bounds the whole call (creation clones
+    /// a bakery, so it is generous).
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, TenantError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(3).min(timeout))
+            .no_proxy()
+            .build()
+            .map_err(|e| TenantError::Internal(format!("http client: {e}")))?;
+        Ok(DemoSessionClient {
+            http,
+            create_url: format!("{}/api/demo/session/create", base_url.trim_end_matches('/')),
+        })
+    }
+
+    /// demo-session's `201` body, as it is; its refusals with their status and envelope.
+    pub async fn create_session(
+        &self,
+        account_type: AccountType,
+        forwarded: &Forwarded,
+    ) -> Result<serde_json::Value, TenantError> {
+        let mut request = self.http.post(&self.create_url).json(&CreateBody {
+            demo_account_type: account_type,
+        });
+        if let Some(xff) = &forwarded.forwarded_for {
+            request = request.header("X-Forwarded-For", xff);
+        }
+        if let Some(id) = &forwarded.request_id {
+            request = request.header("X-Request-Id", id);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| TenantError::DemoUnavailable(e.to_string()))?;
+        let status = StatusCode::from_u16(response.status().as_u16())
+            .map_err(|e| TenantError::DemoBadAnswer(e.to_string()))?;
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| TenantError::DemoUnavailable(e.to_string()))?;
+        if status.is_success() {
+            return match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(body @ serde_json::Value::Object(_)) => Ok(body),
+                _ => Err(TenantError::DemoBadAnswer(format!(
+                    "{status} without a JSON object"
+                ))),
+            };
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(envelope) if status.is_client_error() || status.is_server_error() => {
+                Err(TenantError::DemoRefused {
+                    status,
+                    code: envelope.error,
+                    message: envelope.message,
+                    retry_after,
+                })
+            }
+            _ if matches!(
+                status,
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) =>
+            {
+                Err(TenantError::DemoUnavailable(format!("{status}")))
+            }
+            _ => Err(TenantError::DemoBadAnswer(format!(
+                "{status} without an error envelope"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `POST /api/auth/login` for customers: tokens, one answer for every wrong credential,
+//! throttling, and a limiter that fails open.
+
+use bakery_config::auth::{ACCESS_AUDIENCE, AccessClaims, TokenKeys};
+use reqwest::StatusCode;
+
+use crate::helpers::{json, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn login_returns_an_access_token_for_the_user_tenant_and_role() {
+    let app = spawn_app().await;
+    let response = app
+        .login("  ANA@Horno-A.es ", app.ana.password, "203.0.113.1")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["user"]["id"], app.ana.user_id.to_string());
+    assert_eq!(body["user"]["email"], app.ana.email);
+    assert_eq!(body["user"]["full_name"], "Ana García");
+    assert_eq!(body["user"]["role"], "owner");
+    assert_eq!(body["tenant"]["id"], app.ana.tenant_id.to_string());
+    assert_eq!(body["tenant"]["name"], app.ana.name);
+    assert_eq!(body["tenant"]["business_model"], "individual_bakery");
+    assert_eq!(body["tenant"]["city"], "Madrid");
+
+    let token = body["access_token"].as_str().expect("token");
+    let claims: AccessClaims = TokenKeys::new(&app.settings.tokens.access_secret, ACCESS_AUDIENCE)
+        .verify(token)
+        .expect("verifies with ACCESS_TOKEN_SECRET");
+    assert_eq!(claims.sub, app.ana.user_id);
+    assert_eq!(claims.tenant_id, app.ana.tenant_id);
+    assert_eq!(claims.role, "owner");
+    assert_eq!(claims.email, app.ana.email);
+    assert_eq!(claims.exp - claims.iat, 3600);
+
+    // an access token is not an identity: the internal key does not verify it
+    assert!(
+        TokenKeys::new(&app.settings.tokens.internal_secret, ACCESS_AUDIENCE)
+            .verify::<AccessClaims>(token)
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong = app
+        .login(app.ana.email, "no-es-la-clave", "203.0.113.2")
+        .await;
+    let unknown = app
+        .login("nadie@ninguna.es", app.ana.password, "203.0.113.3")
+        .await;
+    // another tenant's user with the first one's password
+    let crossed = app
+        .login(app.bea.email, app.ana.password, "203.0.113.4")
+        .await;
+    let mut bodies = Vec::new();
+    for response in [wrong, unknown, crossed] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().get("retry-after").is_none());
+        bodies.push(response.text().await.expect("body"));
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[0], bodies[2]);
+    let body: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "error": "invalid_credentials",
+            "message": "Correo o contraseña incorrectos."
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_inactive_user_cannot_log_in() {
+    let app = spawn_app().await;
+    app.execute_all_tenants("UPDATE users SET is_active = false WHERE email = 'ana@horno-a.es'")
+        .await;
+    let response = app
+        .login(app.ana.email, app.ana.password, "203.0.113.5")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(response).await["error"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn repeated_failures_for_an_address_are_throttled() {
+    // 3 failures per address allowed in the test settings
+    let app = spawn_app().await;
+    for i in 0..3 {
+        let response = app
+            .login(app.ana.email, "mal", &format!("198.51.100.{i}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // even the right password is refused now, before it is checked
+    let response = app
+        .login(app.ana.email, app.ana.password, "198.51.100.9")
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=120).contains(&retry_after), "{retry_after}");
+    let body = json(response).await;
+    assert_eq!(body["error"], "too_many_attempts");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // other addresses are not affected
+    let other = app
+        .login(app.bea.email, app.bea.password, "198.51.100.9")
+        .await;
+    assert_eq!(other.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_client_are_throttled_whatever_the_address() {
+    let app = spawn_app_with(|s| s.login.max_failures_per_ip = 4).await;
+    for i in 0..4 {
+        let response = app
+            .login(
+                &format!("prueba{i}@ninguna.es"),
+                "mal",
+                "10.0.0.1, 192.0.2.44",
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // the rightmost X-Forwarded-For entry is the client; what precedes it is the client's say
+    let blocked = app
+        .login(app.ana.email, app.ana.password, "10.9.9.9, 192.0.2.44")
+        .await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.headers().get("retry-after").is_some());
+    // another client logs in
+    let other = app
+        .login(app.ana.email, app.ana.password, "192.0.2.45")
+        .await;
+    assert_eq!(other.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_the_address_failures() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        app.login(app.ana.email, "mal", "198.51.100.20").await;
+    }
+    let ok = app
+        .login(app.ana.email, app.ana.password, "198.51.100.20")
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    for _ in 0..2 {
+        let response = app.login(app.ana.email, "mal", "198.51.100.20").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn with_redis_down_login_neither_locks_out_nor_lets_in() {
+    let app = spawn_app_with(|s| s.redis.url = "redis://127.0.0.1:1".to_owned()).await;
+    for _ in 0..5 {
+        let response = app.login(app.ana.email, "mal", "198.51.100.30").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(json(response).await["error"], "invalid_credentials");
+    }
+    let ok = app
+        .login(app.ana.email, app.ana.password, "198.51.100.30")
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(json(ok).await["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn bad_input_gets_the_error_envelope() {
+    let app = spawn_app().await;
+    let post = |body: &'static str, content_type: &'static str| {
+        app.http
+            .post(app.url("/api/auth/login"))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+    };
+    for (body, content_type, status, code) in [
+        ("{\"email\": ", "application/json", 400, "malformed_json"),
+        (
+            "{\"email\": \"ana@horno-a.es\"}",
+            "application/json",
+            422,
+            "invalid_body",
+        ),
+        (
+            "{\"email\": 7, \"password\": \"x\"}",
+            "application/json",
+            422,
+            "invalid_body",
+        ),
+        (
+            "{\"email\": \"\", \"password\": \"x\"}",
+            "application/json",
+            422,
+            "invalid_input",
+        ),
+        (
+            "{\"email\": \"ana\", \"password\": \"x\"}",
+            "application/json",
+            422,
+            "invalid_input",
+        ),
+        (
+            "{\"email\": \"ana@horno-a.es\", \"password\": \"\"}",
+            "application/json",
+            422,
+            "invalid_input",
+        ),
+        (
+            "email=ana",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let response = post(body, content_type).await.expect("request");
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let envelope = json(response).await;
+        assert_eq!(envelope["error"], code, "{body}");
+        assert!(envelope["message"].is_string(), "{body}");
+    }
+    let long = serde_json::json!({"email": "ana@horno-a.es", "password": "x".repeat(5000)});
+    let response = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&long)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let get = app.get_with("/api/auth/login", None).await;
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json(get).await["error"], "method_not_allowed");
+}

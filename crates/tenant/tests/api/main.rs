@@ -1,0 +1,7 @@
+//! tenant-service through its real router, on real PostgreSQL and Redis.
+
+mod demo_login;
+mod helpers;
+mod internal;
+mod login;
+mod tenants;
