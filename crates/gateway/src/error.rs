@@ -1,0 +1,156 @@
+//! The gateway's errors, mapped to the JSON envelope `{"error": code, "message": text}` in
+//! one place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use bakery_config::http::ApiError;
+
+use crate::routes::Upstream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The request could be read two ways (encoded separators, dot segments, overrides…).
+    #[error("ambiguous request: {0}")]
+    Ambiguous(&'static str),
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("no credentials")]
+    MissingCredentials,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("credentials expired")]
+    CredentialsExpired,
+    #[error("demo session not found")]
+    SessionNotFound,
+    #[error("demo session expired")]
+    SessionExpired,
+    #[error("demo session not ready")]
+    SessionNotReady,
+    #[error("template tenants are not reachable")]
+    TemplateTenant,
+    #[error("blocked by the demo policy")]
+    DemoRestriction(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("{0:?} unreachable: {1}")]
+    UpstreamUnavailable(Upstream, String),
+    #[error("{0:?} timed out")]
+    UpstreamTimeout(Upstream),
+    #[error("{0:?} answer too large")]
+    UpstreamResponseTooLarge(Upstream),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("demo sessions cannot be resolved: {0}")]
+    SessionLookupUnavailable(String),
+}
+
+impl GatewayError {
+    fn api(&self) -> ApiError {
+        use GatewayError::*;
+        let (status, code, message): (StatusCode, &'static str, String) = match self {
+            Ambiguous(reason) => (
+                StatusCode::BAD_REQUEST,
+                "ambiguous_request",
+                format!("La petición es ambigua y no se puede procesar ({reason})."),
+            ),
+            RouteNotFound => (
+                StatusCode::NOT_FOUND,
+                "route_not_found",
+                "La ruta solicitada no existe.".into(),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Método no permitido para esta ruta.".into(),
+            ),
+            MissingCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "missing_credentials",
+                "Se necesita iniciar sesión o una sesión demo para acceder.".into(),
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "La credencial no es válida.".into(),
+            ),
+            CredentialsExpired => (
+                StatusCode::UNAUTHORIZED,
+                "credentials_expired",
+                "La credencial ha caducado. Vuelve a iniciar sesión.".into(),
+            ),
+            SessionNotFound => (
+                StatusCode::UNAUTHORIZED,
+                "session_not_found",
+                "La sesión demo no existe. Inicia una nueva demo.".into(),
+            ),
+            SessionExpired => (
+                StatusCode::UNAUTHORIZED,
+                "session_expired",
+                "La sesión demo ha caducado. Inicia una nueva demo para seguir probando.".into(),
+            ),
+            SessionNotReady => (
+                StatusCode::CONFLICT,
+                "session_not_ready",
+                "La sesión demo todavía se está preparando. Inténtalo en unos segundos.".into(),
+            ),
+            TemplateTenant => (
+                StatusCode::FORBIDDEN,
+                "template_tenant",
+                "Las panaderías plantilla de la demo no son accesibles.".into(),
+            ),
+            DemoRestriction(message) => {
+                (StatusCode::FORBIDDEN, "demo_restriction", message.clone())
+            }
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "El cuerpo de la petición es demasiado grande.".into(),
+            ),
+            UpstreamUnavailable(..) => (
+                StatusCode::BAD_GATEWAY,
+                "upstream_unavailable",
+                "El servicio no está disponible en este momento. Inténtalo de nuevo.".into(),
+            ),
+            UpstreamTimeout(_) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                "El servicio ha tardado demasiado en responder. Inténtalo de nuevo.".into(),
+            ),
+            UpstreamResponseTooLarge(_) => (
+                StatusCode::BAD_GATEWAY,
+                "upstream_response_too_large",
+                "La respuesta del servicio es demasiado grande.".into(),
+            ),
+            Internal(_) => {
+                let api = ApiError::internal();
+                (api.status, "internal_error", api.message.into_owned())
+            }
+            SessionLookupUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "session_lookup_unavailable",
+                "No se puede comprobar la sesión demo en este momento. Inténtalo de nuevo.".into(),
+            ),
+        };
+        let api = ApiError::new(status, code, message);
+        match self {
+            SessionLookupUnavailable(_) => api.with_retry_after(2),
+            _ => api,
+        }
+    }
+}
+
+impl ResponseError for GatewayError {
+    fn status_code(&self) -> StatusCode {
+        self.api().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let api = self.api();
+        if api.status.is_server_error() {
+            tracing::warn!(error = %self, "gateway error");
+        }
+        api.error_response()
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    bakery_gateway::cli::main()
+}

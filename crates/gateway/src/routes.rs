@@ -1,0 +1,220 @@
+//! The routing table: which upstream serves a path prefix, which routes need no
+//! credential, and what the gateway answers itself (the web page, the demo policy).
+//!
+//! Prefixes match whole segments of the normalised, lower-case path (`/api/orders`
+//! matches `/api/orders` and `/api/orders/7`, never `/api/ordersx`).
+
+use actix_web::http::Method;
+
+use crate::assets::{self, Asset};
+use crate::error::GatewayError;
+use crate::request::CheckedRequest;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Upstream {
+    DemoSession,
+    Tenant,
+    Inventory,
+}
+
+impl Upstream {
+    pub const ALL: [Upstream; 3] = [Upstream::DemoSession, Upstream::Tenant, Upstream::Inventory];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Upstream::DemoSession => "demo-session",
+            Upstream::Tenant => "tenant-service",
+            Upstream::Inventory => "inventory-service",
+        }
+    }
+}
+
+/// Path prefix → upstream.
+pub const TABLE: &[(&str, Upstream)] = &[
+    ("/api/demo", Upstream::DemoSession),
+    ("/api/auth", Upstream::Tenant),
+    ("/api/tenants", Upstream::Tenant),
+    ("/api/inventory", Upstream::Inventory),
+    ("/api/products", Upstream::Inventory),
+    ("/api/recipes", Upstream::Inventory),
+    ("/api/production", Upstream::Inventory),
+    ("/api/suppliers", Upstream::Inventory),
+    ("/api/orders", Upstream::Inventory),
+    ("/api/sales", Upstream::Inventory),
+    ("/api/pos", Upstream::Inventory),
+    ("/api/forecasts", Upstream::Inventory),
+];
+
+/// Who may call a proxied route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential needed; none is forwarded.
+    Public,
+    /// No credential needed; `X-Admin-Key` is forwarded for the upstream to check.
+    Admin,
+    /// A customer access token or a demo session; an identity is forwarded.
+    Authenticated,
+}
+
+/// What the gateway does with a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Destination {
+    Asset(&'static Asset),
+    Policy,
+    Proxy { upstream: Upstream, access: Access },
+}
+
+/// Whether `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+pub fn resolve(req: &CheckedRequest) -> Result<Destination, GatewayError> {
+    let path = req.match_path.as_str();
+    let readonly = req.method == Method::GET || req.method == Method::HEAD;
+    if let Some(asset) = assets::find(&req.path) {
+        return if readonly {
+            Ok(Destination::Asset(asset))
+        } else {
+            Err(GatewayError::MethodNotAllowed)
+        };
+    }
+    if path == "/api/demo/policy" {
+        return if readonly {
+            Ok(Destination::Policy)
+        } else {
+            Err(GatewayError::MethodNotAllowed)
+        };
+    }
+    let upstream = TABLE
+        .iter()
+        .find(|(prefix, _)| under(path, prefix))
+        .map(|(_, upstream)| *upstream)
+        .ok_or(GatewayError::RouteNotFound)?;
+    Ok(Destination::Proxy {
+        upstream,
+        access: access(&req.method, path),
+    })
+}
+
+fn access(method: &Method, path: &str) -> Access {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    match segments.as_slice() {
+        ["api", "demo", "accounts"] if get => Access::Public,
+        ["api", "demo", "session", "create"] if post => Access::Public,
+        ["api", "demo", "session", _] if get || method == Method::DELETE => Access::Public,
+        ["api", "demo", "session", _, "extend"] if post => Access::Public,
+        ["api", "auth", "login"] if post => Access::Public,
+        ["api", "demo", "stats"] if get => Access::Admin,
+        ["api", "demo", "cleanup", "run"] if post => Access::Admin,
+        _ => Access::Authenticated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(method: Method, path: &str) -> CheckedRequest {
+        let path = crate::request::canonical_path(path).expect("valid path");
+        CheckedRequest {
+            method,
+            match_path: path.to_ascii_lowercase(),
+            forward_path: path.clone(),
+            path,
+            query: None,
+        }
+    }
+
+    fn upstream(method: Method, path: &str) -> Option<(Upstream, Access)> {
+        match resolve(&checked(method, path)) {
+            Ok(Destination::Proxy { upstream, access }) => Some((upstream, access)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn prefixes_route_to_their_upstream() {
+        use Access::*;
+        use Upstream::*;
+        let cases = [
+            (
+                Method::POST,
+                "/api/demo/session/create",
+                Some((DemoSession, Public)),
+            ),
+            (
+                Method::GET,
+                "/api/demo/session/demo_x",
+                Some((DemoSession, Public)),
+            ),
+            (
+                Method::DELETE,
+                "/api/demo/session/demo_x",
+                Some((DemoSession, Public)),
+            ),
+            (
+                Method::POST,
+                "/api/demo/session/demo_x/extend",
+                Some((DemoSession, Public)),
+            ),
+            (
+                Method::GET,
+                "/api/demo/accounts",
+                Some((DemoSession, Public)),
+            ),
+            (Method::GET, "/api/demo/stats", Some((DemoSession, Admin))),
+            (
+                Method::POST,
+                "/api/demo/cleanup/run",
+                Some((DemoSession, Admin)),
+            ),
+            (Method::POST, "/api/auth/login", Some((Tenant, Public))),
+            (
+                Method::GET,
+                "/api/tenants/me",
+                Some((Tenant, Authenticated)),
+            ),
+            (
+                Method::GET,
+                "/API/Inventory/ingredients",
+                Some((Inventory, Authenticated)),
+            ),
+            (
+                Method::POST,
+                "/api/pos/sales",
+                Some((Inventory, Authenticated)),
+            ),
+            (
+                Method::GET,
+                "/api/forecasts",
+                Some((Inventory, Authenticated)),
+            ),
+            (Method::GET, "/api/ordersx", None),
+            (Method::GET, "/internal/tenants", None),
+            (Method::GET, "/api", None),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(upstream(method.clone(), path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn the_gateway_answers_the_page_and_the_policy() {
+        assert!(matches!(
+            resolve(&checked(Method::GET, "/")),
+            Ok(Destination::Asset(_))
+        ));
+        assert!(matches!(
+            resolve(&checked(Method::GET, "/api/demo/policy/")),
+            Ok(Destination::Policy)
+        ));
+        assert!(matches!(
+            resolve(&checked(Method::POST, "/api/demo/policy")),
+            Err(GatewayError::MethodNotAllowed)
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+//! `Application::build(settings)`: used by `main` and by the tests' `spawn_app()`, so tests
+//! run the real router, middleware and upstream connections.
+
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::web;
+use bakery_config::auth::{INTERNAL_AUDIENCE, TokenKeys};
+use bakery_config::cache::{self, Keys};
+use bakery_config::demo;
+use bakery_config::http::{Readiness, ReadinessCheck};
+use bakery_config::server;
+use tokio::task::JoinHandle;
+
+use crate::auth::{Authenticator, Principal};
+use crate::error::GatewayError;
+use crate::handler;
+use crate::policy::Policy;
+use crate::proxy::{self, Proxy, UpstreamReady};
+use crate::routes::Upstream;
+use crate::session::{self, SessionResolver};
+use crate::settings::Settings;
+
+/// What the handler shares.
+pub struct AppState {
+    pub proxy: Proxy,
+    pub auth: Authenticator,
+    pub sessions: Arc<SessionResolver>,
+    pub policy: Policy,
+    identity_keys: TokenKeys,
+    identity_ttl_secs: i64,
+}
+
+impl AppState {
+    /// The identity token forwarded for `principal` (contract 1).
+    pub fn sign(&self, principal: &Principal) -> Result<String, GatewayError> {
+        self.identity_keys
+            .sign(&principal.identity(self.identity_ttl_secs))
+            .map_err(|e| GatewayError::Internal(e.to_string()))
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    invalidations: JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let policy = Policy::load(settings.demo.policy_file.as_deref())?;
+        let client = proxy::client(&settings.timeouts)?;
+        let redis = cache::build_pool(&settings.redis)?;
+        let keys = Keys::new(settings.redis.key_prefix.clone());
+        let sessions = Arc::new(SessionResolver::new(
+            redis,
+            keys.clone(),
+            client.clone(),
+            settings.services.demo_session.clone(),
+            settings.demo.session_cache_ttl,
+            settings
+                .timeouts
+                .request
+                .min(std::time::Duration::from_secs(5)),
+        ));
+        let invalidations = tokio::spawn(session::listen_for_invalidations(
+            sessions.clone(),
+            settings.redis.url.clone(),
+            demo::invalidation_channel(&keys),
+        ));
+        let proxy = Proxy::new(
+            client.clone(),
+            settings.services.clone(),
+            settings.limits.clone(),
+            settings.timeouts.clone(),
+        );
+        let readiness = web::Data::new(Readiness(
+            Upstream::ALL
+                .into_iter()
+                .map(|upstream| {
+                    Arc::new(UpstreamReady {
+                        upstream,
+                        url: proxy.base_url(upstream).to_owned(),
+                        client: client.clone(),
+                    }) as Arc<dyn ReadinessCheck>
+                })
+                .collect(),
+        ));
+        let state = web::Data::new(AppState {
+            proxy,
+            auth: Authenticator::new(&settings.tokens, settings.demo.template_tenant_ids.clone()),
+            sessions,
+            policy,
+            identity_keys: TokenKeys::new(&settings.tokens.internal_secret, INTERNAL_AUDIENCE),
+            identity_ttl_secs: settings.demo.identity_ttl_secs,
+        });
+        let listener = server::bind(&settings.server)?;
+        let port = listener.local_addr()?.port();
+        let server = server::serve(listener, &settings.server, move |cfg| {
+            cfg.app_data(readiness.clone())
+                .app_data(state.clone())
+                .service(web::resource("/{tail:.*}").to(handler::gateway));
+        })?;
+        Ok(Application {
+            port,
+            server,
+            invalidations,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.invalidations.abort();
+        result
+    }
+}

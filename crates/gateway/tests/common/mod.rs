@@ -1,0 +1,424 @@
+//! The real gateway (`Application::build`) in front of real upstream servers: small actix
+//! servers that answer with what they received (method, path, headers, the decoded
+//! identity, body), one per upstream, and a demo-session stand-in that serves
+//! `GET /api/demo/session/{id}` from a map the test controls.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bakery_config::auth::{
+    ACCESS_AUDIENCE, AccessClaims, INTERNAL_AUDIENCE, Identity, SESSION_AUDIENCE, TokenKeys,
+    bearer_token,
+};
+use bakery_config::cache::{self, Keys, RedisPool};
+use bakery_config::demo::{
+    self, AccountType, CachedSession, SessionClaims, SessionId, SessionStatus,
+};
+use bakery_config::settings::{RedisSettings, ServiceUrls};
+use bakery_gateway::settings::{
+    DemoGatewaySettings, Limits, Settings, TEMPLATE_TENANT_IDS, Timeouts,
+};
+use bakery_gateway::startup::Application;
+use bakery_test_support as support;
+use chrono::Utc;
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use uuid::Uuid;
+
+/// What an upstream received.
+#[derive(Debug, Deserialize)]
+pub struct Echo {
+    pub service: String,
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, Vec<String>>,
+    pub identity: Option<Identity>,
+    pub body: String,
+}
+
+impl Echo {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+}
+
+#[derive(Default)]
+pub struct EchoState {
+    pub name: String,
+    /// Requests other than `/health`.
+    pub hits: AtomicUsize,
+    /// `GET /api/demo/session/{id}` answers (demo-session stand-in).
+    pub sessions: Mutex<HashMap<String, CachedSession>>,
+    pub session_lookups: AtomicUsize,
+}
+
+async fn echo_handler(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<EchoState>,
+) -> HttpResponse {
+    let path = req.path().to_owned();
+    if path == "/health" {
+        return HttpResponse::Ok().json(serde_json::json!({"status": "ok"}));
+    }
+    state.hits.fetch_add(1, Ordering::SeqCst);
+    if state.name == "demo-session"
+        && req.method() == actix_web::http::Method::GET
+        && let Some(id) = path.strip_prefix("/api/demo/session/")
+    {
+        state.session_lookups.fetch_add(1, Ordering::SeqCst);
+        let found = state.sessions.lock().unwrap().get(id).cloned();
+        return match found {
+            Some(s) if s.is_active(Utc::now()) || s.status == SessionStatus::Pending => {
+                let mut value = serde_json::to_value(&s).unwrap();
+                value["extensions_used"] = 0.into();
+                value["seconds_left"] = 100.into();
+                HttpResponse::Ok().json(value)
+            }
+            Some(_) => HttpResponse::Unauthorized().json(serde_json::json!({
+                "error": "session_expired", "message": "La sesión demo ha caducado."})),
+            None => HttpResponse::NotFound().json(serde_json::json!({
+                "error": "not_found", "message": "No existe."})),
+        };
+    }
+    if path.starts_with("/api/products/slow") {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    if path.starts_with("/api/products/big") {
+        return HttpResponse::Ok()
+            .insert_header(("x-upstream", "big"))
+            .body(vec![b'x'; 300_000]);
+    }
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in req.headers() {
+        headers
+            .entry(name.as_str().to_owned())
+            .or_default()
+            .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    let identity = bearer_token(&req).and_then(|t| {
+        TokenKeys::new(&support::internal_secret(), INTERNAL_AUDIENCE)
+            .verify::<Identity>(t)
+            .ok()
+    });
+    HttpResponse::Ok()
+        .insert_header(("x-echo", state.name.as_str()))
+        .json(serde_json::json!({
+            "service": state.name,
+            "method": req.method().as_str(),
+            "path": req.uri().to_string(),
+            "headers": headers,
+            "identity": identity,
+            "body": String::from_utf8_lossy(&body),
+        }))
+}
+
+pub struct Upstream {
+    pub url: String,
+    pub state: web::Data<EchoState>,
+}
+
+impl Upstream {
+    pub fn hits(&self) -> usize {
+        self.state.hits.load(Ordering::SeqCst)
+    }
+}
+
+pub fn spawn_upstream(name: &str) -> Upstream {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+    let port = listener.local_addr().expect("addr").port();
+    let state = web::Data::new(EchoState {
+        name: name.to_owned(),
+        ..Default::default()
+    });
+    let data = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+            .default_service(web::to(echo_handler))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    Upstream {
+        url: format!("http://127.0.0.1:{port}"),
+        state,
+    }
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+pub struct Options {
+    pub redis_down: bool,
+    pub cache_ttl: Duration,
+    pub max_body: u64,
+    pub upstream_timeout: Duration,
+    pub inventory_down: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            redis_down: false,
+            cache_ttl: Duration::from_secs(5),
+            max_body: 64 * 1024,
+            upstream_timeout: Duration::from_secs(10),
+            inventory_down: false,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub demo: Upstream,
+    pub tenant: Upstream,
+    pub inventory: Upstream,
+    pub redis: RedisPool,
+    pub redis_settings: RedisSettings,
+    pub keys: Keys,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let demo = spawn_upstream("demo-session");
+    let tenant = spawn_upstream("tenant-service");
+    let inventory = spawn_upstream("inventory-service");
+    let redis_settings = support::redis_settings();
+    let mut gateway_redis = redis_settings.clone();
+    if options.redis_down {
+        gateway_redis.url = format!("redis://127.0.0.1:{}", closed_port());
+    }
+    let settings = Settings {
+        server: support::server_settings(),
+        services: ServiceUrls {
+            demo_session: demo.url.clone(),
+            tenant: tenant.url.clone(),
+            inventory: if options.inventory_down {
+                format!("http://127.0.0.1:{}", closed_port())
+            } else {
+                inventory.url.clone()
+            },
+        },
+        redis: gateway_redis,
+        tokens: support::token_settings(),
+        telemetry: support::telemetry_settings(),
+        limits: Limits {
+            max_request_body: options.max_body,
+            max_response_body: 16 * 1024 * 1024,
+        },
+        timeouts: Timeouts {
+            connect: Duration::from_millis(500),
+            request: options.upstream_timeout,
+            pool_idle_per_host: 8,
+        },
+        demo: DemoGatewaySettings {
+            policy_file: None,
+            session_cache_ttl: options.cache_ttl,
+            template_tenant_ids: TEMPLATE_TENANT_IDS.to_vec(),
+            identity_ttl_secs: 60,
+        },
+    };
+    let app = Application::build(settings).await.expect("build gateway");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let redis = cache::build_pool(&redis_settings).expect("redis pool");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        demo,
+        tenant,
+        inventory,
+        keys: Keys::new(redis_settings.key_prefix.clone()),
+        redis,
+        redis_settings,
+    }
+}
+
+/// A demo session as demo-session would publish it.
+pub struct DemoSession {
+    pub id: SessionId,
+    pub tenant: Uuid,
+    pub token: String,
+    pub cached: CachedSession,
+}
+
+pub fn session(status: SessionStatus, expires_in_secs: i64) -> DemoSession {
+    session_for_tenant(Uuid::new_v4(), status, expires_in_secs)
+}
+
+pub fn session_for_tenant(
+    tenant: Uuid,
+    status: SessionStatus,
+    expires_in_secs: i64,
+) -> DemoSession {
+    let id = SessionId::generate();
+    let now = Utc::now();
+    let cached = CachedSession {
+        session_id: id.to_string(),
+        virtual_tenant_id: tenant,
+        demo_account_type: AccountType::IndividualBakery,
+        status,
+        expires_at: now + chrono::Duration::seconds(expires_in_secs),
+    };
+    let claims = SessionClaims {
+        sub: id.to_string(),
+        virtual_tenant_id: tenant,
+        demo_account_type: AccountType::IndividualBakery,
+        aud: SESSION_AUDIENCE.to_owned(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + expires_in_secs,
+    };
+    let token = TokenKeys::new(&support::secret("session"), SESSION_AUDIENCE)
+        .sign(&claims)
+        .expect("sign session");
+    DemoSession {
+        id,
+        tenant,
+        token,
+        cached,
+    }
+}
+
+/// A customer's access token, as tenant-service would issue it.
+pub fn customer_token(tenant: Uuid, role: &str, expires_in_secs: i64) -> String {
+    let now = Utc::now().timestamp();
+    let claims = AccessClaims {
+        sub: Uuid::new_v4(),
+        tenant_id: tenant,
+        role: role.to_owned(),
+        email: "ana@horno.es".to_owned(),
+        aud: ACCESS_AUDIENCE.to_owned(),
+        iat: now,
+        exp: now + expires_in_secs,
+    };
+    TokenKeys::new(&support::secret("access"), ACCESS_AUDIENCE)
+        .sign(&claims)
+        .expect("sign access")
+}
+
+impl TestApp {
+    /// Writes the session's copy into Redis (demo-session's job).
+    pub async fn store_session(&self, s: &CachedSession) {
+        let mut conn = self.redis.get().await.expect("redis");
+        let _: () = redis::cmd("SET")
+            .arg(demo::session_key(&self.keys, &s.session_id))
+            .arg(serde_json::to_string(s).expect("json"))
+            .arg("EX")
+            .arg(600)
+            .query_async(&mut conn)
+            .await
+            .expect("SET");
+    }
+
+    pub async fn publish_invalidation(&self, id: &str) {
+        let mut conn = self.redis.get().await.expect("redis");
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(demo::invalidation_channel(&self.keys))
+            .arg(id)
+            .query_async(&mut conn)
+            .await
+            .expect("PUBLISH");
+    }
+
+    /// A ready session stored in Redis.
+    pub async fn ready_session(&self) -> DemoSession {
+        let s = session(SessionStatus::Ready, 1800);
+        self.store_session(&s.cached).await;
+        s
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn upstream_hits(&self) -> usize {
+        self.demo.hits() + self.tenant.hits() + self.inventory.hits()
+    }
+
+    /// Sends `head` (request line and headers, `\r\n`-separated, no final blank line)
+    /// and `body` over a raw connection, so nothing normalises the request on the way.
+    pub async fn raw(&self, head: &str, body: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect");
+        let mut request = head.replace("{host}", &format!("127.0.0.1:{}", self.port));
+        if !request.contains("\r\nConnection:") {
+            request.push_str("\r\nConnection: close");
+        }
+        if !body.is_empty() && !request.to_ascii_lowercase().contains("content-length") {
+            request.push_str(&format!("\r\nContent-Length: {}", body.len()));
+        }
+        request.push_str("\r\n\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = Vec::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// The `error` code of a JSON error answer.
+pub async fn error_code(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+pub async fn echo(response: reqwest::Response) -> Echo {
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "expected the upstream's answer"
+    );
+    response.json().await.expect("echo body")
+}
+
+pub const DEMO_HEADER: &str = "X-Demo-Session-Id";
+
+pub fn some_template() -> Uuid {
+    TEMPLATE_TENANT_IDS[0]
+}
+
+pub fn arc<T>(t: T) -> Arc<T> {
+    Arc::new(t)
+}
