@@ -94,7 +94,8 @@ def check_pods(label, objs, by):
                 check(('ConfigMap', v['configMap']['name']) in by, f"{name}: volume ConfigMap {v['configMap']['name']} missing")
 
 
-def check_common(label, objs):
+def check_common(label, objs, extra_pods=()):
+    """extra_pods: pods made at run time (the clone Jobs), which policies may select."""
     by = index(objs)
     for o in objs:
         if o['kind'] != 'Namespace':
@@ -103,7 +104,7 @@ def check_common(label, objs):
               f"{label}: {o['kind']}/{o['metadata']['name']} lacks app.kubernetes.io/part-of")
         check(o['kind'] not in ('ClusterRole', 'ClusterRoleBinding'), f"{label}: cluster-wide RBAC {o['metadata']['name']}")
     check_pods(label, objs, by)
-    pods = [(o, pod_spec(o)) for o in objs if pod_spec(o) is not None]
+    pods = [(o, pod_spec(o)) for o in list(objs) + list(extra_pods) if pod_spec(o) is not None]
 
     cfg = by.get(('ConfigMap', 'bakery-ia-config'), {}).get('data', {})
     check(cfg.get('HOST') == '0.0.0.0', f'{label}: HOST=0.0.0.0 in bakery-ia-config')
@@ -186,7 +187,8 @@ def check_common(label, objs):
 
 def main():
     dev_path, prod_path, clone_path = sys.argv[1:4]
-    dev = check_common('dev', load(dev_path))
+    clone = load(clone_path)
+    dev = check_common('dev', load(dev_path), clone)
     check(('StatefulSet', 'postgres') in dev and ('Deployment', 'redis') in dev, 'dev: in-cluster PostgreSQL and Redis')
     init = dev.get(('ConfigMap', 'postgres-init'), {}).get('data', {}).get('10-bakery.sh', '')
     check('NOSUPERUSER' in init and 'NOBYPASSRLS' in init, 'dev: the services role is no superuser and no BYPASSRLS')
@@ -194,13 +196,12 @@ def main():
         check(f'CREATE DATABASE {db} ' in init, f'dev: database {db} created')
 
     prod_text = open(prod_path).read()
-    prod = check_common('prod', load(prod_path))
+    prod = check_common('prod', load(prod_path), clone)
     check('dev-only' not in prod_text, 'prod: carries a dev-only value')
     check(('StatefulSet', 'postgres') not in prod and ('Deployment', 'redis') not in prod, 'prod: no in-cluster data stores')
     for name in ('bakery-ia-database', 'bakery-ia-keys'):
         check(('Secret', name) in prod, f'prod: Secret {name} generated')
 
-    clone = load(clone_path)
     if check(len(clone) == 1 and clone[0]['kind'] == 'Job', 'reference: one clone Job'):
         j = clone[0]
         labels = j['metadata']['labels']
@@ -210,8 +211,16 @@ def main():
             check(f in j['spec'], f'reference: clone Job {f}')
         c = j['spec']['template']['spec']['containers'][0]
         check(c['command'] == ['clone-demo-tenant'] and c['args'][0] == '--session-id', 'reference: clone-demo-tenant --session-id')
-        check(j['spec']['template']['metadata']['labels'].get('bakery-ia/postgres-client') == 'true',
-              'reference: the clone pod may reach PostgreSQL')
+        pod_labels = j['spec']['template']['metadata']['labels']
+        allowed = [src['podSelector']['matchLabels'] for r in dev[('NetworkPolicy', 'postgres')]['spec']['ingress']
+                   for src in r['from']]
+        check(any(a.items() <= pod_labels.items() for a in allowed), 'reference: the dev PostgreSQL admits the clone pod')
+        cfg = dev[('ConfigMap', 'bakery-ia-config')]['data']
+        check(j['spec']['template']['spec']['serviceAccountName'] == cfg['CLONE_JOB_SERVICE_ACCOUNT'],
+              'reference: service account is CLONE_JOB_SERVICE_ACCOUNT')
+        check(c['envFrom'][0]['secretRef']['name'] == cfg['CLONE_JOB_SECRET'], 'reference: Secret is CLONE_JOB_SECRET')
+        check(str(j['spec']['activeDeadlineSeconds']) == cfg['CLONE_JOB_TIMEOUT_SECONDS'],
+              'reference: deadline is CLONE_JOB_TIMEOUT_SECONDS')
         check_pods('reference', clone, {**dev, **index(clone)})
 
     if errors:
