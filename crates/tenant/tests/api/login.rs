@@ -1,6 +1,8 @@
 //! `POST /api/auth/login` for customers: tokens, one answer for every wrong credential,
 //! throttling, and a limiter that fails open.
 
+use std::time::{Duration, Instant};
+
 use bakery_config::auth::{ACCESS_AUDIENCE, AccessClaims, TokenKeys};
 use reqwest::StatusCode;
 
@@ -243,4 +245,44 @@ async fn bad_input_gets_the_error_envelope() {
     let get = app.get_with("/api/auth/login", None).await;
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(json(get).await["error"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn unknown_addresses_take_about_as_long_as_wrong_passwords() {
+    // an unknown address is checked against a dummy argon2 hash, so timing does not tell
+    // which addresses have accounts; measured interleaved, with generous bounds
+    let app = spawn_app_with(|s| {
+        s.login.max_failures_per_email = 100;
+        s.login.max_failures_per_ip = 100;
+    })
+    .await;
+    let (mut wrong, mut unknown) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..6 {
+        let started = Instant::now();
+        let r = app.login(app.ana.email, "mal", "198.51.100.40").await;
+        wrong += started.elapsed();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let started = Instant::now();
+        let r = app
+            .login(&format!("nadie{i}@ninguna.es"), "mal", "198.51.100.41")
+            .await;
+        unknown += started.elapsed();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    println!("unknown {unknown:?} vs wrong {wrong:?}: {ratio:.2}");
+    assert!(
+        (0.4..2.5).contains(&ratio),
+        "unknown {unknown:?} vs wrong {wrong:?}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_reports_postgres_and_redis() {
+    let app = spawn_app().await;
+    let response = app.get_with("/ready", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    assert_eq!(body["checks"]["postgres"], "ok");
+    assert_eq!(body["checks"]["redis"], "ok");
 }
