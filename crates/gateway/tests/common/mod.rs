@@ -165,6 +165,8 @@ pub fn closed_port() -> u16 {
 }
 
 pub struct Options {
+    /// Forward inventory routes here instead of to an echo server.
+    pub inventory_url: Option<String>,
     pub redis_down: bool,
     pub cache_ttl: Duration,
     pub max_body: u64,
@@ -175,6 +177,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            inventory_url: None,
             redis_down: false,
             cache_ttl: Duration::from_secs(5),
             max_body: 64 * 1024,
@@ -214,10 +217,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         services: ServiceUrls {
             demo_session: demo.url.clone(),
             tenant: tenant.url.clone(),
-            inventory: if options.inventory_down {
-                format!("http://127.0.0.1:{}", closed_port())
-            } else {
-                inventory.url.clone()
+            inventory: match (&options.inventory_url, options.inventory_down) {
+                (Some(url), _) => url.clone(),
+                (None, true) => format!("http://127.0.0.1:{}", closed_port()),
+                (None, false) => inventory.url.clone(),
             },
         },
         redis: gateway_redis,
