@@ -5,9 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -51,8 +50,9 @@ impl FromStr for AccountType {
     }
 }
 
-/// A demo session id: `demo_` and 32 URL-safe characters (192 random bits). It is a
-/// bearer credential, so it is unguessable and parsed strictly at the edge.
+/// A demo session id: `demo_` and 32 random letters and digits (about 190 bits). It is a
+/// bearer credential, so it is unguessable and parsed strictly at the edge; being
+/// alphanumeric it is also a valid Kubernetes label value, URL segment and Redis key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SessionId(String);
@@ -61,13 +61,12 @@ impl SessionId {
     pub const PREFIX: &'static str = "demo_";
 
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        SessionId(format!(
-            "{}{}",
-            Self::PREFIX,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        ))
+        let random: String = rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        SessionId(format!("{}{random}", Self::PREFIX))
     }
 
     pub fn as_str(&self) -> &str {

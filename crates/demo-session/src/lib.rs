@@ -1,13 +1,36 @@
 //! Demo sessions: lifecycle, instant cloning of virtual tenants, cleanup.
 //!
-//! - [`schema`]: the `demo_session` database; [`MIGRATIONS`]: `migrations/demo_session`.
-//! - [`settings`], [`startup`], [`routes`], [`cli`]: the `demo-session` service.
+//! Model:
+//! - [`schema`], [`sessions`]: the `demo_sessions` table (the truth); [`MIGRATIONS`].
+//! - [`redis_copy`]: the fast copy in Redis, invalidation messages, the rate limit.
+//!
+//! Cloning:
+//! - [`cloner`]: the set-based copy (one `INSERT … SELECT` per table, dates rebased) and
+//!   removal of a virtual tenant across the tenant and inventory databases.
+//! - [`jobs`]: the `k8s-job` strategy (a Kubernetes Job per session, watched).
+//! - [`clone_job`]: what that Job runs (`clone-demo-tenant`).
+//!
+//! Service:
+//! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
+//! - [`stats`]: what operators watch.
+//! - [`client`]: the client address and its keyed hash.
+//! - [`error`]: the one error type and its JSON answers.
+//! - [`settings`], [`startup`], [`routes`], [`cli`].
 
 pub mod cli;
+pub mod client;
+pub mod clone_job;
+pub mod cloner;
+pub mod error;
+pub mod jobs;
+pub mod lifecycle;
+pub mod redis_copy;
 pub mod routes;
 pub mod schema;
+pub mod sessions;
 pub mod settings;
 pub mod startup;
+pub mod stats;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 

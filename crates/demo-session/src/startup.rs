@@ -1,65 +1,137 @@
 //! `Application::build(settings)`: used by `main` and by the tests' `spawn_app()`, so tests
-//! run the real router, middleware and database.
+//! run the real router, middleware and databases.
 
+use std::future::{Ready, ready};
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::web;
-use bakery_config::auth::IdentityVerifier;
-use bakery_config::cache::{self, RedisReady};
-use bakery_config::db::{self, PgPool, PostgresReady};
+use actix_web::dev::{Payload, Server};
+use actix_web::{FromRequest, HttpRequest, web};
+use bakery_config::cache::{self, Keys, RedisReady};
+use bakery_config::db::{self, PostgresReady};
+use bakery_config::env::Secret;
 use bakery_config::http::Readiness;
 use bakery_config::server;
+use sha2::{Digest, Sha256};
 
+use crate::lifecycle::{DemoSessions, Pools};
+use crate::redis_copy::SessionCache;
 use crate::routes;
 use crate::settings::Settings;
 
-/// What handlers share.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub redis: cache::RedisPool,
-    pub settings: Arc<Settings>,
+/// Builds the lifecycle service on its pools (shared by the server, the sweeper, the
+/// `cleanup` subcommand and the tests).
+pub async fn demo_sessions(settings: Arc<Settings>) -> anyhow::Result<Arc<DemoSessions>> {
+    let pools = Pools {
+        sessions: db::build_pool(&settings.database)?,
+        tenant: db::build_pool(&settings.tenant_database)?,
+        inventory: db::build_pool(&settings.inventory_database)?,
+    };
+    let redis = cache::build_pool(&settings.redis)?;
+    let cache = SessionCache::new(redis, Keys::new(settings.redis.key_prefix.clone()));
+    Ok(Arc::new(DemoSessions::new(settings, pools, cache).await?))
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    sessions: Arc<DemoSessions>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::build_pool(&settings.database)?;
-        let redis = cache::build_pool(&settings.redis)?;
+        let settings = Arc::new(settings);
+        let sessions = demo_sessions(settings.clone()).await?;
         let listener = server::bind(&settings.server)?;
         let port = listener.local_addr()?.port();
         let readiness = web::Data::new(Readiness(vec![
             Arc::new(PostgresReady {
                 name: "postgres",
-                pool: pool.clone(),
+                pool: db::build_pool_for_url(&settings.database.url, 1)?,
             }),
-            Arc::new(RedisReady(redis.clone())),
+            Arc::new(RedisReady(cache::build_pool(&settings.redis)?)),
         ]));
-        let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
-        let state = web::Data::new(AppState {
-            pool,
-            redis,
-            settings: Arc::new(settings.clone()),
-        });
+        let data = web::Data::from(sessions.clone());
+        let admin = web::Data::new(AdminSecret(settings.admin_api_key.clone()));
         let server = server::serve(listener, &settings.server, move |cfg| {
             cfg.app_data(readiness.clone())
-                .app_data(verifier.clone())
-                .app_data(state.clone())
+                .app_data(data.clone())
+                .app_data(admin.clone())
                 .configure(routes::configure);
         })?;
-        Ok(Application { port, server })
+        if !settings.cleanup_interval.is_zero() {
+            spawn_sweeper(sessions.clone(), settings.cleanup_interval);
+        }
+        Ok(Application {
+            port,
+            server,
+            sessions,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    pub fn sessions(&self) -> Arc<DemoSessions> {
+        self.sessions.clone()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The background sweeper: one cleanup pass per interval.
+fn spawn_sweeper(sessions: Arc<DemoSessions>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sessions.cleanup().await {
+                Ok(r)
+                    if r.expired.is_empty()
+                        && r.cleaned.is_empty()
+                        && r.orphans_removed.is_empty() => {}
+                Ok(r) => tracing::info!(
+                    expired = r.expired.len(),
+                    cleaned = r.cleaned.len(),
+                    orphans = r.orphans_removed.len(),
+                    failures = r.failures.len(),
+                    "cleanup pass"
+                ),
+                Err(e) => tracing::warn!(error = %e, "cleanup pass failed"),
+            }
+        }
+    });
+}
+
+/// The admin credential from `ADMIN_API_KEY`.
+pub struct AdminSecret(Secret);
+
+/// Extractor: the request carries `X-Admin-Key` equal to `ADMIN_API_KEY`.
+pub struct AdminKey;
+
+impl FromRequest for AdminKey {
+    type Error = crate::error::DemoError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let expected = req.app_data::<web::Data<AdminSecret>>();
+        let given = req
+            .headers()
+            .get("x-admin-key")
+            .and_then(|v| v.to_str().ok());
+        ready(match (expected, given) {
+            // compare digests so the comparison time says nothing about the key
+            (Some(secret), Some(given))
+                if Sha256::digest(given.as_bytes())
+                    == Sha256::digest(secret.0.expose().as_bytes()) =>
+            {
+                Ok(AdminKey)
+            }
+            _ => Err(crate::error::DemoError::AdminRequired),
+        })
     }
 }

@@ -67,8 +67,13 @@ fn migrations_dir(set: &str) -> PathBuf {
 
 /// A digest of every file of a migration set, so a changed migration gets a new template.
 fn fingerprint(set: &str) -> String {
+    fingerprint_dirs(&[migrations_dir(set)], "")
+}
+
+/// A digest of every file under `dirs` plus `extra`.
+fn fingerprint_dirs(dirs: &[PathBuf], extra: &str) -> String {
     let mut files = Vec::new();
-    let mut stack = vec![migrations_dir(set)];
+    let mut stack = dirs.to_vec();
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
@@ -83,6 +88,7 @@ fn fingerprint(set: &str) -> String {
     }
     files.sort();
     let mut hasher = Sha256::new();
+    hasher.update(extra.as_bytes());
     for f in files {
         hasher.update(
             f.to_string_lossy()
@@ -122,6 +128,21 @@ async fn create_database_from(
 /// Makes sure the migrated template for `set` exists; returns its name.
 async fn ensure_template(client: &tokio_postgres::Client, set: MigrationSet) -> String {
     let template = format!("tmpl_{}_{}", set.name, fingerprint(set.name));
+    ensure_template_named(client, set, template, |_| async {}).await
+}
+
+/// Makes sure template `template` exists: migrated with `set`, then prepared by `prepare`
+/// (given its URL). Built once, under an advisory lock, renamed into place when complete.
+async fn ensure_template_named<F, Fut>(
+    client: &tokio_postgres::Client,
+    set: MigrationSet,
+    template: String,
+    prepare: F,
+) -> String
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let lock_key: i64 = template
         .bytes()
         .fold(7i64, |h, b| h.wrapping_mul(31).wrapping_add(b as i64));
@@ -145,12 +166,11 @@ async fn ensure_template(client: &tokio_postgres::Client, set: MigrationSet) -> 
         create_database_from(client, &building, None)
             .await
             .expect("create template");
-        bakery_config::db::run_migrations(
-            &url_with_database(&admin_url(), &building),
-            (set.migrations)(),
-        )
-        .await
-        .expect("migrate template");
+        let building_url = url_with_database(&admin_url(), &building);
+        bakery_config::db::run_migrations(&building_url, (set.migrations)())
+            .await
+            .expect("migrate template");
+        prepare(building_url).await;
         // renamed only once complete, so a half-built template is never used
         let mut attempt = 0;
         loop {
@@ -189,6 +209,34 @@ impl TestDatabase {
     pub async fn migrated(set: MigrationSet) -> Self {
         let client = admin_client().await;
         let template = ensure_template(&client, set).await;
+        Self::create(&client, set.name, Some(&template)).await
+    }
+
+    /// A fresh database with every migration of `set` applied and then prepared by
+    /// `prepare` (seeding, say). The prepared state is built once and reused as a
+    /// template; it is rebuilt when the migrations, the files under `inputs` (paths
+    /// relative to the workspace root) or `today` change.
+    pub async fn prepared<F, Fut>(
+        set: MigrationSet,
+        label: &str,
+        inputs: &[&str],
+        today: &str,
+        prepare: F,
+    ) -> Self
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut dirs = vec![migrations_dir(set.name)];
+        dirs.extend(inputs.iter().map(|i| root.join(i)));
+        let template = format!(
+            "tmpl_{}_{label}_{}",
+            set.name,
+            fingerprint_dirs(&dirs, today)
+        );
+        let client = admin_client().await;
+        let template = ensure_template_named(&client, set, template, prepare).await;
         Self::create(&client, set.name, Some(&template)).await
     }
 

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    bakery_demo_session::cli::clone_main()
+}

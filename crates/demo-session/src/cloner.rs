@@ -1,0 +1,413 @@
+//! Cloning a template into a virtual tenant, and removing a virtual tenant.
+//!
+//! The tenancy invariant makes a clone a set-based copy that only swaps `tenant_id`: one
+//! `INSERT … SELECT` per table, in foreign-key order. The inventory copy is sent as ONE
+//! multi-statement simple query, which PostgreSQL runs as one implicit transaction: one
+//! round trip, all or nothing. Dates are rebased in the same statements so the copy looks
+//! like today: every `date` and `timestamptz` column moves by
+//! `(today - 1) - last sales day of the template` days.
+//!
+//! The plan is read from the catalog once at start-up: every table with a `tenant_id`
+//! column, ordered so parents come before children (a topological sort of the foreign
+//! keys), with its columns. A new column or table needs no change here.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use bakery_config::db::{self, AsyncPgConnection};
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CloneError {
+    #[error("no template tenant for this account type")]
+    TemplateMissing,
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("clone plan: {0}")]
+    Plan(String),
+}
+
+impl From<bakery_config::db::DbError> for CloneError {
+    fn from(e: bakery_config::db::DbError) -> Self {
+        match e {
+            bakery_config::db::DbError::Query(q) => CloneError::Database(q),
+            other => CloneError::Pool(other.to_string()),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeyRow {
+    #[diesel(sql_type = Text)]
+    child: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
+}
+
+/// The SQL that copies and removes one tenant's inventory, built once from the schema.
+#[derive(Debug, Clone)]
+pub struct ClonePlan {
+    /// Tenant-owned tables, parents first.
+    tables: Vec<String>,
+    /// `(table, column list, select list)` in that order; the select list contains
+    /// `{virtual}` where the new tenant id goes.
+    copies: Vec<(String, String, String)>,
+}
+
+/// Orders tables so every table comes after the tables it references (Kahn's algorithm,
+/// ties broken by name so the order is stable). Errors on a cycle.
+pub fn foreign_key_order(
+    tables: &[String],
+    edges: &[(String, String)],
+) -> Result<Vec<String>, CloneError> {
+    let mut remaining: std::collections::BTreeSet<&str> =
+        tables.iter().map(String::as_str).collect();
+    let mut order = Vec::with_capacity(tables.len());
+    while !remaining.is_empty() {
+        let ready: Vec<&str> = remaining
+            .iter()
+            .copied()
+            .filter(|t| {
+                !edges.iter().any(|(child, parent)| {
+                    child == t && parent != t && remaining.contains(parent.as_str())
+                })
+            })
+            .collect();
+        if ready.is_empty() {
+            return Err(CloneError::Plan(format!(
+                "foreign keys form a cycle among {remaining:?}"
+            )));
+        }
+        for t in ready {
+            remaining.remove(t);
+            order.push(t.to_owned());
+        }
+    }
+    Ok(order)
+}
+
+const TEMPLATE: &str = "{template}";
+const VIRTUAL: &str = "{virtual}";
+
+impl ClonePlan {
+    /// Reads the inventory tables' columns.
+    pub async fn load(conn: &mut AsyncPgConnection) -> Result<Self, CloneError> {
+        let rows: Vec<ColumnRow> = sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+                    data_type::text AS data_type \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() \
+             ORDER BY table_name, ordinal_position",
+        )
+        .load(conn)
+        .await?;
+        let mut by_table: HashMap<&str, Vec<&ColumnRow>> = HashMap::new();
+        for row in &rows {
+            by_table
+                .entry(row.table_name.as_str())
+                .or_default()
+                .push(row);
+        }
+        let tenant_owned: Vec<String> = by_table
+            .iter()
+            .filter(|(_, cols)| cols.iter().any(|c| c.column_name == "tenant_id"))
+            .map(|(t, _)| (*t).to_owned())
+            .collect();
+        if tenant_owned.is_empty() {
+            return Err(CloneError::Plan(
+                "no tenant-owned tables: migrate first".to_owned(),
+            ));
+        }
+        let edges: Vec<ForeignKeyRow> = sql_query(
+            "SELECT cl.relname::text AS child, pl.relname::text AS parent \
+             FROM pg_constraint c \
+             JOIN pg_class cl ON cl.oid = c.conrelid \
+             JOIN pg_class pl ON pl.oid = c.confrelid \
+             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+        )
+        .load(conn)
+        .await?;
+        let edges: Vec<(String, String)> = edges.into_iter().map(|e| (e.child, e.parent)).collect();
+        let tables = foreign_key_order(&tenant_owned, &edges)?;
+        let mut copies = Vec::new();
+        for table in &tables {
+            let columns = by_table
+                .get(table.as_str())
+                .ok_or_else(|| CloneError::Plan(format!("table {table} vanished")))?;
+            let mut names = Vec::new();
+            let mut exprs = Vec::new();
+            for c in columns {
+                let name = format!("\"{}\"", c.column_name);
+                let expr = match (c.column_name.as_str(), c.data_type.as_str()) {
+                    ("tenant_id", _) => format!("'{VIRTUAL}'::uuid"),
+                    (_, "date") => format!("{name} + {OFFSET_DAYS}"),
+                    (_, "timestamp with time zone") => {
+                        format!("{name} + make_interval(days => {OFFSET_DAYS})")
+                    }
+                    _ => name.clone(),
+                };
+                names.push(name);
+                exprs.push(expr);
+            }
+            copies.push((table.clone(), names.join(", "), exprs.join(", ")));
+        }
+        Ok(ClonePlan { tables, copies })
+    }
+
+    /// Tenant-owned tables, parents first.
+    pub fn tables(&self) -> &[String] {
+        &self.tables
+    }
+
+    /// The whole copy as one script: clears any earlier copy of the same virtual tenant
+    /// (so a retried clone Job is idempotent), fixes the date offset, copies every table.
+    pub fn copy_script(&self, template: Uuid, virtual_tenant: Uuid) -> String {
+        let mut sql = String::with_capacity(8 * 1024);
+        sql.push_str("SELECT set_config('app.all_tenants', 'on', true);\n");
+        for table in self.tables.iter().rev() {
+            let _ = writeln!(
+                sql,
+                "DELETE FROM {table} WHERE tenant_id = '{VIRTUAL}'::uuid;"
+            );
+        }
+        let _ = writeln!(
+            sql,
+            "SELECT set_config('app.clone_offset_days', ((current_date - 1) - coalesce(\
+               (SELECT max(sold_at)::date FROM sales WHERE tenant_id = '{template}'::uuid), \
+               current_date - 1))::text, true);"
+        );
+        for (table, columns, select) in &self.copies {
+            let _ = writeln!(
+                sql,
+                "INSERT INTO {table} ({columns}) SELECT {select} FROM {table} WHERE tenant_id = '{TEMPLATE}'::uuid;"
+            );
+        }
+        sql.replace(TEMPLATE, &template.to_string())
+            .replace(VIRTUAL, &virtual_tenant.to_string())
+    }
+}
+
+const OFFSET_DAYS: &str = "current_setting('app.clone_offset_days')::int";
+
+/// What a clone is for.
+#[derive(Debug, Clone)]
+pub struct CloneRequest {
+    pub template_id: Uuid,
+    pub virtual_tenant_id: Uuid,
+    pub session_id: String,
+    pub account_type: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Creates (or refreshes) the virtual tenant row from its template. Idempotent.
+pub async fn create_virtual_tenant(
+    conn: &mut AsyncPgConnection,
+    req: &CloneRequest,
+) -> Result<(), CloneError> {
+    let created = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query(
+                "INSERT INTO tenants (id, name, slug, business_model, city, country, timezone, \
+                     is_demo, is_demo_template, demo_account_type, base_demo_tenant_id, \
+                     demo_session_id, demo_expires_at) \
+                 SELECT $1, name, 'demo-' || replace($1::text, '-', ''), business_model, city, \
+                        country, timezone, true, false, demo_account_type, id, $2, $3 \
+                 FROM tenants WHERE id = $4 AND is_demo_template \
+                 ON CONFLICT (id) DO UPDATE SET demo_expires_at = EXCLUDED.demo_expires_at \
+                 RETURNING id",
+            )
+            .bind::<SqlUuid, _>(req.virtual_tenant_id)
+            .bind::<Text, _>(&req.session_id)
+            .bind::<Timestamptz, _>(req.expires_at)
+            .bind::<SqlUuid, _>(req.template_id)
+            .get_result::<IdRow>(c)
+            .await
+            .optional()
+        })
+        .await?;
+    created.map(|_| ()).ok_or(CloneError::TemplateMissing)
+}
+
+/// Copies the template's inventory into the virtual tenant: one round trip, one transaction.
+pub async fn copy_inventory(
+    conn: &mut AsyncPgConnection,
+    plan: &ClonePlan,
+    req: &CloneRequest,
+) -> Result<(), CloneError> {
+    conn.batch_execute(&plan.copy_script(req.template_id, req.virtual_tenant_id))
+        .await?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Removed {
+    #[diesel(sql_type = Text)]
+    removed: String,
+}
+
+/// Deletes every inventory row of `tenant` (all tables in one statement, so foreign keys
+/// are checked once at its end); answers rows removed per table.
+pub async fn remove_inventory(
+    conn: &mut AsyncPgConnection,
+    plan: &ClonePlan,
+    tenant: Uuid,
+) -> Result<HashMap<String, i64>, CloneError> {
+    let mut ctes = Vec::new();
+    let mut fields = Vec::new();
+    for table in plan.tables.iter().rev() {
+        ctes.push(format!(
+            "d_{table} AS (DELETE FROM {table} WHERE tenant_id = $1 RETURNING 1)"
+        ));
+        fields.push(format!("'{table}', (SELECT count(*) FROM d_{table})"));
+    }
+    let sql = format!(
+        "WITH {} SELECT json_build_object({})::text AS removed",
+        ctes.join(", "),
+        fields.join(", ")
+    );
+    let removed = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query(&sql)
+                .bind::<SqlUuid, _>(tenant)
+                .get_result::<Removed>(c)
+                .await
+        })
+        .await?;
+    serde_json::from_str(&removed.removed).map_err(|e| CloneError::Plan(e.to_string()))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Deletes the virtual tenant row (its users cascade). Never touches a non-demo tenant.
+pub async fn remove_virtual_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> Result<i64, CloneError> {
+    let n = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query(
+                "WITH d AS (DELETE FROM tenants WHERE id = $1 AND is_demo RETURNING 1) \
+                 SELECT count(*) AS n FROM d",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .get_result::<Count>(c)
+            .await
+        })
+        .await?;
+    Ok(n.n)
+}
+
+/// The template tenant of an account type.
+pub async fn find_template(
+    conn: &mut AsyncPgConnection,
+    account_type: &str,
+) -> Result<Option<Uuid>, CloneError> {
+    let row = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query("SELECT id FROM tenants WHERE is_demo_template AND demo_account_type = $1")
+                .bind::<Text, _>(account_type)
+                .get_result::<IdRow>(c)
+                .await
+                .optional()
+        })
+        .await?;
+    Ok(row.map(|r| r.id))
+}
+
+/// Keeps the virtual tenant's `demo_expires_at` in step with its session (extend).
+pub async fn set_tenant_expiry(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(), CloneError> {
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        db::scope_to_tenant(c, tenant).await?;
+        sql_query(
+            "UPDATE tenants SET demo_expires_at = $2, updated_at = now() WHERE id = $1 AND is_demo",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<Timestamptz, _>(expires_at)
+        .execute(c)
+        .await
+    })
+    .await?;
+    Ok(())
+}
+
+/// Every virtual tenant (cleanup looks for those without a session).
+pub async fn virtual_tenants(conn: &mut AsyncPgConnection) -> Result<Vec<Uuid>, CloneError> {
+    let rows = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query("SELECT id FROM tenants WHERE is_demo")
+                .load::<IdRow>(c)
+                .await
+        })
+        .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    #[test]
+    fn parents_come_first() {
+        let tables = s(&["sale_lines", "sales", "products", "suppliers"]);
+        let edges = vec![
+            ("sale_lines".to_owned(), "sales".to_owned()),
+            ("sale_lines".to_owned(), "products".to_owned()),
+            ("products".to_owned(), "suppliers".to_owned()),
+            ("products".to_owned(), "products".to_owned()),
+        ];
+        let order = foreign_key_order(&tables, &edges).expect("acyclic");
+        let pos = |t: &str| order.iter().position(|x| x == t).expect("present");
+        assert!(pos("suppliers") < pos("products"));
+        assert!(pos("products") < pos("sale_lines"));
+        assert!(pos("sales") < pos("sale_lines"));
+    }
+
+    #[test]
+    fn cycles_are_reported() {
+        let tables = s(&["a", "b"]);
+        let edges = vec![
+            ("a".to_owned(), "b".to_owned()),
+            ("b".to_owned(), "a".to_owned()),
+        ];
+        assert!(foreign_key_order(&tables, &edges).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! The `k8s-job` clone strategy: one `batch/v1` Job per session running
+//! `clone-demo-tenant --session-id <id>`, followed with a watch until it succeeds, fails or
+//! times out.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, EnvFromSource, Pod, PodSecurityContext, PodSpec, PodTemplateSpec,
+    ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, PostParams};
+use kube::runtime::wait::await_condition;
+use kube::{Client, Config};
+
+use crate::cloner::CloneRequest;
+use crate::settings::JobSettings;
+
+/// Label carrying the session id on the Job and its pod.
+pub const SESSION_LABEL: &str = "bakery-ia/demo-session-id";
+
+pub struct JobCloner {
+    client: Client,
+    settings: JobSettings,
+    image: String,
+}
+
+impl JobCloner {
+    /// Connects to the API server (in-cluster, or `KUBERNETES_API_URL`) and settles the
+    /// image: `CLONE_JOB_IMAGE`, else the image of this very pod, so the Job always runs the
+    /// build that is serving (Tilt or a release) without hand patching.
+    pub async fn new(settings: &JobSettings) -> anyhow::Result<Self> {
+        let client = match &settings.api_url {
+            Some(url) => Client::try_from(Config::new(url.parse()?))?,
+            None => Client::try_default().await?,
+        };
+        let image = match (&settings.image, &settings.pod_name) {
+            (Some(image), _) => image.clone(),
+            (None, Some(pod)) => {
+                let pods: Api<Pod> = Api::namespaced(client.clone(), &settings.namespace);
+                let own = pods.get(pod).await?;
+                own.spec
+                    .and_then(|s| s.containers.into_iter().next())
+                    .and_then(|c| c.image)
+                    .ok_or_else(|| anyhow::anyhow!("pod {pod} has no container image"))?
+            }
+            (None, None) => anyhow::bail!(
+                "CLONE_STRATEGY=k8s-job needs CLONE_JOB_IMAGE, or POD_NAME and POD_NAMESPACE from the downward API"
+            ),
+        };
+        Ok(JobCloner {
+            client,
+            settings: settings.clone(),
+            image,
+        })
+    }
+
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The Job for one session.
+    pub fn job_for(&self, req: &CloneRequest) -> Job {
+        let labels = BTreeMap::from([
+            (
+                "app.kubernetes.io/name".to_owned(),
+                "clone-demo-tenant".to_owned(),
+            ),
+            (
+                "app.kubernetes.io/part-of".to_owned(),
+                "bakery-ia".to_owned(),
+            ),
+            (SESSION_LABEL.to_owned(), req.session_id.clone()),
+        ]);
+        let deadline = i64::try_from(self.settings.timeout.as_secs()).unwrap_or(120);
+        let quantity = |s: &str| Quantity(s.to_owned());
+        Job {
+            metadata: ObjectMeta {
+                name: Some(job_name(req)),
+                namespace: Some(self.settings.namespace.clone()),
+                labels: Some(labels.clone()),
+                ..ObjectMeta::default()
+            },
+            spec: Some(JobSpec {
+                backoff_limit: Some(2),
+                active_deadline_seconds: Some(deadline),
+                ttl_seconds_after_finished: Some(600),
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(labels),
+                        ..ObjectMeta::default()
+                    }),
+                    spec: Some(PodSpec {
+                        restart_policy: Some("Never".to_owned()),
+                        service_account_name: self.settings.service_account.clone(),
+                        automount_service_account_token: Some(false),
+                        security_context: Some(PodSecurityContext {
+                            run_as_non_root: Some(true),
+                            seccomp_profile: Some(SeccompProfile {
+                                type_: "RuntimeDefault".to_owned(),
+                                ..SeccompProfile::default()
+                            }),
+                            ..PodSecurityContext::default()
+                        }),
+                        containers: vec![Container {
+                            name: "clone".to_owned(),
+                            image: Some(self.image.clone()),
+                            command: Some(vec!["clone-demo-tenant".to_owned()]),
+                            args: Some(vec!["--session-id".to_owned(), req.session_id.clone()]),
+                            env_from: Some(vec![EnvFromSource {
+                                secret_ref: Some(SecretEnvSource {
+                                    name: self.settings.secret_name.clone(),
+                                    optional: Some(false),
+                                }),
+                                ..EnvFromSource::default()
+                            }]),
+                            resources: Some(ResourceRequirements {
+                                requests: Some(BTreeMap::from([
+                                    ("cpu".to_owned(), quantity("50m")),
+                                    ("memory".to_owned(), quantity("32Mi")),
+                                ])),
+                                limits: Some(BTreeMap::from([
+                                    ("cpu".to_owned(), quantity("500m")),
+                                    ("memory".to_owned(), quantity("128Mi")),
+                                ])),
+                                ..ResourceRequirements::default()
+                            }),
+                            security_context: Some(SecurityContext {
+                                allow_privilege_escalation: Some(false),
+                                read_only_root_filesystem: Some(true),
+                                run_as_non_root: Some(true),
+                                capabilities: Some(Capabilities {
+                                    drop: Some(vec!["ALL".to_owned()]),
+                                    ..Capabilities::default()
+                                }),
+                                ..SecurityContext::default()
+                            }),
+                            ..Container::default()
+                        }],
+                        ..PodSpec::default()
+                    }),
+                },
+                ..JobSpec::default()
+            }),
+            ..Job::default()
+        }
+    }
+
+    /// Creates the Job and waits (watching it) until it succeeds, fails or times out.
+    pub async fn run(&self, req: &CloneRequest) -> Result<(), String> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.settings.namespace);
+        let name = job_name(req);
+        match jobs
+            .create(&PostParams::default(), &self.job_for(req))
+            .await
+        {
+            Ok(_) => {}
+            // a retried create: follow the Job that exists
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            Err(e) => return Err(format!("creating Job {name}: {e}")),
+        }
+        let finished = await_condition(jobs, &name, |job: Option<&Job>| {
+            job.is_some_and(|j| job_outcome(j).is_some())
+        });
+        match tokio::time::timeout(self.settings.timeout, finished).await {
+            Err(_) => Err(format!(
+                "Job {name} did not finish within {:?}",
+                self.settings.timeout
+            )),
+            Ok(Err(e)) => Err(format!("watching Job {name}: {e}")),
+            Ok(Ok(job)) => match job.as_ref().and_then(job_outcome) {
+                Some(Ok(())) => Ok(()),
+                Some(Err(reason)) => Err(format!("Job {name} failed: {reason}")),
+                None => Err(format!("Job {name} disappeared")),
+            },
+        }
+    }
+}
+
+/// `clone-<virtual tenant id>`: a valid DNS label, unique per session.
+pub fn job_name(req: &CloneRequest) -> String {
+    format!("clone-{}", req.virtual_tenant_id.simple())
+}
+
+/// `Some(Ok)` once it succeeded, `Some(Err(reason))` once it failed, `None` while running.
+pub fn job_outcome(job: &Job) -> Option<Result<(), String>> {
+    let status = job.status.as_ref()?;
+    if status.succeeded.unwrap_or(0) > 0 {
+        return Some(Ok(()));
+    }
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Failed" && c.status == "True")
+        .map(|c| {
+            Err(c
+                .message
+                .clone()
+                .or_else(|| c.reason.clone())
+                .unwrap_or_else(|| "failed".to_owned()))
+        })
+}

@@ -1,0 +1,711 @@
+//! The demo session lifecycle against real PostgreSQL and Redis, through the real router.
+
+mod common;
+
+use std::collections::HashSet;
+
+use bakery_config::db;
+use common::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn uuid_of(v: &Value) -> Uuid {
+    v.as_str().and_then(|s| s.parse().ok()).expect("uuid")
+}
+
+#[derive(diesel::QueryableByName, Debug)]
+struct DateRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Date>)]
+    d: Option<chrono::NaiveDate>,
+}
+
+async fn last_sale_day(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant: Uuid,
+) -> Option<chrono::NaiveDate> {
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        db::allow_all_tenants(c).await?;
+        sql_query("SELECT max(sold_at)::date AS d FROM sales WHERE tenant_id = $1")
+            .bind::<SqlUuid, _>(tenant)
+            .get_result::<DateRow>(c)
+            .await
+    })
+    .await
+    .expect("last sale day")
+    .d
+}
+
+#[tokio::test]
+async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
+    let app = spawn_app().await;
+    let template: Uuid = SAN_PABLO.parse().expect("uuid");
+    let mut inv = app.inventory_conn().await;
+    // age the template by ten days, as if it had been seeded ten days ago
+    inv.batch_execute(&format!(
+        "SET app.all_tenants = 'on'; UPDATE sales SET sold_at = sold_at - interval '10 days' \
+         WHERE tenant_id = '{template}'; UPDATE stock_lots SET expires_at = expires_at - 10 \
+         WHERE tenant_id = '{template}' AND expires_at IS NOT NULL; RESET app.all_tenants;"
+    ))
+    .await
+    .expect("age template");
+    let before = inventory_counts(&mut inv, template).await;
+
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["demo_account_type"], "individual_bakery");
+    assert_eq!(body["extensions_used"], 0);
+    assert_eq!(body["extensions_left"], 3);
+    let id = body["session_id"].as_str().expect("id");
+    assert!(id.starts_with("demo_") && id.len() == 37, "{id}");
+    assert!(body["seconds_left"].as_i64().expect("secs") > 29 * 60);
+    assert!(
+        body["session_token"]
+            .as_str()
+            .expect("token")
+            .split('.')
+            .count()
+            == 3
+    );
+    let virtual_tenant = uuid_of(&body["virtual_tenant_id"]);
+
+    // a full copy: same rows per table, all under the virtual tenant
+    let copy = inventory_counts(&mut inv, virtual_tenant).await;
+    assert_eq!(copy, before);
+    assert!(copy["sales"] > 0 && copy["ingredients"] >= 25 && copy["recipes"] >= 5);
+    // the template is untouched
+    assert_eq!(inventory_counts(&mut inv, template).await, before);
+
+    // dates rebased: the copy's history ends yesterday, the template's ten days earlier
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    assert_eq!(
+        last_sale_day(&mut inv, virtual_tenant).await,
+        Some(yesterday)
+    );
+    assert_eq!(
+        last_sale_day(&mut inv, template).await,
+        Some(yesterday - chrono::Days::new(10))
+    );
+
+    // the virtual tenant row carries the demo flags
+    #[derive(diesel::QueryableByName)]
+    struct T {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        is_demo: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        is_demo_template: bool,
+        #[diesel(sql_type = SqlUuid)]
+        base_demo_tenant_id: Uuid,
+        #[diesel(sql_type = Text)]
+        demo_session_id: String,
+    }
+    let mut ten = app.tenant_conn().await;
+    let row: T = ten
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, virtual_tenant).await?;
+            sql_query(
+                "SELECT name, is_demo, is_demo_template, base_demo_tenant_id, demo_session_id \
+                 FROM tenants WHERE id = $1",
+            )
+            .bind::<SqlUuid, _>(virtual_tenant)
+            .get_result(c)
+            .await
+        })
+        .await
+        .expect("virtual tenant row");
+    assert!(row.is_demo && !row.is_demo_template);
+    assert_eq!(row.base_demo_tenant_id, template);
+    assert_eq!(row.demo_session_id, id);
+    assert_eq!(row.name, "Panadería San Pablo - Demo");
+
+    // the Redis copy, with a TTL equal to the time left
+    let mut redis = app.redis().await;
+    let key = format!("{}demo:session:{id}", app.settings.redis.key_prefix);
+    let cached: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .expect("get");
+    let cached: Value = serde_json::from_str(&cached).expect("json");
+    assert_eq!(cached["virtual_tenant_id"], body["virtual_tenant_id"]);
+    assert_eq!(cached["status"], "ready");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .expect("ttl");
+    assert!((1790..=1800).contains(&ttl), "ttl {ttl}");
+
+    // and GET answers the same session
+    let got: Value = app
+        .client
+        .get(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["virtual_tenant_id"], body["virtual_tenant_id"]);
+    assert!(got.get("session_token").is_none());
+}
+
+#[tokio::test]
+async fn both_bakeries_clone_and_sessions_never_see_each_others_writes() {
+    let app = spawn_app().await;
+    let a = uuid_of(&app.create("individual_bakery").await["virtual_tenant_id"]);
+    let b = uuid_of(&app.create("individual_bakery").await["virtual_tenant_id"]);
+    let c = uuid_of(&app.create("central_baker_satellite").await["virtual_tenant_id"]);
+    let mut inv = app.inventory_conn().await;
+    let before_b = inventory_counts(&mut inv, b).await;
+    let espiga = inventory_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await;
+    assert_eq!(inventory_counts(&mut inv, c).await, espiga);
+
+    // session A writes (as the services do: scoped to its tenant) …
+    inv.transaction::<_, diesel::result::Error, _>(async |conn| {
+        db::scope_to_tenant(conn, a).await?;
+        sql_query(
+            "INSERT INTO sales (tenant_id, id, sold_at, total) VALUES ($1, $2, now(), 12.50)",
+        )
+        .bind::<SqlUuid, _>(a)
+        .bind::<SqlUuid, _>(Uuid::new_v4())
+        .execute(conn)
+        .await?;
+        sql_query("DELETE FROM forecast_models").execute(conn).await
+    })
+    .await
+    .expect("write as A");
+    // … and B sees none of it
+    assert_eq!(inventory_counts(&mut inv, b).await, before_b);
+    let seen_by_b = inv
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            db::scope_to_tenant(conn, b).await?;
+            sql_query("SELECT count(*) AS n FROM sales WHERE tenant_id <> $1")
+                .bind::<SqlUuid, _>(b)
+                .get_result::<common_count::N>(conn)
+                .await
+        })
+        .await
+        .expect("read as B");
+    assert_eq!(seen_by_b.n, 0);
+}
+
+mod common_count {
+    #[derive(diesel::QueryableByName)]
+    pub struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        pub n: i64,
+    }
+}
+
+#[tokio::test]
+async fn extend_three_times_then_409() {
+    let app = spawn_app().await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id").to_owned();
+    let mut expires =
+        chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().expect("exp"))
+            .expect("rfc3339");
+    for used in 1..=3 {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/demo/session/{id}/extend")))
+            .send()
+            .await
+            .expect("extend");
+        assert_eq!(r.status().as_u16(), 200);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["extensions_used"], used);
+        assert_eq!(v["extensions_left"], 3 - used);
+        let new = chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().expect("exp"))
+            .expect("rfc3339");
+        assert_eq!((new - expires).num_minutes(), 30);
+        expires = new;
+    }
+    let r = app
+        .client
+        .post(app.url(&format!("/api/demo/session/{id}/extend")))
+        .send()
+        .await
+        .expect("extend");
+    assert_eq!(r.status().as_u16(), 409);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "max_extensions_reached");
+    assert!(v["message"].as_str().expect("msg").contains("ampliado"));
+
+    // the Redis copy follows: about 2 h left
+    let mut redis = app.redis().await;
+    let key = format!("{}demo:session:{id}", app.settings.redis.key_prefix);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .expect("ttl");
+    assert!((119 * 60..=120 * 60).contains(&ttl), "ttl {ttl}");
+}
+
+#[tokio::test]
+async fn destroy_removes_every_row_and_key() {
+    let app = spawn_app().await;
+    let body = app.create("central_baker_satellite").await;
+    let id = body["session_id"].as_str().expect("id").to_owned();
+    let tenant = uuid_of(&body["virtual_tenant_id"]);
+    // a cache key another service keeps for this tenant
+    let mut redis = app.redis().await;
+    let cache_key = format!(
+        "{}tenant:{tenant}:ingredients",
+        app.settings.redis.key_prefix
+    );
+    let _: () = redis::cmd("SET")
+        .arg(&cache_key)
+        .arg("[]")
+        .query_async(&mut redis)
+        .await
+        .expect("set");
+
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "destroyed");
+    assert_eq!(v["removed"]["tenant_rows"], 1);
+    assert!(v["removed"]["inventory_rows"]["sales"].as_i64().expect("n") > 0);
+
+    let mut inv = app.inventory_conn().await;
+    assert!(
+        inventory_counts(&mut inv, tenant)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&cache_key)
+        .arg(format!(
+            "{}demo:session:{id}",
+            app.settings.redis.key_prefix
+        ))
+        .query_async(&mut redis)
+        .await
+        .expect("exists");
+    assert_eq!(exists, 0);
+    let mut ten = app.tenant_conn().await;
+    let left = ten
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query("SELECT count(*) AS n FROM tenants WHERE id = $1")
+                .bind::<SqlUuid, _>(tenant)
+                .get_result::<common_count::N>(c)
+                .await
+        })
+        .await
+        .expect("count");
+    assert_eq!(left.n, 0);
+
+    // the session is over for good
+    for r in [
+        app.client
+            .get(app.url(&format!("/api/demo/session/{id}")))
+            .send()
+            .await,
+        app.client
+            .delete(app.url(&format!("/api/demo/session/{id}")))
+            .send()
+            .await,
+        app.client
+            .post(app.url(&format!("/api/demo/session/{id}/extend")))
+            .send()
+            .await,
+    ] {
+        let r = r.expect("request");
+        assert_eq!(r.status().as_u16(), 401);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["error"], "session_expired");
+    }
+}
+
+#[tokio::test]
+async fn expiry_is_swept_and_removes_everything() {
+    let app = spawn_app().await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id").to_owned();
+    let tenant = uuid_of(&body["virtual_tenant_id"]);
+    let mut s = app.sessions_conn().await;
+    s.batch_execute(&format!(
+        "UPDATE demo_sessions SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await
+    .expect("expire");
+
+    let r = app
+        .client
+        .post(app.url("/api/demo/cleanup/run"))
+        .header("X-Admin-Key", ADMIN_KEY)
+        .send()
+        .await
+        .expect("cleanup");
+    assert_eq!(r.status().as_u16(), 200);
+    let report: Value = r.json().await.expect("json");
+    assert_eq!(report["expired"], serde_json::json!([id]));
+    assert_eq!(report["cleaned"][0]["session_id"], id.as_str());
+
+    let mut inv = app.inventory_conn().await;
+    assert!(
+        inventory_counts(&mut inv, tenant)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    #[derive(diesel::QueryableByName)]
+    struct St {
+        #[diesel(sql_type = Text)]
+        status: String,
+    }
+    let st: St = sql_query("SELECT status FROM demo_sessions WHERE id = $1")
+        .bind::<Text, _>(&id)
+        .get_result(&mut s)
+        .await
+        .expect("status");
+    assert_eq!(st.status, "destroyed");
+
+    // a second run finds nothing more to do
+    let again: Value = app
+        .client
+        .post(app.url("/api/demo/cleanup/run"))
+        .header("X-Admin-Key", ADMIN_KEY)
+        .send()
+        .await
+        .expect("cleanup")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["cleaned"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_clone_that_fails_midway_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    // make the copy fail late: after suppliers … sales are in, sale_lines refuses
+    let mut inv = app.inventory_conn().await;
+    inv.batch_execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$; \
+         CREATE TRIGGER refuse BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION refuse();",
+    )
+    .await
+    .expect("trigger");
+
+    let r = app.create_as("individual_bakery", "203.0.113.77").await;
+    assert_eq!(r.status().as_u16(), 503);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "demo_preparation_failed");
+
+    #[derive(diesel::QueryableByName)]
+    struct F {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = SqlUuid)]
+        virtual_tenant_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        failure_reason: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        removed: bool,
+    }
+    let mut s = app.sessions_conn().await;
+    let f: F = sql_query(
+        "SELECT status, virtual_tenant_id, failure_reason, destroyed_at IS NOT NULL AS removed \
+         FROM demo_sessions",
+    )
+    .get_result(&mut s)
+    .await
+    .expect("failed session");
+    assert_eq!(f.status, "failed");
+    assert!(f.removed);
+    assert!(f.failure_reason.expect("reason").contains("disk full"));
+    assert!(
+        inventory_counts(&mut inv, f.virtual_tenant_id)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    let mut ten = app.tenant_conn().await;
+    let left = ten
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query("SELECT count(*) AS n FROM tenants WHERE is_demo")
+                .get_result::<common_count::N>(c)
+                .await
+        })
+        .await
+        .expect("count");
+    assert_eq!(left.n, 0, "the compensation removed the virtual tenant");
+}
+
+#[tokio::test]
+async fn three_cleanups_at_once_clean_each_session_exactly_once() {
+    let app = spawn_app().await;
+    let mut ids = HashSet::new();
+    for _ in 0..6 {
+        ids.insert(
+            app.create("individual_bakery").await["session_id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let mut s = app.sessions_conn().await;
+    s.batch_execute("UPDATE demo_sessions SET expires_at = now() - interval '1 second'")
+        .await
+        .expect("expire all");
+    let (r1, r2, r3) = tokio::join!(
+        app.sessions.cleanup(),
+        app.sessions.cleanup(),
+        app.sessions.cleanup()
+    );
+    let mut cleaned = Vec::new();
+    for r in [r1, r2, r3] {
+        let r = r.expect("no cleanup errors");
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        cleaned.extend(r.cleaned.into_iter().map(|c| c.session_id));
+    }
+    cleaned.sort();
+    let mut expected: Vec<String> = ids.into_iter().collect();
+    expected.sort();
+    assert_eq!(cleaned, expected, "every session cleaned, none twice");
+}
+
+#[tokio::test]
+async fn stuck_pending_sessions_and_orphan_tenants_are_removed() {
+    let app = spawn_app().await;
+    // an orphan: a virtual tenant whose session row never made it
+    let body = app.create("individual_bakery").await;
+    let orphan = uuid_of(&body["virtual_tenant_id"]);
+    let mut s = app.sessions_conn().await;
+    s.batch_execute("DELETE FROM demo_sessions")
+        .await
+        .expect("lose the row");
+    // a stuck clone: pending for ten minutes
+    let stuck = bakery_config::demo::SessionId::generate();
+    s.batch_execute(&format!(
+        "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
+            clone_strategy, created_at, expires_at) VALUES ('{stuck}', '{}', '{SAN_PABLO}', \
+            'individual_bakery', 'pending', 'k8s-job', now() - interval '10 minutes', now() + interval '20 minutes')",
+        Uuid::new_v4()
+    ))
+    .await
+    .expect("stuck session");
+
+    let report = app.sessions.cleanup().await.expect("cleanup");
+    assert_eq!(report.orphans_removed, vec![orphan]);
+    assert_eq!(report.cleaned.len(), 1);
+    assert_eq!(report.cleaned[0].session_id, stuck.as_str());
+    let mut inv = app.inventory_conn().await;
+    assert!(
+        inventory_counts(&mut inv, orphan)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    #[derive(diesel::QueryableByName)]
+    struct St {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        failure_reason: Option<String>,
+    }
+    let st: St = sql_query("SELECT status, failure_reason FROM demo_sessions WHERE id = $1")
+        .bind::<Text, _>(stuck.as_str())
+        .get_result(&mut s)
+        .await
+        .expect("status");
+    assert_eq!(st.status, "failed");
+    assert!(st.failure_reason.is_some());
+}
+
+#[tokio::test]
+async fn rate_limit_per_client_groups_ipv6_by_64() {
+    let app = spawn_app_with(|s| s.rate_limit_per_hour = 2).await;
+    for ip in ["2001:db8:5:6::1", "2001:db8:5:6::2"] {
+        assert_eq!(
+            app.create_as("individual_bakery", ip)
+                .await
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    // same /64, another address: over the limit
+    let r = app
+        .create_as("individual_bakery", "2001:db8:5:6:abcd::9")
+        .await;
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("secs");
+    assert!((1..=3600).contains(&retry));
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "rate_limited");
+    assert!(v["message"].as_str().expect("msg").contains("demasiadas"));
+    // another /64 is another client
+    assert_eq!(
+        app.create_as("individual_bakery", "2001:db8:5:7::1")
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+
+    // only a hash of the address is stored
+    let mut s = app.sessions_conn().await;
+    let leaked =
+        sql_query("SELECT count(*) AS n FROM demo_sessions WHERE client_ip_hash LIKE '%2001%'")
+            .get_result::<common_count::N>(&mut s)
+            .await
+            .expect("count");
+    assert_eq!(leaked.n, 0);
+}
+
+#[tokio::test]
+async fn the_global_cap_answers_503_with_retry_after() {
+    let app = spawn_app_with(|s| s.max_active_sessions = 1).await;
+    app.create("individual_bakery").await;
+    let r = app
+        .create_as("central_baker_satellite", "203.0.113.99")
+        .await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "capacity_reached");
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_json_errors() {
+    let app = spawn_app().await;
+    let r = app.create_as("bakery_of_doom", "203.0.113.5").await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"],
+        "invalid_account_type"
+    );
+
+    let r = app
+        .client
+        .post(app.url("/api/demo/session/create"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"],
+        "malformed_json"
+    );
+
+    for path in [
+        "/api/demo/session/demo_0000000000000000000000000000000A",
+        "/api/demo/session/not-a-session",
+        "/api/demo/session/demo_..%2F..%2Fetc",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        assert_eq!(
+            r.json::<Value>().await.expect("json")["error"],
+            "session_not_found"
+        );
+    }
+}
+
+#[tokio::test]
+async fn admin_endpoints_need_the_admin_key_and_stats_count_sessions() {
+    let app = spawn_app().await;
+    app.create("individual_bakery").await;
+    let b = app.create("central_baker_satellite").await;
+    app.client
+        .post(app.url(&format!(
+            "/api/demo/session/{}/extend",
+            b["session_id"].as_str().expect("id")
+        )))
+        .send()
+        .await
+        .expect("extend");
+
+    for (method, path) in [
+        ("GET", "/api/demo/stats"),
+        ("POST", "/api/demo/cleanup/run"),
+    ] {
+        for key in [None, Some("wrong-key")] {
+            let mut r = app
+                .client
+                .request(method.parse().expect("method"), app.url(path));
+            if let Some(k) = key {
+                r = r.header("X-Admin-Key", k);
+            }
+            let r = r.send().await.expect("send");
+            assert_eq!(r.status().as_u16(), 401, "{method} {path} {key:?}");
+            assert_eq!(
+                r.json::<Value>().await.expect("json")["error"],
+                "admin_required"
+            );
+        }
+    }
+    let stats: Value = app
+        .client
+        .get(app.url("/api/demo/stats"))
+        .header("X-Admin-Key", ADMIN_KEY)
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["total"], 2);
+    assert_eq!(stats["active"], 2);
+    assert_eq!(stats["by_status"]["ready"], 2);
+    assert_eq!(
+        stats["by_account_type"]["central_baker_satellite"]["ready"],
+        1
+    );
+    assert_eq!(stats["extensions"]["total"], 1);
+    assert!(stats["clone_ms"]["p50"].as_f64().is_some());
+    assert_eq!(stats["created_per_hour"][0]["sessions"], 2);
+}
+
+#[tokio::test]
+async fn accounts_lists_both_bakeries_in_spanish() {
+    let app = spawn_app().await;
+    let v: Value = app
+        .client
+        .get(app.url("/api/demo/accounts"))
+        .send()
+        .await
+        .expect("accounts")
+        .json()
+        .await
+        .expect("json");
+    let accounts = v["accounts"].as_array().expect("list");
+    assert_eq!(accounts.len(), 2);
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["email"] == "demo.individual@panaderiasanpablo.com"
+                && a["password"] == "DemoSanPablo2024!")
+    );
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a["email"] == "demo.central@panaderialaespiga.com")
+    );
+}
+
+#[allow(dead_code)]
+fn unused(_: BigInt) {}
