@@ -1,0 +1,315 @@
+//! Ingredients (CRUD and the Redis cache), recipes with costs, orders with delivery
+//! status, pagination.
+
+use bakery_config::cache::Keys;
+use bakery_config::settings::RedisSettings;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn ingredients_can_be_created_read_replaced_and_deleted() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+
+    let created = app
+        .post(
+            "/api/inventory/ingredients",
+            t,
+            json!({"name": "  Azúcar moreno ", "unit": "kg", "unit_cost": 1.35,
+                   "reorder_point": 5, "reorder_quantity": 20, "allergens": [],
+                   "supplier_id": SUPPLIER}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["name"], "Azúcar moreno");
+    assert_eq!(created.body["category"], "otros");
+    assert_eq!(num(&created.body["on_hand"]), 0.0);
+    assert_eq!(created.body["low_stock"], json!(true));
+    assert!(created.body.get("tenant_id").is_none());
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/inventory/ingredients/{id}");
+
+    let dup = app
+        .post(
+            "/api/inventory/ingredients",
+            t,
+            json!({"name": "Azúcar moreno", "unit": "kg", "unit_cost": 1}),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+
+    let replaced = app
+        .request(
+            Method::PUT,
+            &path,
+            t,
+            Some(
+                json!({"name": "Azúcar moreno de caña", "category": "endulzantes",
+                        "unit": "kg", "unit_cost": 1.5}),
+            ),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(replaced.body["category"], "endulzantes");
+    assert_eq!(replaced.body["supplier_id"], json!(null));
+    assert_eq!(num(&replaced.body["unit_cost"]), 1.5);
+    assert_eq!(
+        app.get(&path, t).await.body["name"],
+        "Azúcar moreno de caña"
+    );
+
+    let unknown_supplier = app
+        .request(
+            Method::PUT,
+            &path,
+            t,
+            Some(json!({"name": "x", "unit": "kg", "unit_cost": 1, "supplier_id": Uuid::new_v4()})),
+        )
+        .await;
+    assert_eq!(unknown_supplier.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown_supplier.error(), "unknown_supplier");
+
+    // harina is used by the recipe and an order: cannot go
+    let in_use = app
+        .request(
+            Method::DELETE,
+            &format!("/api/inventory/ingredients/{HARINA}"),
+            t,
+            None,
+        )
+        .await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT);
+    assert_eq!(in_use.error(), "in_use");
+
+    assert_eq!(
+        app.request(Method::DELETE, &path, t, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let gone = app.get(&path, t).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(gone.error(), "ingredient_not_found");
+    assert_eq!(
+        app.request(
+            Method::PUT,
+            &path,
+            t,
+            Some(json!({"name": "x", "unit": "kg", "unit_cost": 1}))
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn redis_keys(settings: &RedisSettings, pattern: &str) -> Vec<String> {
+    let client = redis::Client::open(settings.url.as_str()).expect("redis client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connection");
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS")
+}
+
+#[tokio::test]
+async fn the_ingredient_list_is_read_through_redis_and_invalidated_by_writes() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let keys = Keys::new(app.settings.redis.key_prefix.clone());
+    let tenant_keys = format!("{}*", keys.tenant_prefix(&t));
+
+    let first = app.get("/api/inventory/ingredients", t).await;
+    assert_eq!(first.total(), 4);
+    assert_eq!(
+        redis_keys(&app.settings.redis, &tenant_keys).await,
+        vec![format!("{}inventory:ingredients", keys.tenant_prefix(&t))]
+    );
+
+    // a change behind the service's back is not seen while cached ...
+    app.sql(&format!(
+        "UPDATE ingredients SET unit_cost = 9.99 WHERE tenant_id = '{t}' AND id = '{SAL}'"
+    ))
+    .await;
+    let cached = app.get("/api/inventory/ingredients", t).await;
+    assert_eq!(cached.body, first.body);
+
+    // ... and any write through the service drops the cached pages
+    let adj = app
+        .post(
+            "/api/inventory/adjustments",
+            t,
+            json!({"ingredient_id": HARINA, "quantity_delta": -1, "reason": "waste"}),
+        )
+        .await;
+    assert_eq!(adj.status, StatusCode::CREATED);
+    assert!(
+        redis_keys(&app.settings.redis, &tenant_keys)
+            .await
+            .is_empty()
+    );
+    let fresh = app.get("/api/inventory/ingredients", t).await;
+    let sal = fresh
+        .items()
+        .iter()
+        .find(|i| i["id"] == json!(SAL))
+        .expect("sal");
+    assert_eq!(num(&sal["unit_cost"]), 9.99);
+    let harina = fresh
+        .items()
+        .iter()
+        .find(|i| i["id"] == json!(HARINA))
+        .expect("harina");
+    assert_eq!(num(&harina["on_hand"]), 69.0);
+
+    // removing a tenant's keys is one pattern
+    let pool = bakery_config::cache::build_pool(&app.settings.redis).expect("pool");
+    let removed = bakery_config::cache::delete_matching(&pool, &tenant_keys)
+        .await
+        .expect("delete");
+    assert_eq!(removed, 1);
+}
+
+#[tokio::test]
+async fn requests_still_work_when_redis_is_down() {
+    let app = spawn_app_with(RedisSettings {
+        url: "redis://127.0.0.1:1".to_owned(),
+        pool_size: 2,
+        key_prefix: "test:down:".to_owned(),
+    })
+    .await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let list = app.get("/api/inventory/ingredients", t).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert_eq!(list.total(), 4);
+    assert_eq!(app.get("/api/products", t).await.total(), 2);
+    let sale = app
+        .post(
+            "/api/pos/sales",
+            t,
+            json!({"lines": [{"product_id": BARRA, "quantity": 1}], "payment_method": "cash"}),
+        )
+        .await;
+    assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.body);
+}
+
+#[tokio::test]
+async fn recipes_show_their_cost_per_unit() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let recipes = app.get("/api/recipes", t).await;
+    let r = &recipes.items()[0];
+    assert_eq!(r["product_name"], "Barra de pan");
+    assert_eq!(r["lines"].as_array().map(Vec::len), Some(3));
+    // 5 × 0.85 + 0.1 × 4.00 + 0.1 × 0.40 = 4.69 for 10 barras
+    assert_eq!(num(&r["batch_cost"]), 4.69);
+    assert_eq!(num(&r["cost_per_unit"]), 0.469);
+    let harina = r["lines"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["ingredient_id"] == json!(HARINA)))
+        .expect("harina line");
+    assert_eq!(num(&harina["line_cost"]), 4.25);
+}
+
+#[tokio::test]
+async fn orders_show_their_delivery_status_and_can_be_placed() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+
+    let orders = app.get("/api/orders", t).await;
+    let status_of = |id: Uuid| {
+        orders
+            .items()
+            .iter()
+            .find(|o| o["id"] == json!(id))
+            .map(|o| o["delivery_status"].clone())
+    };
+    assert_eq!(status_of(PO_LATE), Some(json!("late")));
+    assert_eq!(status_of(PO_DONE), Some(json!("delivered")));
+    assert_eq!(orders.items()[0]["supplier_name"], "Harinera La Meseta");
+
+    let placed = app
+        .post(
+            "/api/orders",
+            t,
+            json!({"supplier_id": SUPPLIER, "notes": "Entregar por la mañana",
+                   "lines": [{"ingredient_id": MANTEQUILLA, "quantity": 10},
+                             {"product_id": CROISSANT, "quantity": 24, "unit_cost": 0.55}]}),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    assert_eq!(placed.body["status"], "pending");
+    assert_eq!(placed.body["source"], "manual");
+    assert_eq!(placed.body["delivery_status"], "pending");
+    assert_eq!(num(&placed.body["total"]), 88.2); // 10 × 7.50 + 24 × 0.55
+    assert_eq!(
+        placed.body["expected_at"],
+        json!((today() + chrono::Duration::days(2)).to_string())
+    );
+    let pending = app.get("/api/orders?status=pending", t).await;
+    assert_eq!(pending.total(), 2);
+
+    let unknown = app
+        .post(
+            "/api/orders",
+            t,
+            json!({"supplier_id": Uuid::new_v4(), "lines": [{"ingredient_id": HARINA, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.error(), "unknown_supplier");
+    let empty = app
+        .post(
+            "/api/orders",
+            t,
+            json!({"supplier_id": SUPPLIER, "lines": []}),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn lists_are_paginated_with_a_maximum_page_size() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let page = app
+        .get("/api/inventory/ingredients?limit=2&offset=1", t)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!((page.total(), page.items().len()), (4, 2));
+    assert_eq!(page.body["limit"], 2);
+    assert_eq!(page.body["offset"], 1);
+    // names in order: Harina, Levadura, Mantequilla, Sal
+    assert_eq!(page.items()[0]["name"], "Levadura fresca");
+    let past_end = app.get("/api/sales?offset=10", t).await;
+    assert_eq!((past_end.total(), past_end.items().len()), (4, 0));
+    let default = app.get("/api/sales", t).await;
+    assert_eq!(default.body["limit"], 50);
+    for bad in ["limit=0", "limit=201", "offset=-1", "limit=lots"] {
+        let a = app.get(&format!("/api/products?{bad}"), t).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(a.error(), "invalid_query", "{bad}");
+    }
+    let dated = app
+        .get(
+            &format!(
+                "/api/sales?from={}&to={}",
+                today() - chrono::Duration::days(13),
+                today() - chrono::Duration::days(7)
+            ),
+            t,
+        )
+        .await;
+    assert_eq!(dated.total(), 3, "{}", dated.body);
+}

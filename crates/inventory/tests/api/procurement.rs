@@ -1,0 +1,164 @@
+//! The procurement run drafts orders for a customer tenant and none for a demo tenant.
+//! tenant-service's internal API is served by a stand-in HTTP server speaking the same
+//! contract (`GET /internal/tenants?demo=false`, service identity required).
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use bakery_config::auth::{Identity, IdentityVerifier};
+use bakery_inventory::procurement::{
+    self, HttpTenantDirectory, ProcurementReport, TEMPLATE_TENANTS,
+};
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+#[derive(Default)]
+struct Seen {
+    queries: Vec<String>,
+}
+
+/// A stand-in for tenant-service's `GET /internal/tenants`. It (wrongly) lists the demo
+/// tenant even with `demo=false`, flagged `is_demo`, and a template without its flags,
+/// so the inventory side's own checks are what keeps them out.
+async fn stand_in(customer: Uuid, demo: Uuid) -> (String, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let data = web::Data::new(seen.clone());
+    let verifier = web::Data::new(IdentityVerifier::new(
+        &bakery_test_support::internal_secret(),
+    ));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(verifier.clone())
+            .route(
+                "/internal/tenants",
+                web::get().to(
+                    move |identity: Identity,
+                          req: actix_web::HttpRequest,
+                          seen: web::Data<Arc<Mutex<Seen>>>| async move {
+                        if !identity.is_service() {
+                            return HttpResponse::Forbidden()
+                                .json(json!({"error": "forbidden", "message": "solo servicios"}));
+                        }
+                        if let Ok(mut s) = seen.lock() {
+                            s.queries.push(req.query_string().to_owned());
+                        }
+                        let tenant = |id: Uuid, name: &str, is_demo: bool| {
+                            json!({"id": id, "name": name, "slug": name.to_lowercase(),
+                                   "business_model": "individual_bakery", "city": "Madrid",
+                                   "is_demo": is_demo, "is_demo_template": false})
+                        };
+                        HttpResponse::Ok().json(json!({"tenants": [
+                            tenant(customer, "Cliente", false),
+                            tenant(demo, "Demo", true),
+                            tenant(TEMPLATE_TENANTS[0], "Plantilla", false),
+                        ]}))
+                    },
+                ),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .expect("bind stand-in");
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}"), seen)
+}
+
+#[tokio::test]
+async fn procurement_drafts_for_customers_only_and_only_once() {
+    let app = spawn_app().await;
+    let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
+    for t in [customer, demo, TEMPLATE_TENANTS[0]] {
+        app.seed(t).await;
+    }
+    let (url, seen) = stand_in(customer, demo).await;
+    let mut settings = app.settings.clone();
+    settings.services.tenant = url;
+    let directory = HttpTenantDirectory::new(&settings).expect("directory");
+    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+
+    let report = procurement::run_once(&pool, &directory)
+        .await
+        .expect("procurement run");
+    assert_eq!(
+        report,
+        ProcurementReport {
+            tenants: 1,
+            skipped_demo: 2,
+            orders_drafted: 1,
+            lines_drafted: 2,
+            failed: 0,
+        }
+    );
+    assert_eq!(
+        seen.lock().map(|s| s.queries.clone()).unwrap_or_default(),
+        vec!["demo=false".to_owned()]
+    );
+
+    // the customer: one draft for the supplier, levadura (1.5 ≤ 2: 5 kg) and sal
+    // (0.5 ≤ 1, no reorder quantity: up to twice the reorder point, 1.5 kg); harina is
+    // above its point and mantequilla has no supplier
+    let drafts = app.get("/api/orders?status=draft", customer).await;
+    assert_eq!(drafts.total(), 1, "{}", drafts.body);
+    let order = &drafts.items()[0];
+    assert_eq!(order["source"], "procurement");
+    assert_eq!(order["supplier_id"], json!(SUPPLIER));
+    let mut lines: Vec<(String, f64)> = order["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["ingredient_id"].as_str().unwrap_or("").to_owned(),
+                num(&l["quantity"]),
+            )
+        })
+        .collect();
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        lines,
+        vec![(LEVADURA.to_string(), 5.0), (SAL.to_string(), 1.5)]
+    );
+    assert_eq!(num(&order["total"]), 20.6); // 5 × 4.00 + 1.5 × 0.40
+
+    // demo and template tenants: nothing
+    for t in [demo, TEMPLATE_TENANTS[0]] {
+        assert_eq!(app.get("/api/orders", t).await.total(), 2);
+        assert_eq!(app.count(t, "purchase_orders").await, 2);
+    }
+
+    // a second run finds the open drafts and drafts nothing
+    let again = procurement::run_once(&pool, &directory)
+        .await
+        .expect("second run");
+    assert_eq!((again.orders_drafted, again.lines_drafted), (0, 0));
+    assert_eq!(
+        app.get("/api/orders?status=draft", customer).await.total(),
+        1
+    );
+
+    // the SQL refuses excluded tenants even when asked directly
+    let mut conn = pool.get().await.expect("conn");
+    let none = bakery_inventory::models::purchasing::draft_reorders(&mut conn, demo, &[demo])
+        .await
+        .expect("draft");
+    assert_eq!(none.orders, 0);
+    assert_eq!(app.count(demo, "purchase_orders").await, 2);
+}
+
+#[tokio::test]
+async fn procurement_reports_an_unreachable_tenant_service() {
+    let app = spawn_app().await;
+    let directory = HttpTenantDirectory::new(&app.settings).expect("directory");
+    let pool = bakery_config::db::build_pool(&app.settings.database).expect("pool");
+    let err = procurement::run_once(&pool, &directory).await;
+    assert!(err.is_err());
+    assert_eq!(
+        app.get("/api/orders", Uuid::new_v4()).await.status,
+        StatusCode::OK
+    );
+}
