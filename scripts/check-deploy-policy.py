@@ -10,6 +10,7 @@ Ingress), and production carries no dev value.
 Usage: check-deploy-policy.py dev.yaml prod.yaml clone-job.yaml
 """
 
+import base64
 import sys
 
 import yaml
@@ -20,6 +21,10 @@ MIGRATIONS = {'migrate-tenant': ['tenant-service', 'migrate'],
               'migrate-demo-session': ['demo-session', 'migrate']}
 SEEDS = {'seed-demo-tenants': ['seed-demo-tenants'], 'seed-demo-users': ['seed-demo-users'],
          'seed-demo-inventory': ['seed-demo-inventory']}
+
+# docs/configuration.md: a shorter key stops the process at start-up
+KEY_MIN_LENGTHS = {'INTERNAL_TOKEN_SECRET': 32, 'ACCESS_TOKEN_SECRET': 32, 'SESSION_TOKEN_SECRET': 32,
+                   'ADMIN_API_KEY': 24, 'IP_HASH_KEY': 16}
 
 errors = []
 
@@ -194,6 +199,13 @@ def main():
     check('NOSUPERUSER' in init and 'NOBYPASSRLS' in init, 'dev: the services role is no superuser and no BYPASSRLS')
     for db in ('tenant', 'inventory', 'demo_session'):
         check(f'CREATE DATABASE {db} ' in init, f'dev: database {db} created')
+
+    # the dev keys must pass the services' own start-up validation (minimum lengths)
+    keys = dev.get(('Secret', 'bakery-ia-keys'), {})
+    values = {k: base64.b64decode(v).decode() for k, v in keys.get('data', {}).items()}
+    values.update(keys.get('stringData', {}))
+    for var, minimum in KEY_MIN_LENGTHS.items():
+        check(len(values.get(var, '')) >= minimum, f'dev: {var} shorter than {minimum} characters')
 
     prod_text = open(prod_path).read()
     prod = check_common('prod', load(prod_path), clone)
