@@ -14,6 +14,14 @@
 [ $# -eq 1 ] || die "usage: $0 dev|prod|OVERLAY_DIR"
 dir="$(overlay_dir "$1")"
 
+# prod: the git-ignored secret files must exist and be filled in
+if [ -d "$dir/secrets" ]; then
+  for f in database.env keys.env; do
+    [ -f "$dir/secrets/$f" ] || die "$dir/secrets/$f missing: copy $f.example and fill it in (docs/deploy.md)"
+    if grep -q 'CHANGE-ME' "$dir/secrets/$f"; then die "$dir/secrets/$f still has CHANGE-ME placeholders"; fi
+  done
+fi
+
 if k get namespace "$NS" >/dev/null 2>&1; then
   log "removing the previous migration and seed Jobs"
   k delete job -l 'app.kubernetes.io/component in (migration,seed)' --ignore-not-found --wait=true >/dev/null
