@@ -91,7 +91,8 @@ pub struct Page {
 }
 
 impl Page {
-    pub const DEFAULT_LIMIT: i64 = 100;
+    /// The default is the maximum, so a client that does not page gets as much as allowed.
+    pub const DEFAULT_LIMIT: i64 = 500;
     pub const MAX_LIMIT: i64 = 500;
 
     pub fn parse(limit: Option<i64>, offset: Option<i64>) -> Result<Self, &'static str> {
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(
             Page::parse(None, None),
             Ok(Page {
-                limit: 100,
+                limit: 500,
                 offset: 0
             })
         );

@@ -60,12 +60,13 @@ pub async fn tenant_for(
         .await
 }
 
-/// Tenants of one kind, oldest first, one page. For service-to-service calls only.
+/// Tenants of one kind, oldest first, one page, and whether more follow. For
+/// service-to-service calls only.
 pub async fn list_tenants(
     conn: &mut AsyncPgConnection,
     kind: TenantKind,
     page: Page,
-) -> QueryResult<Vec<Tenant>> {
+) -> QueryResult<(Vec<Tenant>, bool)> {
     conn.build_transaction()
         .read_only()
         .run(async move |c| {
@@ -82,12 +83,15 @@ pub async fn list_tenants(
                 ),
                 TenantKind::All => query,
             };
-            query
+            let mut rows: Vec<Tenant> = query
                 .order((tenants::created_at.asc(), tenants::id.asc()))
-                .limit(page.limit)
+                .limit(page.limit + 1)
                 .offset(page.offset)
                 .load(c)
-                .await
+                .await?;
+            let more = rows.len() as i64 > page.limit;
+            rows.truncate(page.limit as usize);
+            Ok((rows, more))
         })
         .await
 }

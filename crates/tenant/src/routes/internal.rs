@@ -23,6 +23,8 @@ struct ListAnswer {
     tenants: Vec<TenantItem>,
     limit: i64,
     offset: i64,
+    /// The `offset` of the next page, or `null` on the last one.
+    next_offset: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -66,7 +68,7 @@ pub async fn list_tenants(
         offset,
     } = query.into_inner();
     let page = Page::parse(limit, offset).map_err(TenantError::InvalidQuery)?;
-    let tenants = {
+    let (tenants, more) = {
         let mut conn = state.pool.get().await?;
         queries::list_tenants(&mut conn, TenantKind::from(demo), page).await?
     };
@@ -74,5 +76,6 @@ pub async fn list_tenants(
         tenants: tenants.into_iter().map(TenantItem::from).collect(),
         limit: page.limit,
         offset: page.offset,
+        next_offset: more.then_some(page.offset + page.limit),
     }))
 }

@@ -76,6 +76,17 @@ async fn pages_are_bounded() {
     assert_eq!(ids(&page), all[1..3].to_vec());
     assert_eq!(page["limit"], 2);
     assert_eq!(page["offset"], 1);
+    assert_eq!(page["next_offset"], 3);
+    let last = json(
+        app.get_with("/internal/tenants?limit=2&offset=2", Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&last), all[2..4].to_vec());
+    assert!(last["next_offset"].is_null());
+    let everything = json(app.get_with("/internal/tenants", Some(&token)).await).await;
+    assert_eq!(everything["limit"], 500);
+    assert!(everything["next_offset"].is_null());
     for query in [
         "limit=501",
         "limit=0",
