@@ -1,0 +1,5 @@
+//! `seed-demo-users`: see `bakery_demo_data::jobs`.
+
+fn main() -> std::process::ExitCode {
+    bakery_demo_data::jobs::main(bakery_demo_data::jobs::Job::Users)
+}
