@@ -98,6 +98,9 @@ impl JobCloner {
                         automount_service_account_token: Some(false),
                         security_context: Some(PodSecurityContext {
                             run_as_non_root: Some(true),
+                            // the image's non-root user (distroless `nonroot`)
+                            run_as_user: Some(65532),
+                            run_as_group: Some(65532),
                             seccomp_profile: Some(SeccompProfile {
                                 type_: "RuntimeDefault".to_owned(),
                                 ..SeccompProfile::default()

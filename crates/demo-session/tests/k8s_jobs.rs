@@ -1,0 +1,331 @@
+//! The `k8s-job` clone strategy against a local stand-in of the Kubernetes API server: it
+//! records the Job demo-session creates, "runs" it with the same code the
+//! `clone-demo-tenant` binary runs, and reports its status through list and watch.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bakery_demo_session::clone_job::{self, CloneOutcome};
+use bakery_demo_session::settings::{CloneStrategy, Settings};
+use common::*;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Behaviour {
+    /// Run the clone, then report success.
+    Succeed,
+    /// Report the Job failed without running it.
+    Fail,
+}
+
+#[derive(Default)]
+struct Cluster {
+    /// Jobs received, as JSON, with the status the stand-in gave them.
+    jobs: Vec<Value>,
+}
+
+struct StandIn {
+    cluster: Arc<Mutex<Cluster>>,
+    url: String,
+}
+
+fn final_status(job: &Value) -> bool {
+    job["status"]["succeeded"].as_i64().unwrap_or(0) > 0
+        || job["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+}
+
+async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) -> StandIn {
+    let cluster = Arc::new(Mutex::new(Cluster::default()));
+    let state = web::Data::new((cluster.clone(), behaviour, settings));
+    type State = web::Data<(Arc<Mutex<Cluster>>, Behaviour, Arc<Mutex<Option<Settings>>>)>;
+
+    async fn create_job(state: State, body: web::Json<Value>) -> HttpResponse {
+        let mut job = body.into_inner();
+        job["metadata"]["resourceVersion"] = json!("1");
+        job["metadata"]["uid"] = json!(uuid::Uuid::new_v4().to_string());
+        job["status"] = json!({});
+        let name = job["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let session_id = job["spec"]["template"]["spec"]["containers"][0]["args"][1]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        state.0.lock().expect("lock").jobs.push(job.clone());
+        let (cluster, behaviour, settings) = (state.0.clone(), state.1, state.2.clone());
+        // the "pod": what clone-demo-tenant does, then the Job's status
+        tokio::spawn(async move {
+            let status = match behaviour {
+                Behaviour::Succeed => {
+                    let settings = settings.lock().expect("lock").clone().expect("settings");
+                    match clone_job::run(&settings, &session_id).await {
+                        Ok(_) => json!({"succeeded": 1, "active": 0}),
+                        Err(e) => {
+                            json!({"failed": 1, "conditions": [{"type": "Failed", "status": "True", "message": e.to_string()}]})
+                        }
+                    }
+                }
+                Behaviour::Fail => {
+                    json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True",
+                    "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]})
+                }
+            };
+            let mut c = cluster.lock().expect("lock");
+            if let Some(j) = c
+                .jobs
+                .iter_mut()
+                .find(|j| j["metadata"]["name"] == name.as_str())
+            {
+                j["status"] = status;
+                j["metadata"]["resourceVersion"] = json!("2");
+            }
+        });
+        HttpResponse::Created().json(job)
+    }
+
+    async fn jobs(state: State, req: HttpRequest) -> HttpResponse {
+        let query = req.query_string().to_owned();
+        let wanted = query
+            .split('&')
+            .find_map(|p| p.strip_prefix("fieldSelector=metadata.name%3D"))
+            .unwrap_or_default()
+            .to_owned();
+        let find = {
+            let cluster = state.0.clone();
+            move || {
+                cluster
+                    .lock()
+                    .expect("lock")
+                    .jobs
+                    .iter()
+                    .find(|j| j["metadata"]["name"] == wanted.as_str())
+                    .cloned()
+            }
+        };
+        if query.contains("watch=true") {
+            // one event once the Job has finished, then the stream ends
+            let event = futures_util::stream::once(async move {
+                let mut waited = 0;
+                let job = loop {
+                    match find() {
+                        Some(j) if final_status(&j) => break Some(j),
+                        _ if waited > 200 => break None,
+                        _ => {
+                            waited += 1;
+                            tokio::time::sleep(Duration::from_millis(25)).await;
+                        }
+                    }
+                };
+                let line = match job {
+                    Some(j) => format!("{}\n", json!({"type": "MODIFIED", "object": j})),
+                    None => String::new(),
+                };
+                Ok::<_, actix_web::Error>(bytes::Bytes::from(line))
+            });
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .streaming(event);
+        }
+        let items: Vec<Value> = find().into_iter().collect();
+        HttpResponse::Ok().json(json!({
+            "apiVersion": "batch/v1", "kind": "JobList",
+            "metadata": {"resourceVersion": "1"}, "items": items
+        }))
+    }
+
+    async fn pod(path: web::Path<(String, String)>) -> HttpResponse {
+        let (ns, name) = path.into_inner();
+        HttpResponse::Ok().json(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"containers": [{"name": "demo-session", "image": "registry.local/bakery-ia:sha-from-pod"}]}
+        }))
+    }
+
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(
+                "/apis/batch/v1/namespaces/{ns}/jobs",
+                web::post().to(create_job),
+            )
+            .route("/apis/batch/v1/namespaces/{ns}/jobs", web::get().to(jobs))
+            .route("/api/v1/namespaces/{ns}/pods/{name}", web::get().to(pod))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind stand-in");
+    let url = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    StandIn { cluster, url }
+}
+
+async fn app_on_stand_in(behaviour: Behaviour, image: Option<&str>) -> (TestApp, StandIn) {
+    let shared = Arc::new(Mutex::new(None));
+    let stand_in = start_stand_in(behaviour, shared.clone()).await;
+    let url = stand_in.url.clone();
+    let image = image.map(str::to_owned);
+    let app = spawn_app_with(move |s| {
+        s.clone_strategy = CloneStrategy::KubernetesJob;
+        s.job.api_url = Some(url);
+        s.job.namespace = "bakery-ia".to_owned();
+        s.job.image = image;
+        s.job.pod_name = Some("demo-session-7d9f8-abcde".to_owned());
+        s.job.timeout = Duration::from_secs(20);
+    })
+    .await;
+    *shared.lock().expect("lock") = Some(app.settings.clone());
+    (app, stand_in)
+}
+
+#[tokio::test]
+async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
+    let (app, stand_in) =
+        app_on_stand_in(Behaviour::Succeed, Some("registry.local/bakery-ia:1.2.3")).await;
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    let session_id = body["session_id"].as_str().expect("id");
+    let tenant: uuid::Uuid = body["virtual_tenant_id"]
+        .as_str()
+        .expect("vt")
+        .parse()
+        .expect("uuid");
+
+    let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
+    assert_eq!(jobs.len(), 1);
+    let job = &jobs[0];
+    assert_eq!(job["metadata"]["namespace"], "bakery-ia");
+    assert_eq!(
+        job["metadata"]["name"],
+        format!("clone-{}", tenant.simple())
+    );
+    assert_eq!(
+        job["metadata"]["labels"]["bakery-ia/demo-session-id"],
+        session_id
+    );
+    assert_eq!(
+        job["metadata"]["labels"]["app.kubernetes.io/part-of"],
+        "bakery-ia"
+    );
+    assert_eq!(job["spec"]["backoffLimit"], 2);
+    assert_eq!(job["spec"]["activeDeadlineSeconds"], 20);
+    assert_eq!(job["spec"]["ttlSecondsAfterFinished"], 600);
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(
+        job["spec"]["template"]["metadata"]["labels"]["bakery-ia/demo-session-id"],
+        session_id
+    );
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "registry.local/bakery-ia:1.2.3");
+    assert_eq!(container["command"], json!(["clone-demo-tenant"]));
+    assert_eq!(container["args"], json!(["--session-id", session_id]));
+    assert_eq!(
+        container["envFrom"][0]["secretRef"]["name"],
+        "bakery-ia-database"
+    );
+    assert_eq!(container["resources"]["limits"]["memory"], "128Mi");
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
+
+    // the Job really cloned: the copy equals the template
+    let mut inv = app.inventory_conn().await;
+    assert_eq!(
+        inventory_counts(&mut inv, tenant).await,
+        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_fails_the_session_and_leaves_nothing() {
+    let (app, _stand_in) =
+        app_on_stand_in(Behaviour::Fail, Some("registry.local/bakery-ia:1.2.3")).await;
+    let r = app
+        .create_as("central_baker_satellite", "203.0.113.40")
+        .await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"],
+        "demo_preparation_failed"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct F {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        failure_reason: Option<String>,
+    }
+    let mut s = app.sessions_conn().await;
+    let f: F = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query("SELECT status, failure_reason FROM demo_sessions"),
+        &mut s,
+    )
+    .await
+    .expect("row");
+    assert_eq!(f.status, "failed");
+    assert!(f.failure_reason.expect("reason").contains("backoff limit"));
+}
+
+#[tokio::test]
+async fn without_clone_job_image_the_job_runs_the_pods_own_image() {
+    let (app, stand_in) = app_on_stand_in(Behaviour::Succeed, None).await;
+    app.create("individual_bakery").await;
+    let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
+    assert_eq!(
+        jobs[0]["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.local/bakery-ia:sha-from-pod"
+    );
+}
+
+#[tokio::test]
+async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending() {
+    let app = spawn_app().await;
+    let session = bakery_config::demo::SessionId::generate();
+    let tenant = uuid::Uuid::new_v4();
+    let mut s = app.sessions_conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut s,
+        &format!(
+            "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
+               clone_strategy, expires_at) VALUES ('{session}', '{tenant}', '{LA_ESPIGA}', \
+               'central_baker_satellite', 'pending', 'k8s-job', now() + interval '30 minutes')"
+        ),
+    )
+    .await
+    .expect("pending session");
+    // Kubernetes may run the pod twice
+    for _ in 0..2 {
+        assert_eq!(
+            clone_job::run(&app.settings, session.as_str())
+                .await
+                .expect("clone"),
+            CloneOutcome::Cloned
+        );
+    }
+    let mut inv = app.inventory_conn().await;
+    assert_eq!(
+        inventory_counts(&mut inv, tenant).await,
+        inventory_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await
+    );
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut s,
+        &format!("UPDATE demo_sessions SET status = 'failed' WHERE id = '{session}'"),
+    )
+    .await
+    .expect("fail it");
+    assert_eq!(
+        clone_job::run(&app.settings, session.as_str())
+            .await
+            .expect("skip"),
+        CloneOutcome::NotPending("failed".to_owned())
+    );
+}
