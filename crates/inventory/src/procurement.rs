@@ -55,11 +55,19 @@ impl TenantSummary {
     }
 }
 
-/// `{"tenants": [...]}`
+/// `{"tenants": [...], "next_offset": n | null}`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TenantList {
     pub tenants: Vec<TenantSummary>,
+    /// The `offset` of the next page; absent or `null` on the last one.
+    #[serde(default)]
+    pub next_offset: Option<i64>,
 }
+
+/// Page size asked of tenant-service (its maximum).
+const PAGE_SIZE: i64 = 500;
+/// A bound on pages, so a misbehaving directory cannot keep a run going forever.
+const MAX_PAGES: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -102,6 +110,23 @@ impl HttpTenantDirectory {
 #[async_trait]
 impl TenantDirectory for HttpTenantDirectory {
     async fn customer_tenants(&self) -> Result<Vec<TenantSummary>, DirectoryError> {
+        let mut tenants = Vec::new();
+        let mut offset = 0;
+        for _ in 0..MAX_PAGES {
+            let page = self.page(offset).await?;
+            tenants.extend(page.tenants);
+            match page.next_offset {
+                Some(next) if next > offset => offset = next,
+                _ => break,
+            }
+        }
+        Ok(tenants)
+    }
+}
+
+impl HttpTenantDirectory {
+    /// `GET /internal/tenants?demo=false&limit=500&offset=…`
+    async fn page(&self, offset: i64) -> Result<TenantList, DirectoryError> {
         let token = self
             .keys
             .sign(&Identity::service(SERVICE_NAME, 60))
@@ -109,7 +134,11 @@ impl TenantDirectory for HttpTenantDirectory {
         let response = self
             .client
             .get(format!("{}/internal/tenants", self.base_url))
-            .query(&[("demo", "false")])
+            .query(&[
+                ("demo", "false".to_owned()),
+                ("limit", PAGE_SIZE.to_string()),
+                ("offset", offset.to_string()),
+            ])
             .bearer_auth(token)
             .send()
             .await
@@ -122,11 +151,10 @@ impl TenantDirectory for HttpTenantDirectory {
                 body: body.chars().take(500).collect(),
             });
         }
-        let list: TenantList = response
+        response
             .json()
             .await
-            .map_err(|e| DirectoryError::Decode(e.to_string()))?;
-        Ok(list.tenants)
+            .map_err(|e| DirectoryError::Decode(e.to_string()))
     }
 }
 

@@ -96,7 +96,7 @@ async fn procurement_drafts_for_customers_only_and_only_once() {
     );
     assert_eq!(
         seen.lock().map(|s| s.queries.clone()).unwrap_or_default(),
-        vec!["demo=false".to_owned()]
+        vec!["demo=false&limit=500&offset=0".to_owned()]
     );
 
     // the customer: one draft for the supplier, levadura (1.5 ≤ 2: 5 kg) and sal
@@ -161,4 +161,91 @@ async fn procurement_reports_an_unreachable_tenant_service() {
         app.get("/api/orders", Uuid::new_v4()).await.status,
         StatusCode::OK
     );
+}
+
+/// The real tenant-service on port 0, configured from an environment map as its binary
+/// is, over a private tenant database.
+async fn spawn_tenant_service(database: &bakery_test_support::TestDatabase) -> String {
+    let redis = bakery_test_support::redis_settings();
+    let secret = |label: &str| bakery_test_support::secret(label).expose().to_owned();
+    let vars: std::collections::HashMap<String, String> = [
+        ("PORT", "0".to_owned()),
+        ("TENANT_DATABASE_URL", database.url.clone()),
+        ("DATABASE_POOL_SIZE", "4".to_owned()),
+        ("REDIS_URL", redis.url.clone()),
+        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
+        ("INTERNAL_TOKEN_SECRET", secret("internal")),
+        ("ACCESS_TOKEN_SECRET", secret("access")),
+        ("SESSION_TOKEN_SECRET", secret("session")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_tenant::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("tenant-service settings");
+    let app = bakery_tenant::startup::Application::build(settings)
+        .await
+        .expect("tenant-service");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    url
+}
+
+#[tokio::test]
+async fn procurement_with_the_real_tenant_service_skips_the_virtual_and_template_tenants() {
+    let app = spawn_app().await;
+    let tenant_db =
+        bakery_test_support::TestDatabase::migrated(bakery_test_support::MigrationSet {
+            name: "tenant",
+            migrations: || bakery_tenant::MIGRATIONS,
+        })
+        .await;
+    let (customer, virtual_tenant) = (Uuid::new_v4(), Uuid::new_v4());
+    let template = TEMPLATE_TENANTS[0];
+    {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        let mut conn = diesel_async::AsyncPgConnection::establish(&tenant_db.url)
+            .await
+            .expect("connect tenant db");
+        let sql = format!(
+            "INSERT INTO tenants (id, name, slug, business_model, city, is_demo_template, demo_account_type) VALUES \
+               ('{template}', 'Panadería San Pablo - Demo', 'san-pablo-demo', 'individual_bakery', 'Madrid', true, 'individual_bakery'); \
+             INSERT INTO tenants (id, name, slug, business_model, city) VALUES \
+               ('{customer}', 'Horno de Ana', 'horno-de-ana', 'individual_bakery', 'Madrid'); \
+             INSERT INTO tenants (id, name, slug, business_model, city, is_demo, demo_account_type, \
+                                  base_demo_tenant_id, demo_session_id, demo_expires_at) VALUES \
+               ('{virtual_tenant}', 'Panadería San Pablo - Demo', 'demo-copia', 'individual_bakery', 'Madrid', \
+                true, 'individual_bakery', '{template}', 'demo_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', \
+                now() + interval '30 minutes');"
+        );
+        conn.transaction::<_, diesel::result::Error, _>(async |c| {
+            bakery_config::db::allow_all_tenants(c).await?;
+            c.batch_execute(&sql).await
+        })
+        .await
+        .expect("seed tenants");
+    }
+    for t in [customer, virtual_tenant, template] {
+        app.seed(t).await;
+    }
+    let mut settings = app.settings.clone();
+    settings.services.tenant = spawn_tenant_service(&tenant_db).await;
+    let directory = HttpTenantDirectory::new(&settings).expect("directory");
+    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+
+    let report = procurement::run_once(&pool, &directory)
+        .await
+        .expect("procurement run");
+    assert_eq!(
+        (report.tenants, report.orders_drafted, report.failed),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        app.get("/api/orders?status=draft", customer).await.total(),
+        1
+    );
+    for t in [virtual_tenant, template] {
+        assert_eq!(app.get("/api/orders?status=draft", t).await.total(), 0);
+    }
 }
