@@ -1,8 +1,8 @@
 //! Login: address and password in, an access token (customers) or a fresh demo session
 //! (published demo accounts) out.
 //!
-//! 1. The limiter is asked first, so a throttled attempt costs no hashing.
-//! 2. The user is looked up by address across tenants (`queries::find_login`).
+//! 1. The user is looked up by address across tenants (`queries::find_login`).
+//! 2. The limiter is asked before any hashing, so a throttled attempt costs little.
 //! 3. The password is verified with argon2 on a blocking thread — against a dummy hash when
 //!    the address is unknown, so unknown addresses and wrong passwords take as long and
 //!    get the same answer.
@@ -22,7 +22,7 @@ use crate::models::{Tenant, User};
 use crate::password;
 use crate::queries;
 use crate::startup::AppState;
-use crate::throttle::Verdict;
+use crate::throttle::{Subject, Verdict};
 
 pub struct LoginAttempt {
     pub email: Email,
@@ -67,14 +67,22 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         forwarded,
     } = attempt;
 
-    if let Verdict::Blocked { retry_after } = state.throttle.check(&email, client_ip).await {
-        return Err(TenantError::TooManyAttempts { retry_after });
-    }
-
     let found = {
         let mut conn = state.pool.get().await?;
         queries::find_login(&mut conn, &email).await?
     };
+    // Published demo accounts are shared by every prospect: failures are counted per
+    // client only, so nobody can lock the demo out for everyone by failing on purpose.
+    let public_demo_account = found.as_ref().is_some_and(|(_, t)| t.is_demo_template);
+    let mut subjects = Vec::with_capacity(2);
+    if !public_demo_account {
+        subjects.push(Subject::Address(&email));
+    }
+    subjects.extend(client_ip.map(Subject::Client));
+
+    if let Verdict::Blocked { retry_after } = state.throttle.check(&subjects).await {
+        return Err(TenantError::TooManyAttempts { retry_after });
+    }
     let stored_hash: Arc<str> = match &found {
         Some((user, _)) => Arc::from(user.password_hash.as_str()),
         None => state.dummy_hash.clone(),
@@ -88,7 +96,7 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         // virtual tenants have no users; one that had would still not log in
         Some((user, tenant)) if matches && user.is_active && !tenant.is_demo => (user, tenant),
         _ => {
-            state.throttle.record_failure(&email, client_ip).await;
+            state.throttle.record_failure(&subjects).await;
             return Err(TenantError::InvalidCredentials);
         }
     };

@@ -1,7 +1,8 @@
-//! Slowing down password guessing: failed logins are counted in Redis per address and per
-//! client IP, in a fixed window (`LOGIN_FAILURE_WINDOW_SECONDS`). Once either count reaches
-//! its limit, logins for that address or from that IP are refused with `429` and
-//! `Retry-After` (the seconds left in the window) before any password is checked.
+//! Slowing down password guessing: failed logins are counted in Redis per [`Subject`] — the
+//! address tried and the client IP — in a fixed window (`LOGIN_FAILURE_WINDOW_SECONDS`)
+//! that starts at the first failure. Once any subject's count reaches its limit, further
+//! attempts are refused with `429` and `Retry-After` (the seconds left in its window)
+//! before any password is checked.
 //!
 //! Redis is a helper here, not a gate: when it is down or slow the limiter logs and lets
 //! the attempt through to the normal password check, so nobody is locked out and nobody
@@ -58,9 +59,9 @@ impl LoginThrottle {
     }
 
     /// May this attempt go on to the password check?
-    pub async fn check(&self, email: &Email, ip: Option<IpAddr>) -> Verdict {
-        match self.with_budget(self.counts(email, ip)).await {
-            Ok(counts) => self.verdict(counts),
+    pub async fn check(&self, subjects: &[Subject<'_>]) -> Verdict {
+        match self.with_budget(self.counts(subjects)).await {
+            Ok(counts) => self.verdict(&counts),
             Err(e) => {
                 tracing::warn!(error = %e, "login limiter unavailable, letting the attempt through");
                 Verdict::Allowed
@@ -68,9 +69,12 @@ impl LoginThrottle {
         }
     }
 
-    /// Counts one failed attempt for the address and the client.
-    pub async fn record_failure(&self, email: &Email, ip: Option<IpAddr>) {
-        if let Err(e) = self.with_budget(self.increment(email, ip)).await {
+    /// Counts one failed attempt for each subject.
+    pub async fn record_failure(&self, subjects: &[Subject<'_>]) {
+        if subjects.is_empty() {
+            return;
+        }
+        if let Err(e) = self.with_budget(self.increment(subjects)).await {
             tracing::warn!(error = %e, "login limiter unavailable, failure not counted");
         }
     }
@@ -102,15 +106,30 @@ impl LoginThrottle {
             .unwrap_or_else(|_| Err(CacheError::Pool("timed out".to_owned())))
     }
 
-    /// `[(failures, ttl) for email, (failures, ttl) for ip]`
-    async fn counts(&self, email: &Email, ip: Option<IpAddr>) -> Result<Counts, CacheError> {
+    fn key(&self, subject: &Subject<'_>) -> String {
+        match subject {
+            Subject::Address(email) => self.email_key(email),
+            Subject::Client(ip) => self.ip_key(*ip),
+        }
+    }
+
+    fn limit(&self, subject: &Subject<'_>) -> u32 {
+        match subject {
+            Subject::Address(_) => self.settings.max_failures_per_email,
+            Subject::Client(_) => self.settings.max_failures_per_ip,
+        }
+    }
+
+    /// `(failures, ttl, limit)` of each subject.
+    async fn counts(&self, subjects: &[Subject<'_>]) -> Result<Vec<Count>, CacheError> {
+        if subjects.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut conn = self.redis.get().await?;
         let mut pipe = redis::pipe();
-        let email_key = self.email_key(email);
-        pipe.cmd("GET").arg(&email_key).cmd("TTL").arg(&email_key);
-        let ip_key = ip.map(|ip| self.ip_key(ip));
-        if let Some(k) = &ip_key {
-            pipe.cmd("GET").arg(k).cmd("TTL").arg(k);
+        for subject in subjects {
+            let key = self.key(subject);
+            pipe.cmd("GET").arg(&key).cmd("TTL").arg(&key);
         }
         let values: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
         let number = |i: usize| -> i64 {
@@ -119,20 +138,26 @@ impl LoginThrottle {
                 .and_then(|v| redis::from_redis_value_ref::<Option<i64>>(v).ok().flatten())
                 .unwrap_or(0)
         };
-        Ok(Counts {
-            email: (number(0), number(1)),
-            ip: ip_key.map(|_| (number(2), number(3))),
-        })
+        Ok(subjects
+            .iter()
+            .enumerate()
+            .map(|(i, subject)| Count {
+                failures: number(2 * i),
+                ttl: number(2 * i + 1),
+                limit: self.limit(subject),
+            })
+            .collect())
     }
 
-    async fn increment(&self, email: &Email, ip: Option<IpAddr>) -> Result<(), CacheError> {
+    async fn increment(&self, subjects: &[Subject<'_>]) -> Result<(), CacheError> {
         let mut conn = self.redis.get().await?;
         let window = self.settings.failure_window.as_secs().max(1);
         let mut pipe = redis::pipe();
         pipe.atomic();
-        let mut count = |key: String| {
+        for subject in subjects {
             // the window starts at the first failure: SET NX with the TTL, then INCR (which
             // keeps the TTL)
+            let key = self.key(subject);
             pipe.cmd("SET")
                 .arg(&key)
                 .arg(0)
@@ -143,38 +168,42 @@ impl LoginThrottle {
                 .cmd("INCR")
                 .arg(&key)
                 .ignore();
-        };
-        count(self.email_key(email));
-        if let Some(ip) = ip {
-            count(self.ip_key(ip));
         }
         pipe.query_async::<()>(&mut conn).await?;
         Ok(())
     }
 
-    fn verdict(&self, counts: Counts) -> Verdict {
+    fn verdict(&self, counts: &[Count]) -> Verdict {
         let window = self.settings.failure_window.as_secs().max(1);
-        let over = |(failures, ttl): (i64, i64), limit: u32| {
-            (failures >= i64::from(limit)).then(|| {
-                if ttl > 0 {
-                    (ttl as u64).min(window)
-                } else {
-                    window
-                }
+        let retry_after = counts
+            .iter()
+            .filter(|c| c.failures >= i64::from(c.limit))
+            .map(|c| {
+                u64::try_from(c.ttl)
+                    .ok()
+                    .filter(|t| *t > 0)
+                    .unwrap_or(window)
+                    .min(window)
             })
-        };
-        let email = over(counts.email, self.settings.max_failures_per_email);
-        let ip = counts
-            .ip
-            .and_then(|c| over(c, self.settings.max_failures_per_ip));
-        match email.into_iter().chain(ip).max() {
+            .max();
+        match retry_after {
             Some(retry_after) => Verdict::Blocked { retry_after },
             None => Verdict::Allowed,
         }
     }
 }
 
-struct Counts {
-    email: (i64, i64),
-    ip: Option<(i64, i64)>,
+/// What failures are counted against.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// One login address, whoever tries it.
+    Address(&'a Email),
+    /// One client, whatever address it tries.
+    Client(IpAddr),
+}
+
+struct Count {
+    failures: i64,
+    ttl: i64,
+    limit: u32,
 }

@@ -190,3 +190,27 @@ fn no_access_token_is_ever_signed_for_a_demo_tenant() {
         "customer"
     );
 }
+
+#[tokio::test]
+async fn failing_on_purpose_does_not_lock_the_demo_account_for_everyone() {
+    let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
+    let url = stand_in.url.clone();
+    // 3 failures per address allowed in the test settings
+    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    for i in 0..6 {
+        let response = app
+            .login(DEMO_EMAIL, "adivinando", &format!("192.0.2.{i}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.100").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json(response).await["demo"], true);
+    // the client that failed is still limited as a client
+    let app = spawn_app_with(|s| s.login.max_failures_per_ip = 2).await;
+    for _ in 0..2 {
+        app.login(DEMO_EMAIL, "adivinando", "192.0.2.200").await;
+    }
+    let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.200").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
