@@ -9,7 +9,7 @@
 //! gets in without the right password.
 //!
 //! Keys: `{prefix}login:failures:email:{sha256(email)}` (no address in Redis) and
-//! `{prefix}login:failures:ip:{ip}`.
+//! `{prefix}login:failures:ip:{ip}` (an IPv6 client is counted by its `/64`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -55,7 +55,7 @@ impl LoginThrottle {
 
     fn ip_key(&self, ip: IpAddr) -> String {
         self.keys
-            .key(&["login", "failures", "ip", &ip.to_canonical().to_string()])
+            .key(&["login", "failures", "ip", &client_block(ip)])
     }
 
     /// May this attempt go on to the password check?
@@ -193,6 +193,18 @@ impl LoginThrottle {
     }
 }
 
+/// The block a client address is counted as: an IPv4 address itself, an IPv6 address's
+/// `/64` (one subscriber usually holds a whole `/64`, so single addresses are free to rotate).
+fn client_block(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// What failures are counted against.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
@@ -206,4 +218,24 @@ struct Count {
     failures: i64,
     ttl: i64,
     limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_block() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(client_block(ip("203.0.113.9")), "203.0.113.9");
+        assert_eq!(client_block(ip("::ffff:203.0.113.9")), "203.0.113.9");
+        assert_eq!(
+            client_block(ip("2001:db8:1:2:aaaa::1")),
+            client_block(ip("2001:db8:1:2:bbbb::7"))
+        );
+        assert_ne!(
+            client_block(ip("2001:db8:1:2::1")),
+            client_block(ip("2001:db8:1:3::1"))
+        );
+    }
 }
