@@ -643,6 +643,19 @@ mod tests {
             let a = inventory_rows(&account, &bakery, today()).expect("rows");
             let b = inventory_rows(&account, &bakery, today()).expect("rows");
             assert_eq!(a, b);
+            eprintln!(
+                "{}: {} rows ({} sales, {} sale lines, {} lots, {} movements, {} batches, \
+                 {} orders, {} order lines)",
+                account.name,
+                a.len(),
+                a.sales.len(),
+                a.sale_lines.len(),
+                a.stock_lots.len(),
+                a.stock_movements.len(),
+                a.production_batches.len(),
+                a.purchase_orders.len(),
+                a.purchase_order_lines.len()
+            );
             assert!(a.len() <= 5_000, "{}: {} rows", account.name, a.len());
         }
     }
