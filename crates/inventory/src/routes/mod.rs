@@ -94,13 +94,16 @@ where
     F: AsyncFnOnce() -> Result<T, InventoryError>,
 {
     let field = format!("{}:{}", page.limit, page.offset);
-    if let Some(hit) = state.cache.get(tenant, list, &field).await {
+    let lookup = state.cache.get(tenant, list, &field).await;
+    if let Some(hit) = lookup.hit {
         return Ok(json_body(hit));
     }
     let value = load().await?;
     match serde_json::to_string(&value) {
         Ok(body) => {
-            state.cache.put(tenant, list, &field, &body).await;
+            if let Some(version) = lookup.version {
+                state.cache.put(tenant, list, version, &field, &body).await;
+            }
             Ok(json_body(body))
         }
         Err(e) => {

@@ -130,7 +130,10 @@ async fn the_ingredient_list_is_read_through_redis_and_invalidated_by_writes() {
     assert_eq!(first.total(), 4);
     assert_eq!(
         redis_keys(&app.settings.redis, &tenant_keys).await,
-        vec![format!("{}inventory:ingredients", keys.tenant_prefix(&t))]
+        vec![format!(
+            "{}inventory:ingredients:v0",
+            keys.tenant_prefix(&t)
+        )]
     );
 
     // a change behind the service's back is not seen while cached ...
@@ -150,10 +153,10 @@ async fn the_ingredient_list_is_read_through_redis_and_invalidated_by_writes() {
         )
         .await;
     assert_eq!(adj.status, StatusCode::CREATED);
-    assert!(
-        redis_keys(&app.settings.redis, &tenant_keys)
-            .await
-            .is_empty()
+    assert_eq!(
+        redis_keys(&app.settings.redis, &tenant_keys).await,
+        vec![format!("{}inventory:version", keys.tenant_prefix(&t))],
+        "the old version's pages are gone"
     );
     let fresh = app.get("/api/inventory/ingredients", t).await;
     let sal = fresh
@@ -168,13 +171,56 @@ async fn the_ingredient_list_is_read_through_redis_and_invalidated_by_writes() {
         .find(|i| i["id"] == json!(HARINA))
         .expect("harina");
     assert_eq!(num(&harina["on_hand"]), 69.0);
+    assert_eq!(
+        app.get("/api/inventory/ingredients", t).await.body,
+        fresh.body
+    );
+    let mut now_cached = redis_keys(&app.settings.redis, &tenant_keys).await;
+    now_cached.sort();
+    assert_eq!(
+        now_cached,
+        vec![
+            format!("{}inventory:ingredients:v1", keys.tenant_prefix(&t)),
+            format!("{}inventory:version", keys.tenant_prefix(&t)),
+        ]
+    );
+
+    // a page loaded before a write and stored after it lands in a dead version
+    let cache = bakery_inventory::cache::Cache::new(
+        bakery_config::cache::build_pool(&app.settings.redis).expect("pool"),
+        keys.clone(),
+        60,
+    );
+    let before = cache
+        .get(t, bakery_inventory::cache::CachedList::Products, "50:0")
+        .await;
+    assert_eq!((before.hit.as_deref(), before.version), (None, Some(1)));
+    cache.invalidate(t).await;
+    cache
+        .put(
+            t,
+            bakery_inventory::cache::CachedList::Products,
+            1,
+            "50:0",
+            "\"stale\"",
+        )
+        .await;
+    let after = cache
+        .get(t, bakery_inventory::cache::CachedList::Products, "50:0")
+        .await;
+    assert_eq!((after.hit, after.version), (None, Some(2)));
 
     // removing a tenant's keys is one pattern
     let pool = bakery_config::cache::build_pool(&app.settings.redis).expect("pool");
     let removed = bakery_config::cache::delete_matching(&pool, &tenant_keys)
         .await
         .expect("delete");
-    assert_eq!(removed, 1);
+    assert_eq!(removed, 2, "the version and the stale page");
+    assert!(
+        redis_keys(&app.settings.redis, &tenant_keys)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]

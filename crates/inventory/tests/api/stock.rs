@@ -266,3 +266,33 @@ async fn adjustments_move_stock_but_never_below_zero() {
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.error(), "unknown_ingredient");
 }
+
+#[tokio::test]
+async fn concurrent_sales_never_sell_more_than_there_is() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    // 15 barras on hand; five tills sell 4 each at once: three can, two cannot
+    let sell = || {
+        app.post(
+            "/api/pos/sales",
+            t,
+            json!({"lines": [{"product_id": BARRA, "quantity": 4}], "payment_method": "cash"}),
+        )
+    };
+    let answers = tokio::join!(sell(), sell(), sell(), sell(), sell());
+    let answers = [answers.0, answers.1, answers.2, answers.3, answers.4];
+    let sold = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CREATED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|a| {
+            a.status == StatusCode::UNPROCESSABLE_ENTITY && a.error() == "insufficient_stock"
+        })
+        .count();
+    assert_eq!((sold, refused), (3, 2));
+    assert_eq!(app.product_on_hand(t, BARRA).await, 3.0);
+    assert_eq!(app.get("/api/sales", t).await.total(), 4 + 3);
+}
