@@ -56,6 +56,13 @@ impl From<DieselError> for InventoryError {
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
                 InventoryError::Invalid(info.message().to_owned())
             }
+            // numeric_value_out_of_range: a value the input checks let through
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("numeric field overflow")
+                    || info.message().contains("out of range") =>
+            {
+                InventoryError::Invalid("un valor numérico es demasiado grande".to_owned())
+            }
             _ => InventoryError::Database(e),
         }
     }

@@ -16,6 +16,23 @@ pub mod stock;
 
 use chrono::{NaiveDate, Utc};
 
+use rust_decimal::Decimal;
+
+use crate::error::InventoryError;
+
+/// The largest money amount a column holds (`numeric(12, 2)`).
+pub const MAX_MONEY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Refuses an amount too large to record.
+pub(crate) fn check_amount(amount: Decimal, what: &str) -> Result<Decimal, InventoryError> {
+    if amount > MAX_MONEY {
+        return Err(InventoryError::Invalid(format!(
+            "{what} no puede superar {MAX_MONEY}"
+        )));
+    }
+    Ok(amount)
+}
+
 /// Today's date (UTC), the day sales and orders are dated by.
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::stock::{self, StockItem};
-use crate::models::{short_code, today};
+use crate::models::{check_amount, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
@@ -355,11 +355,14 @@ pub async fn create_order(
                 .expected_at
                 .unwrap_or_else(|| today() + Duration::days(i64::from(lead))),
             delivered_at: None,
-            total: lines
-                .iter()
-                .map(|l| l.quantity * l.unit_cost)
-                .sum::<Decimal>()
-                .round_dp(2),
+            total: check_amount(
+                lines
+                    .iter()
+                    .map(|l| l.quantity * l.unit_cost)
+                    .sum::<Decimal>()
+                    .round_dp(2),
+                "el importe del pedido",
+            )?,
             notes: new.notes.clone(),
             created_at: now,
         };

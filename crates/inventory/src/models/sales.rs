@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
-use crate::models::products;
 use crate::models::stock::{self, Movement, MovementReason, StockItem};
+use crate::models::{check_amount, products};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{sale_lines, sales};
 
@@ -256,7 +256,7 @@ pub async fn sell(
                 product_id: l.product_id,
                 quantity: l.quantity,
                 unit_price,
-                line_total: (l.quantity * unit_price).round_dp(2),
+                line_total: check_amount((l.quantity * unit_price).round_dp(2), "el importe")?,
             });
         }
         // one take per product, in id order, so concurrent sales lock lots in one order
@@ -283,7 +283,7 @@ pub async fn sell(
             sold_at: now,
             channel: "pos".to_owned(),
             payment_method: order.payment_method.as_str().to_owned(),
-            total: lines.iter().map(|l| l.line_total).sum(),
+            total: check_amount(lines.iter().map(|l| l.line_total).sum(), "el importe")?,
             created_at: now,
         };
         diesel::insert_into(sales::table)

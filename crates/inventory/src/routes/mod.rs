@@ -67,9 +67,10 @@ async fn method_not_allowed() -> HttpResponse {
     .error_response()
 }
 
-/// Writes need a role that may write (`viewer` may only read).
+/// Writes need a role that may write (`viewer` may only read) and a tenant (a service
+/// identity carries none).
 fn may_write(identity: &Identity) -> Result<Uuid, InventoryError> {
-    if identity.role == "viewer" {
+    if identity.role == "viewer" || identity.tenant_id.is_nil() {
         return Err(InventoryError::ReadOnly);
     }
     Ok(identity.tenant_id)

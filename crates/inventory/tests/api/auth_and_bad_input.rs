@@ -203,6 +203,21 @@ async fn bad_input_gets_400_404_or_422_with_the_envelope() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
         ),
+        // amounts too large to record
+        (
+            Method::POST,
+            "/api/orders",
+            json!({"supplier_id": SUPPLIER, "lines": [{"ingredient_id": HARINA, "quantity": 1_000_000, "unit_cost": 999_999}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
+        (
+            Method::POST,
+            "/api/pos/sales",
+            json!({"lines": [{"product_id": BARRA, "quantity": 1_000_000, "unit_price": 99_999}], "payment_method": "cash"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        ),
         // unknown ids
         (
             Method::POST,
