@@ -1,0 +1,119 @@
+// Calls to the gateway: JSON in, JSON out, and every failure turned into an ApiError that
+// carries a friendly Spanish message (the envelope's `message` when there is one), never
+// raw JSON.
+
+const GENERIC = {
+  network: 'No podemos conectar con Bakery-IA. Comprueba tu conexión e inténtalo de nuevo.',
+  400: 'La petición no es válida.',
+  401: 'Tu sesión demo ha terminado. Puedes empezar una nueva cuando quieras.',
+  403: 'Esta operación no está permitida en cuentas demo.',
+  404: 'No encontramos lo que buscabas.',
+  409: 'No se ha podido completar la operación ahora mismo.',
+  413: 'Los datos enviados son demasiado grandes.',
+  422: 'Revisa los datos: alguno no es válido.',
+  429: 'Demasiadas peticiones seguidas. Espera un momento y vuelve a intentarlo.',
+  502: 'El servicio no está disponible en este momento. Inténtalo de nuevo.',
+  503: 'Ahora mismo hay mucha demanda. Vuelve a intentarlo en unos minutos.',
+  504: 'El servicio ha tardado demasiado en responder. Inténtalo de nuevo.',
+  500: 'Algo ha fallado por nuestra parte. Inténtalo de nuevo en unos momentos.',
+};
+
+/** An answer that was not a success, with what to tell the prospect. */
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The session this request ran in is over (ended, expired or unknown). */
+  get sessionGone() {
+    return this.status === 401 && /^session_/.test(this.code);
+  }
+
+  /** The message plus, when the server said when, a hint of when to retry. */
+  get friendly() {
+    const wait = Number(this.retryAfter);
+    if ((this.status === 429 || this.status === 503) && Number.isFinite(wait) && wait > 0) {
+      return `${this.message} ${retryHint(wait)}`;
+    }
+    return this.message;
+  }
+}
+
+function retryHint(seconds) {
+  if (seconds < 90) return `Podrás reintentarlo en ${Math.ceil(seconds)} s.`;
+  return `Podrás reintentarlo en unos ${Math.ceil(seconds / 60)} minutos.`;
+}
+
+function genericMessage(status) {
+  return GENERIC[status] ?? (status >= 500 ? GENERIC[500] : GENERIC[400]);
+}
+
+let demoSessionId = null;
+
+/** From now on every call carries `X-Demo-Session-Id` (or none, with `null`). */
+export function useSession(id) {
+  demoSessionId = id;
+}
+
+/**
+ * `method path` with an optional JSON `body`. Resolves to the parsed answer (or null when
+ * empty); rejects with an ApiError.
+ */
+export async function request(method, path, body, { session = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session && demoSessionId) headers['X-Demo-Session-Id'] = demoSessionId;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    throw new ApiError(0, 'network', GENERIC.network);
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const code = data && typeof data.error === 'string' ? data.error : `http_${response.status}`;
+    const message =
+      data && typeof data.message === 'string' && data.message.trim()
+        ? data.message
+        : genericMessage(response.status);
+    throw new ApiError(response.status, code, message, response.headers.get('Retry-After'));
+  }
+  return data;
+}
+
+export const get = (path, options) => request('GET', path, undefined, options);
+export const post = (path, body, options) => request('POST', path, body ?? {}, options);
+export const del = (path, options) => request('DELETE', path, undefined, options);
+
+/** Every item of a paginated list (`{"items", "limit", "offset", "total"}`), page by page. */
+export async function getAll(path, { pageSize = 200, maxPages = 20 } = {}) {
+  const items = [];
+  const sep = path.includes('?') ? '&' : '?';
+  for (let page = 0; page < maxPages; page += 1) {
+    const offset = page * pageSize;
+    const data = await get(`${path}${sep}limit=${pageSize}&offset=${offset}`);
+    const batch = Array.isArray(data?.items) ? data.items : [];
+    items.push(...batch);
+    const total = Number(data?.total ?? items.length);
+    if (batch.length === 0 || items.length >= total) break;
+  }
+  return items;
+}

@@ -1,0 +1,779 @@
+// The screens of a running demo, on the virtual tenant's data. Each `render(ctx)` loads
+// what it shows through the gateway and returns the screen's element; errors propagate to
+// the router, which shows them (or the end screen when the session is over).
+
+import { getAll, post } from './api.js';
+import {
+  addDays,
+  dayLabel,
+  el,
+  expiryLabel,
+  icon,
+  isoDay,
+  money,
+  num,
+  pct,
+  qty,
+  qtyUnit,
+  svg,
+  unit,
+  weekdayLabel,
+  when,
+} from './format.js';
+import { policyButton, refused, setDisabled, toast } from './ui.js';
+
+const EXPIRING_DAYS = 3;
+
+// ---------------------------------------------------------------------------------------
+// Building blocks
+
+function screen(title, subtitle, ...children) {
+  return el(
+    'section',
+    { class: 'screen', 'aria-labelledby': 'screen-title' },
+    el('header', { class: 'screen-head' }, el('div', null, el('h1', { id: 'screen-title' }, title), subtitle ? el('p', { class: 'muted' }, subtitle) : null)),
+    ...children,
+  );
+}
+
+function card(title, ...children) {
+  const id = `card-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  return el('section', { class: 'card', 'aria-labelledby': id }, el('h2', { id }, title), ...children);
+}
+
+function badge(text, kind) {
+  return el('span', { class: ['badge', `badge-${kind}`] }, text);
+}
+
+/** A table that becomes a list of cards on phones (`data-label` names each cell). */
+function table(caption, columns, rows, { empty = 'No hay datos.', className } = {}) {
+  if (rows.length === 0) return el('p', { class: 'empty' }, empty);
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      { class: ['data', className] },
+      el('caption', { class: 'sr-only' }, caption),
+      el('thead', null, el('tr', null, columns.map((c) => el('th', { scope: 'col', class: c.num ? 'num' : null }, c.label)))),
+      el(
+        'tbody',
+        null,
+        rows.map((row) =>
+          el(
+            'tr',
+            row.attrs || null,
+            columns.map((c, i) => {
+              const cell = row.cells[i];
+              return i === 0
+                ? el('th', { scope: 'row', 'data-label': c.label }, cell)
+                : el('td', { 'data-label': c.label, class: c.num ? 'num' : null }, cell);
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function toolbar(...children) {
+  return el('div', { class: 'toolbar' }, ...children);
+}
+
+function searchBox(label, onInput) {
+  const id = `search-${Math.random().toString(36).slice(2, 8)}`;
+  return el(
+    'div',
+    { class: 'search' },
+    el('label', { for: id, class: 'sr-only' }, label),
+    el('input', { id, type: 'search', placeholder: label, autocomplete: 'off', oninput: (e) => onInput(e.target.value) }),
+  );
+}
+
+function normal(text) {
+  return String(text)
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '');
+}
+
+function filterRows(container, text) {
+  const needle = normal(text.trim());
+  for (const tr of container.querySelectorAll('tbody tr')) {
+    tr.hidden = needle !== '' && !normal(tr.textContent).includes(needle);
+  }
+}
+
+const todayUtc = () => isoDay(new Date());
+
+// ---------------------------------------------------------------------------------------
+// Stock adjustment (an operation the demo policy allows)
+
+const ADJUST_REASONS = [
+  { value: 'count_correction', label: 'Recuento o entrada (sumar)', sign: 1 },
+  { value: 'waste', label: 'Merma (restar)', sign: -1 },
+  { value: 'expired', label: 'Caducado (restar)', sign: -1 },
+];
+
+/**
+ * Opens the adjustment dialog for an ingredient or a product; resolves to the API's answer
+ * (`on_hand_before`, `on_hand`…) or null when cancelled.
+ */
+function adjustDialog(ctx, item, { kind, reason = 'count_correction', quantity = '', note = '' }) {
+  return new Promise((resolve) => {
+    const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
+    const amount = el('input', {
+      id: 'adj-qty',
+      name: 'quantity',
+      type: 'number',
+      min: '0.001',
+      step: 'any',
+      required: true,
+      inputmode: 'decimal',
+      value: quantity,
+    });
+    const reasonSelect = el(
+      'select',
+      { id: 'adj-reason', name: 'reason' },
+      ADJUST_REASONS.map((r) => el('option', { value: r.value, selected: r.value === reason }, r.label)),
+    );
+    const noteInput = el('input', { id: 'adj-note', name: 'note', type: 'text', maxlength: '200', value: note });
+    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Guardar ajuste');
+    let result = null;
+    const dialog = el(
+      'dialog',
+      { class: 'dialog', 'aria-labelledby': 'adj-title' },
+      el(
+        'form',
+        {
+          method: 'dialog',
+          onsubmit: async (e) => {
+            if (e.submitter && e.submitter.value === 'cancel') return;
+            e.preventDefault();
+            const r = ADJUST_REASONS.find((x) => x.value === reasonSelect.value);
+            const value = Number(amount.value);
+            if (!(value > 0)) {
+              error.textContent = 'Indica una cantidad mayor que cero.';
+              error.hidden = false;
+              amount.focus();
+              return;
+            }
+            submit.disabled = true;
+            try {
+              result = await post('/api/inventory/adjustments', {
+                [kind === 'product' ? 'product_id' : 'ingredient_id']: item.id,
+                quantity_delta: r.sign * value,
+                reason: r.value,
+                note: noteInput.value || undefined,
+              });
+              dialog.close('ok');
+            } catch (err) {
+              if (err.sessionGone) {
+                dialog.close('cancel');
+                ctx.showError(err);
+                return;
+              }
+              error.textContent = err.friendly || 'No se ha podido guardar el ajuste.';
+              error.hidden = false;
+            } finally {
+              submit.disabled = false;
+            }
+          },
+        },
+        el('h2', { id: 'adj-title' }, `Ajustar existencias: ${item.name}`),
+        el('p', { class: 'muted' }, `Existencias ahora: ${qtyUnit(item.on_hand, item.unit)}`),
+        el('div', { class: 'field' }, el('label', { for: 'adj-reason' }, 'Motivo'), reasonSelect),
+        el('div', { class: 'field' }, el('label', { for: 'adj-qty' }, `Cantidad (${unit(item.unit)})`), amount),
+        el('div', { class: 'field' }, el('label', { for: 'adj-note' }, 'Nota (opcional)'), noteInput),
+        error,
+        el(
+          'div',
+          { class: 'dialog-actions' },
+          el('button', { type: 'submit', value: 'cancel', class: 'btn btn-ghost', formnovalidate: true }, 'Cancelar'),
+          submit,
+        ),
+      ),
+    );
+    dialog.addEventListener('close', () => {
+      resolve(result);
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    amount.focus();
+  });
+}
+
+function adjustButton(ctx, item, kind, label = 'Ajustar', options = {}) {
+  const button = policyButton(ctx.policy, label, 'POST', '/api/inventory/adjustments', {
+    class: 'btn btn-secondary btn-small',
+    'aria-label': `${label}: ${item.name}`,
+  });
+  button.addEventListener('click', async () => {
+    const outcome = await adjustDialog(ctx, item, { kind, ...options });
+    if (outcome) {
+      toast(
+        `${item.name}: existencias ${qty(outcome.on_hand_before)} → ${qtyUnit(outcome.on_hand, item.unit)}`,
+        'success',
+      );
+      ctx.refresh();
+    }
+  });
+  return button;
+}
+
+// ---------------------------------------------------------------------------------------
+// Dashboard
+
+/** Bars of the last 7 days and today, drawn in SVG. */
+function salesChart(days) {
+  const width = 640;
+  const height = 240;
+  const top = 28;
+  const bottom = 44;
+  const left = 8;
+  const slot = (width - left * 2) / days.length;
+  const max = Math.max(1, ...days.map((d) => d.total));
+  const scale = (v) => ((height - top - bottom) * v) / max;
+  const bars = days.map((d, i) => {
+    const h = Math.max(d.total > 0 ? 2 : 0, scale(d.total));
+    const x = left + i * slot + slot * 0.18;
+    const w = slot * 0.64;
+    const y = height - bottom - h;
+    return svg(
+      'g',
+      { class: d.today ? 'bar bar-today' : 'bar' },
+      svg('rect', { x, y, width: w, height: h, rx: 6 }),
+      svg('text', { x: x + w / 2, y: y - 8, class: 'bar-value', 'text-anchor': 'middle' }, d.total > 0 ? money(d.total).replace(/,\d\d/, '') : '0 €'),
+      svg('text', { x: x + w / 2, y: height - bottom + 18, class: 'bar-label', 'text-anchor': 'middle' }, d.today ? 'Hoy' : weekdayLabel(d.day)),
+      svg('text', { x: x + w / 2, y: height - bottom + 34, class: 'bar-sublabel', 'text-anchor': 'middle' }, dayLabel(d.day)),
+    );
+  });
+  const desc = days.map((d) => `${d.today ? 'hoy' : dayLabel(d.day)}: ${money(d.total)}`).join('; ');
+  return el(
+    'figure',
+    { class: 'chart' },
+    svg(
+      'svg',
+      { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'chart-title chart-desc', preserveAspectRatio: 'xMidYMid meet' },
+      svg('title', { id: 'chart-title' }, 'Ventas de los últimos 7 días y de hoy'),
+      svg('desc', { id: 'chart-desc' }, desc),
+      svg('line', { x1: left, x2: width - left, y1: height - bottom, y2: height - bottom, class: 'axis' }),
+      bars,
+    ),
+    el('figcaption', { class: 'muted' }, 'Importe vendido por día (UTC). La barra destacada es hoy: las ventas que registres en el punto de venta aparecen aquí.'),
+  );
+}
+
+async function renderDashboard(ctx) {
+  const today = todayUtc();
+  const from = addDays(today, -7);
+  const [ingredients, products, lots, sales] = await Promise.all([
+    getAll('/api/inventory/ingredients'),
+    getAll('/api/products'),
+    getAll(`/api/inventory/stock-lots?expiring_within_days=${EXPIRING_DAYS}`),
+    getAll(`/api/sales?from=${from}&to=${today}`),
+  ]);
+  const names = new Map([...ingredients, ...products].map((i) => [i.id, i]));
+  const byDay = new Map();
+  for (let i = -7; i <= 0; i += 1) byDay.set(addDays(today, i), { total: 0, tickets: 0 });
+  for (const s of sales) {
+    const d = byDay.get(String(s.sold_at).slice(0, 10));
+    if (d) {
+      d.total += num(s.total);
+      d.tickets += 1;
+    }
+  }
+  const days = [...byDay.entries()].map(([day, v]) => ({ day, ...v, today: day === today }));
+  const todays = byDay.get(today);
+  const week = days.filter((d) => !d.today).reduce((a, d) => a + d.total, 0);
+  const low = ingredients.filter((i) => i.low_stock);
+  const lowProducts = products.filter((p) => num(p.on_hand) <= 0);
+
+  const kpi = (label, value, note, kind) =>
+    el('div', { class: ['kpi', kind ? `kpi-${kind}` : null] }, el('p', { class: 'kpi-label' }, label), el('p', { class: 'kpi-value' }, value), el('p', { class: 'kpi-note' }, note));
+
+  return screen(
+    `Hola, ${ctx.account?.name ?? ctx.session.bakery_name}`,
+    'Así va el negocio hoy. Todo lo que ves es una copia privada de esta panadería, solo para ti.',
+    el(
+      'div',
+      { class: 'kpis' },
+      kpi('Ventas de hoy', money(todays.total), todays.tickets === 1 ? '1 ticket' : `${todays.tickets} tickets`, 'accent'),
+      kpi('Últimos 7 días', money(week), `media de ${money(week / 7)} al día`),
+      kpi('Alertas de stock', String(low.length), low.length === 1 ? 'ingrediente bajo mínimos' : 'ingredientes bajo mínimos', low.length ? 'warn' : 'ok'),
+      kpi('Lotes por caducar', String(lots.length), `en los próximos ${EXPIRING_DAYS} días`, lots.length ? 'warn' : 'ok'),
+    ),
+    card('Ventas: últimos 7 días y hoy', salesChart(days)),
+    el(
+      'div',
+      { class: 'grid-2' },
+      card(
+        'Alertas de stock',
+        low.length === 0
+          ? el('p', { class: 'empty' }, 'Ningún ingrediente por debajo de su punto de pedido.')
+          : el(
+              'ul',
+              { class: 'alert-list', 'aria-label': 'Ingredientes con stock bajo' },
+              low.map((i) =>
+                el(
+                  'li',
+                  null,
+                  el('span', { class: 'alert-name' }, i.name),
+                  el('span', { class: 'alert-detail' }, `${qtyUnit(i.on_hand, i.unit)} · mínimo ${qtyUnit(i.reorder_point, i.unit)}`),
+                  badge('Stock bajo', 'warn'),
+                ),
+              ),
+            ),
+        lowProducts.length > 0
+          ? el('p', { class: 'muted small' }, `Productos sin existencias en tienda: ${lowProducts.map((p) => p.name).join(', ')}.`)
+          : null,
+      ),
+      card(
+        'Lotes a punto de caducar',
+        lots.length === 0
+          ? el('p', { class: 'empty' }, `Ningún lote caduca en los próximos ${EXPIRING_DAYS} días.`)
+          : el(
+              'ul',
+              { class: 'alert-list', 'aria-label': 'Lotes que caducan pronto' },
+              lots.map((l) => {
+                const item = names.get(l.ingredient_id || l.product_id);
+                const n = l.expires_at ? Math.round((Date.parse(`${l.expires_at}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86400000) : 99;
+                return el(
+                  'li',
+                  null,
+                  el('span', { class: 'alert-name' }, item?.name ?? 'Artículo'),
+                  el('span', { class: 'alert-detail' }, `Lote ${l.lot_code} · ${qtyUnit(l.quantity, item?.unit)}`),
+                  badge(expiryLabel(l.expires_at), n <= 0 ? 'danger' : 'warn'),
+                );
+              }),
+            ),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Ingredients
+
+async function renderIngredients(ctx) {
+  const ingredients = await getAll('/api/inventory/ingredients');
+  const rows = ingredients.map((i) => ({
+    attrs: { 'data-id': i.id, class: i.low_stock ? 'row-warn' : null },
+    cells: [
+      el('span', { class: 'item-name' }, i.name),
+      i.category,
+      el('span', { class: 'stock', 'data-stock': num(i.on_hand) }, qtyUnit(i.on_hand, i.unit)),
+      qtyUnit(i.reorder_point, i.unit),
+      `${money(i.unit_cost)}/${unit(i.unit)}`,
+      (i.allergens || []).length ? i.allergens.join(', ') : '—',
+      i.low_stock ? badge('Stock bajo', 'warn') : badge('Correcto', 'ok'),
+      adjustButton(ctx, i, 'ingredient'),
+    ],
+  }));
+  const list = table(
+    'Ingredientes con sus existencias',
+    [
+      { label: 'Ingrediente' },
+      { label: 'Categoría' },
+      { label: 'Existencias', num: true },
+      { label: 'Punto de pedido', num: true },
+      { label: 'Coste', num: true },
+      { label: 'Alérgenos' },
+      { label: 'Estado' },
+      { label: 'Acciones' },
+    ],
+    rows,
+    { empty: 'Esta panadería no tiene ingredientes.', className: 'ingredients' },
+  );
+  const low = ingredients.filter((i) => i.low_stock).length;
+  return screen(
+    'Ingredientes',
+    `${ingredients.length} materias primas · ${low} con stock bajo. Existencias = suma de sus lotes.`,
+    toolbar(
+      searchBox('Buscar ingrediente', (text) => filterRows(list, text)),
+      policyButton(ctx.policy, 'Nuevo ingrediente', 'POST', '/api/inventory/ingredients'),
+    ),
+    list,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Products and recipes
+
+const KIND_LABELS = { finished: 'Elaborado', par_baked: 'Precocido', resale: 'Reventa', frozen: 'Ultracongelado' };
+
+async function renderProducts(ctx) {
+  const [products, recipes] = await Promise.all([getAll('/api/products'), getAll('/api/recipes')]);
+  const recipeOf = new Map(recipes.map((r) => [r.product_id, r]));
+  const cards = products.map((p) => {
+    const recipe = recipeOf.get(p.id);
+    const cost = recipe ? num(recipe.cost_per_unit) : p.purchase_cost === null || p.purchase_cost === undefined ? null : num(p.purchase_cost);
+    const price = num(p.sale_price);
+    const margin = cost !== null && price > 0 ? (price - cost) / price : null;
+    return el(
+      'article',
+      { class: 'product', 'data-id': p.id, 'aria-labelledby': `p-${p.id}` },
+      el(
+        'header',
+        { class: 'product-head' },
+        el('h2', { id: `p-${p.id}` }, p.name),
+        el('span', { class: 'muted small' }, `${KIND_LABELS[p.kind] ?? p.kind} · ${p.category}`),
+      ),
+      el(
+        'dl',
+        { class: 'facts' },
+        el('div', null, el('dt', null, 'Precio'), el('dd', null, money(price))),
+        el('div', null, el('dt', null, recipe ? 'Coste receta' : 'Coste compra'), el('dd', null, cost === null ? '—' : money(cost))),
+        el('div', null, el('dt', null, 'Margen'), el('dd', { class: margin !== null && margin < 0.5 ? 'text-warn' : 'text-ok' }, margin === null ? '—' : pct(margin))),
+        el('div', null, el('dt', null, 'En tienda'), el('dd', { class: 'stock', 'data-stock': num(p.on_hand) }, qtyUnit(p.on_hand, p.unit))),
+      ),
+      recipe
+        ? el(
+            'details',
+            { class: 'recipe' },
+            el('summary', null, `Receta: ${qty(recipe.yield_quantity)} ${unit(p.unit)} por tanda · ${recipe.prep_minutes} min`),
+            el('p', { class: 'small' }, recipe.instructions),
+            el(
+              'table',
+              { class: 'lines' },
+              el('caption', { class: 'sr-only' }, `Ingredientes de ${p.name}`),
+              el('thead', null, el('tr', null, el('th', { scope: 'col' }, 'Ingrediente'), el('th', { scope: 'col', class: 'num' }, 'Cantidad'), el('th', { scope: 'col', class: 'num' }, 'Coste'))),
+              el(
+                'tbody',
+                null,
+                (recipe.lines || []).map((l) =>
+                  el('tr', null, el('th', { scope: 'row' }, l.ingredient_name), el('td', { class: 'num' }, qtyUnit(l.quantity, l.unit)), el('td', { class: 'num' }, money(l.line_cost))),
+                ),
+              ),
+              el(
+                'tfoot',
+                null,
+                el('tr', null, el('th', { scope: 'row' }, 'Coste de la tanda'), el('td'), el('td', { class: 'num' }, money(recipe.batch_cost))),
+              ),
+            ),
+          )
+        : el('p', { class: 'muted small' }, p.purchase_cost !== null && p.purchase_cost !== undefined ? 'Producto comprado: sin receta propia.' : 'Sin receta registrada.'),
+      el('div', { class: 'product-actions' }, adjustButton(ctx, p, 'product', 'Ajustar existencias')),
+    );
+  });
+  return screen(
+    'Productos y recetas',
+    `${products.length} productos · ${recipes.length} recetas escandalladas con su coste real.`,
+    toolbar(
+      policyButton(ctx.policy, 'Planificar producción', 'POST', '/api/production/batches'),
+      policyButton(ctx.policy, 'Nuevo producto', 'POST', '/api/products'),
+    ),
+    products.length ? el('div', { class: 'products' }, cards) : el('p', { class: 'empty' }, 'Sin productos.'),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Orders
+
+const DELIVERY = {
+  pending: ['Pendiente', 'info'],
+  in_transit: ['En camino', 'accent'],
+  delivered: ['Entregado', 'ok'],
+  late: ['Retrasado', 'danger'],
+};
+const ORDER_STATUS = { draft: 'Borrador', pending: 'Pedido', in_transit: 'En reparto', delivered: 'Recibido', cancelled: 'Cancelado' };
+
+async function renderOrders() {
+  const orders = await getAll('/api/orders');
+  const counts = {};
+  for (const o of orders) counts[o.delivery_status] = (counts[o.delivery_status] || 0) + 1;
+  const rows = orders.map((o) => {
+    const [label, kind] = o.status === 'cancelled' ? ['Cancelado', 'muted'] : DELIVERY[o.delivery_status] ?? [o.delivery_status, 'info'];
+    return {
+      cells: [
+        o.reference,
+        o.supplier_name,
+        when(o.ordered_at),
+        o.delivered_at ? `Entregado ${when(o.delivered_at)}` : dayLabel(o.expected_at),
+        `${(o.lines || []).length}`,
+        money(o.total),
+        el('span', null, badge(label, kind), o.status === 'draft' ? el('span', { class: 'muted small' }, ` ${ORDER_STATUS.draft}`) : null),
+      ],
+    };
+  });
+  const summary = Object.entries(DELIVERY)
+    .filter(([k]) => counts[k])
+    .map(([k, [label, kind]]) => el('li', null, badge(`${label}: ${counts[k]}`, kind)));
+  return screen(
+    'Pedidos a proveedores',
+    'Pedidos con su estado de entrega: pendientes, en camino, entregados y retrasados.',
+    el('ul', { class: 'summary', 'aria-label': 'Resumen de entregas' }, summary),
+    table(
+      'Pedidos a proveedores',
+      [
+        { label: 'Referencia' },
+        { label: 'Proveedor' },
+        { label: 'Pedido' },
+        { label: 'Entrega' },
+        { label: 'Líneas', num: true },
+        { label: 'Importe', num: true },
+        { label: 'Estado' },
+      ],
+      rows,
+      { empty: 'No hay pedidos.', className: 'orders' },
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Point of sale
+
+const PAYMENT = [
+  ['card', 'Tarjeta'],
+  ['cash', 'Efectivo'],
+  ['bizum', 'Bizum'],
+];
+
+async function renderPos(ctx) {
+  const today = todayUtc();
+  const [products, todaysSales] = await Promise.all([getAll('/api/products'), getAll(`/api/sales?from=${today}&to=${today}`)]);
+  const allowed = ctx.policy.allows('POST', '/api/pos/sales');
+  const cart = new Map(); // product id → quantity
+  const byId = new Map(products.map((p) => [p.id, p]));
+
+  const cartBody = el('tbody');
+  const totalValue = el('span', { class: 'pos-total-value', id: 'pos-total' }, money(0));
+  const result = el('div', { class: 'pos-result', id: 'pos-result', role: 'status', 'aria-live': 'polite' });
+  const charge = el('button', { type: 'submit', class: 'btn btn-primary btn-large', id: 'pos-charge' }, 'Cobrar');
+  if (!allowed) setDisabled(charge, ctx.policy.message);
+
+  const stockText = (p) => (num(p.on_hand) > 0 ? `Quedan ${qtyUnit(p.on_hand, p.unit)}` : 'Sin existencias');
+
+  const tiles = products.map((p) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        class: ['tile', num(p.on_hand) <= 0 ? 'tile-empty' : null],
+        'data-id': p.id,
+        'aria-label': `Añadir ${p.name}, ${money(p.sale_price)}. ${stockText(p)}`,
+        onclick: () => add(p.id, 1),
+      },
+      el('span', { class: 'tile-name' }, p.name),
+      el('span', { class: 'tile-price' }, money(p.sale_price)),
+      el('span', { class: 'tile-stock', 'data-stock': num(p.on_hand) }, stockText(p)),
+    ),
+  );
+
+  function add(id, n) {
+    const p = byId.get(id);
+    const next = (cart.get(id) || 0) + n;
+    if (next <= 0) cart.delete(id);
+    else cart.set(id, next);
+    if (p && next > num(p.on_hand) && num(p.on_hand) > 0) {
+      toast(`Solo quedan ${qtyUnit(p.on_hand, p.unit)} de ${p.name}.`, 'info');
+    }
+    drawCart();
+  }
+
+  function drawCart() {
+    let total = 0;
+    const rows = [...cart.entries()].map(([id, n]) => {
+      const p = byId.get(id);
+      const line = num(p.sale_price) * n;
+      total += line;
+      const input = el('input', {
+        type: 'number',
+        min: '1',
+        step: '1',
+        value: String(n),
+        inputmode: 'numeric',
+        class: 'qty-input',
+        'aria-label': `Cantidad de ${p.name}`,
+        onchange: (e) => {
+          const v = Math.floor(Number(e.target.value));
+          if (v > 0) cart.set(id, v);
+          else cart.delete(id);
+          drawCart();
+        },
+      });
+      return el(
+        'tr',
+        { 'data-id': id },
+        el('th', { scope: 'row' }, p.name),
+        el('td', { class: 'num' }, input),
+        el('td', { class: 'num' }, money(line)),
+        el('td', null, el('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Quitar ${p.name}`, onclick: () => add(id, -n) }, 'Quitar')),
+      );
+    });
+    cartBody.replaceChildren(...(rows.length ? rows : [el('tr', null, el('td', { colspan: '4', class: 'empty' }, 'Toca un producto para añadirlo al ticket.'))]));
+    totalValue.textContent = money(total);
+  }
+  drawCart();
+
+  const form = el(
+    'form',
+    {
+      class: 'pos-ticket card',
+      'aria-labelledby': 'ticket-title',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (refused(charge)) return;
+        if (cart.size === 0) {
+          toast('Añade al menos un producto al ticket.', 'info');
+          return;
+        }
+        const method = form.querySelector('input[name="payment"]:checked')?.value || 'card';
+        const lines = [...cart.entries()].map(([product_id, quantity]) => ({ product_id, quantity }));
+        const before = new Map(lines.map((l) => [l.product_id, num(byId.get(l.product_id)?.on_hand)]));
+        charge.disabled = true;
+        try {
+          const outcome = await post('/api/pos/sales', { lines, payment_method: method });
+          cart.clear();
+          drawCart();
+          const changes = (outcome.stock || []).map((s) => {
+            const p = byId.get(s.product_id);
+            if (p) p.on_hand = s.on_hand;
+            return el(
+              'li',
+              { 'data-id': s.product_id },
+              el('span', { class: 'item-name' }, p?.name ?? 'Producto'),
+              ' ',
+              el('span', { class: 'stock-change' }, `${qty(before.get(s.product_id))} → ${qtyUnit(s.on_hand, p?.unit)}`),
+            );
+          });
+          for (const tile of tiles) {
+            const p = byId.get(tile.dataset.id);
+            const stock = tile.querySelector('.tile-stock');
+            stock.textContent = stockText(p);
+            stock.dataset.stock = num(p.on_hand);
+            tile.classList.toggle('tile-empty', num(p.on_hand) <= 0);
+          }
+          result.replaceChildren(
+            el(
+              'div',
+              { class: 'notice notice-ok' },
+              el('p', null, el('strong', null, `Venta registrada: ${money(outcome.sale?.total)}`), ` · ${PAYMENT.find(([v]) => v === method)?.[1] ?? method}`),
+              el('p', { class: 'small' }, 'Existencias después de la venta:'),
+              el('ul', { class: 'stock-changes' }, changes),
+            ),
+          );
+          todaysSales.unshift(outcome.sale);
+          drawToday();
+        } catch (err) {
+          if (err.sessionGone) {
+            ctx.showError(err);
+            return;
+          }
+          result.replaceChildren(el('div', { class: 'notice notice-error', role: 'alert' }, el('p', null, err.friendly || 'No se ha podido registrar la venta.')));
+        } finally {
+          charge.disabled = false;
+        }
+      },
+    },
+    el('h2', { id: 'ticket-title' }, 'Ticket'),
+    el(
+      'table',
+      { class: 'cart' },
+      el('caption', { class: 'sr-only' }, 'Productos del ticket'),
+      el('thead', null, el('tr', null, el('th', { scope: 'col' }, 'Producto'), el('th', { scope: 'col', class: 'num' }, 'Uds.'), el('th', { scope: 'col', class: 'num' }, 'Importe'), el('th', { scope: 'col' }, el('span', { class: 'sr-only' }, 'Quitar')))),
+      cartBody,
+    ),
+    el(
+      'fieldset',
+      { class: 'payment' },
+      el('legend', null, 'Forma de pago'),
+      PAYMENT.map(([value, label], i) =>
+        el('label', { class: 'radio' }, el('input', { type: 'radio', name: 'payment', value, checked: i === 0 }), ' ', label),
+      ),
+    ),
+    el('p', { class: 'pos-total' }, el('span', null, 'Total'), totalValue),
+    charge,
+    result,
+  );
+
+  const todayList = el('ul', { class: 'today-sales' });
+  function drawToday() {
+    const total = todaysSales.reduce((a, s) => a + num(s.total), 0);
+    todayList.replaceChildren(
+      ...(todaysSales.length
+        ? todaysSales.map((s) =>
+            el(
+              'li',
+              null,
+              el('span', null, new Date(s.sold_at).toLocaleTimeString('es-ES', { hour: '2-digit', minute: '2-digit' })),
+              el('span', null, (s.lines || []).map((l) => `${qty(l.quantity)} × ${byId.get(l.product_id)?.name ?? 'producto'}`).join(', ')),
+              el('strong', null, money(s.total)),
+            ),
+          )
+        : [el('li', { class: 'empty' }, 'Todavía no hay ventas hoy.')]),
+    );
+    todayHeading.textContent = `Ventas de hoy · ${money(total)}`;
+  }
+  const todayHeading = el('h2', { id: 'today-title' }, 'Ventas de hoy');
+  drawToday();
+
+  const madeInHouse = products.filter((p) => p.kind === 'finished' && num(p.on_hand) <= 0);
+  const bakeHint =
+    madeInHouse.length > 0
+      ? el(
+          'div',
+          { class: 'notice notice-info' },
+          el('p', null, `Hay ${madeInHouse.length === 1 ? 'un producto' : `${madeInHouse.length} productos`} sin existencias en tienda. Registra la hornada con un recuento para poder venderlos.`),
+          el(
+            'div',
+            { class: 'actions' },
+            madeInHouse.slice(0, 4).map((p) => adjustButton(ctx, p, 'product', `Registrar hornada: ${p.name}`, { quantity: '40', note: 'Hornada de hoy' })),
+          ),
+        )
+      : null;
+
+  return screen(
+    'Punto de venta',
+    'Registra una venta como en el mostrador: descuenta las existencias del producto al momento.',
+    bakeHint,
+    el(
+      'div',
+      { class: 'pos' },
+      el('section', { class: 'card pos-products', 'aria-labelledby': 'tiles-title' }, el('h2', { id: 'tiles-title' }, 'Productos'), el('div', { class: 'tiles' }, tiles)),
+      el('div', { class: 'pos-side' }, form, el('section', { class: 'card', 'aria-labelledby': 'today-title' }, todayHeading, todayList)),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Forecasts: blocked for demo sessions by the default policy
+
+async function renderForecasts(ctx) {
+  if (!ctx.policy.allows('GET', '/api/forecasts/models')) {
+    return screen(
+      'Previsión de la demanda',
+      null,
+      el(
+        'div',
+        { class: 'panel unavailable' },
+        icon('lock', 'ended-icon'),
+        el('h2', null, 'No disponible en la demo'),
+        el('p', null, 'La previsión de la demanda entrena modelos con el historial de ventas de cada producto, y es una función reservada a cuentas reales.'),
+        el('p', { class: 'muted' }, ctx.policy.message),
+      ),
+    );
+  }
+  const models = await getAll('/api/forecasts/models');
+  return screen(
+    'Previsión de la demanda',
+    'Modelos de previsión entrenados por producto.',
+    table(
+      'Modelos de previsión',
+      [{ label: 'Producto' }, { label: 'Algoritmo' }, { label: 'Estado' }, { label: 'Entrenado' }],
+      models.map((m) => ({ cells: [m.product_name, m.algorithm, m.status, when(m.trained_at)] })),
+      { empty: 'Sin modelos.' },
+    ),
+  );
+}
+
+/** name (the URL's `#/name`) → screen */
+export const VIEWS = {
+  panel: { title: 'Panel', render: renderDashboard },
+  ingredientes: { title: 'Ingredientes', render: renderIngredients },
+  productos: { title: 'Productos y recetas', render: renderProducts },
+  pedidos: { title: 'Pedidos', render: renderOrders },
+  venta: { title: 'Punto de venta', render: renderPos },
+  prevision: { title: 'Previsión', render: renderForecasts, probe: '/api/forecasts/models' },
+};
