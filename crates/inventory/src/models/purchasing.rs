@@ -521,3 +521,40 @@ pub async fn draft_reorders(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: &str, expected_in_days: i64, delivered: bool) -> PurchaseOrder {
+        let now = Utc::now();
+        PurchaseOrder {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            supplier_id: Uuid::nil(),
+            reference: String::new(),
+            status: status.to_owned(),
+            source: "manual".to_owned(),
+            ordered_at: now,
+            expected_at: today() + Duration::days(expected_in_days),
+            delivered_at: delivered.then_some(now),
+            total: Decimal::ZERO,
+            notes: String::new(),
+            created_at: now,
+        }
+    }
+
+    #[test]
+    fn delivery_status_is_derived() {
+        let t = today();
+        let of = |o: PurchaseOrder| DeliveryStatus::of(&o, t);
+        assert_eq!(of(order("delivered", -5, true)), DeliveryStatus::Delivered);
+        assert_eq!(of(order("in_transit", -1, true)), DeliveryStatus::Delivered);
+        assert_eq!(of(order("pending", -1, false)), DeliveryStatus::Late);
+        assert_eq!(of(order("in_transit", -1, false)), DeliveryStatus::Late);
+        assert_eq!(of(order("in_transit", 0, false)), DeliveryStatus::InTransit);
+        assert_eq!(of(order("pending", 0, false)), DeliveryStatus::Pending);
+        assert_eq!(of(order("draft", -9, false)), DeliveryStatus::Pending);
+        assert_eq!(of(order("cancelled", -9, false)), DeliveryStatus::Pending);
+    }
+}
