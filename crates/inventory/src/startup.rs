@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::auth::IdentityVerifier;
-use bakery_config::cache::{self, RedisReady};
+use bakery_config::cache;
 use bakery_config::db::{self, PgConn, PgPool, PostgresReady};
 use bakery_config::http::Readiness;
 use bakery_config::server;
@@ -42,13 +42,12 @@ impl Application {
         let redis = cache::build_pool(&settings.redis)?;
         let listener = server::bind(&settings.server)?;
         let port = listener.local_addr()?.port();
-        let readiness = web::Data::new(Readiness(vec![
-            Arc::new(PostgresReady {
-                name: "postgres",
-                pool: pool.clone(),
-            }),
-            Arc::new(RedisReady(redis.clone())),
-        ]));
+        // Redis is only a cache here (a Redis outage falls through to PostgreSQL), so it
+        // is not a readiness condition: pods stay in service while Redis is down.
+        let readiness = web::Data::new(Readiness(vec![Arc::new(PostgresReady {
+            name: "postgres",
+            pool: pool.clone(),
+        })]));
         let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
         let state = web::Data::new(AppState {
             cache: Cache::new(

@@ -233,6 +233,14 @@ async fn requests_still_work_when_redis_is_down() {
     .await;
     let t = Uuid::new_v4();
     app.seed(t).await;
+    // still ready: Redis is a cache, not a condition of serving
+    let ready = app
+        .client
+        .get(format!("{}/ready", app.address))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::OK);
     let list = app.get("/api/inventory/ingredients", t).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert_eq!(list.total(), 4);
