@@ -249,3 +249,35 @@ async fn procurement_with_the_real_tenant_service_skips_the_virtual_and_template
         assert_eq!(app.get("/api/orders?status=draft", t).await.total(), 0);
     }
 }
+
+#[tokio::test]
+async fn the_background_scheduler_runs_on_its_interval() {
+    let app = spawn_app().await;
+    let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
+    app.seed(customer).await;
+    app.seed(demo).await;
+    let (url, _) = stand_in(customer, demo).await;
+    let mut settings = app.settings.clone();
+    settings.services.tenant = url;
+    let directory = Arc::new(HttpTenantDirectory::new(&settings).expect("directory"));
+    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+    let scheduler =
+        procurement::spawn_scheduler(pool, directory, std::time::Duration::from_millis(200));
+    let mut drafted = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drafted = app.get("/api/orders?status=draft", customer).await.total();
+        if drafted > 0 {
+            break;
+        }
+    }
+    // a few more ticks change nothing: the run is idempotent
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    scheduler.abort();
+    assert_eq!(drafted, 1);
+    assert_eq!(
+        app.get("/api/orders?status=draft", customer).await.total(),
+        1
+    );
+    assert_eq!(app.get("/api/orders?status=draft", demo).await.total(), 0);
+}
