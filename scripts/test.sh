@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: sets up the private PostgreSQL and Redis (installing them if
 # needed) and runs every test of the workspace against them. Extra arguments go to the
-# test runner, e.g. `scripts/test.sh -p bakery-inventory`.
+# test runner, e.g. `scripts/test.sh -p bakery-inventory`. Without arguments, it ends with
+# the browser test of the demo page (`scripts/e2e.sh`; `SKIP_E2E=1` skips it).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,4 +29,9 @@ if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+fi
+
+# the demo page in a real browser against the whole stack (only for a full run)
+if [ "$#" -eq 0 ] && [ "${SKIP_E2E:-0}" != 1 ]; then
+  "$ROOT/scripts/e2e.sh"
 fi
