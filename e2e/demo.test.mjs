@@ -9,7 +9,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { api, BASE_URL, launch, openPage, rowsOfTenant, screenshot, settled, storedSession, todayUtc } from './support.mjs';
+import {
+  api,
+  BASE_URL,
+  launch,
+  openPage,
+  redisKeysOfTenant,
+  rowsOfTenant,
+  screenshot,
+  settled,
+  storedSession,
+  todayUtc,
+} from './support.mjs';
 
 const PRODUCT = 'Barra de pan';
 const SOLD = 2;
@@ -173,6 +184,26 @@ describe('demo page', () => {
     await page.locator('.kpi').filter({ hasText: 'Ventas de hoy' }).filter({ hasText: '1 ticket' }).waitFor();
   });
 
+  it('places an order with a supplier (allowed by the policy)', async () => {
+    const { page } = a;
+    const ordersBefore = (await api('GET', '/api/orders?limit=1', { sessionId: sessionA.session_id })).json.total;
+    await page.getByRole('link', { name: 'Pedidos' }).click();
+    await settled(page);
+    await page.locator('table.orders .badge').first().waitFor();
+    await page.getByRole('button', { name: 'Nuevo pedido' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Nuevo pedido a proveedor' }).waitFor();
+    await dialog.getByLabel(/Cantidad/).fill('5');
+    await dialog.getByLabel(/Nota/).fill('Prueba de la demo');
+    await dialog.getByRole('button', { name: 'Enviar pedido' }).click();
+    const done = page.locator('.toast-success').filter({ hasText: /Pedido .+ enviado/ });
+    await done.waitFor();
+    const reference = (await done.innerText()).match(/Pedido (\S+) enviado/)[1];
+    await page.locator(`table.orders tr[data-reference="${reference}"]`).filter({ hasText: 'Pendiente' }).waitFor();
+    assert.equal((await api('GET', '/api/orders?limit=1', { sessionId: sessionA.session_id })).json.total, ordersBefore + 1);
+    a.orders = ordersBefore + 1;
+  });
+
   it('a second browser context with another session sees none of the first one\'s sale', async () => {
     b = await openPage(chromium.browser);
     sessionB = await startDemo(b.page, 'individual_bakery');
@@ -184,6 +215,7 @@ describe('demo page', () => {
     await b.page.getByText('Todavía no hay ventas hoy.').waitFor();
     assert.equal(await todaysSales(sessionB.session_id), 0);
     assert.notEqual(await onHand(sessionB.session_id, PRODUCT), stockAfterSale);
+    assert.equal((await api('GET', '/api/orders?limit=1', { sessionId: sessionB.session_id })).json.total, a.orders - 1, 'nor its order');
     // and A's session still sees its own
     assert.equal(await todaysSales(sessionA.session_id), 1);
   });
@@ -210,6 +242,9 @@ describe('demo page', () => {
     const { page } = a;
     const before = rowsOfTenant(sessionA.virtual_tenant_id);
     assert.ok(before['inventory.sales'] > 0 && before['tenant.tenants'] === 1, JSON.stringify(before));
+    await api('GET', '/api/inventory/ingredients', { sessionId: sessionA.session_id }); // cached per tenant
+    const keysBefore = redisKeysOfTenant(sessionA.virtual_tenant_id);
+    assert.ok(keysBefore.length > 0, 'the tenant has cache keys in Redis');
     await page.getByRole('button', { name: 'Terminar demo' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('heading', { name: '¿Terminar la demo?' }).waitFor();
@@ -226,6 +261,7 @@ describe('demo page', () => {
     const left = rowsOfTenant(sessionA.virtual_tenant_id);
     const remaining = Object.entries(left).filter(([, n]) => n > 0);
     assert.deepEqual(remaining, [], `rows left behind: ${JSON.stringify(left)}`);
+    assert.deepEqual(redisKeysOfTenant(sessionA.virtual_tenant_id), [], `Redis keys left (before: ${keysBefore.length})`);
     // B is untouched
     assert.equal(await todaysSales(sessionB.session_id), 0);
   });
@@ -288,6 +324,17 @@ describe('demo page', () => {
     await screenshot(page, 'phone-warning', { fullPage: false });
     await page.clock.fastForward('04:01');
     await page.getByRole('alert').filter({ hasText: 'Queda 1 minuto' }).waitFor();
+    // the countdown reaches zero: the page asks demo-session, which (here, faked) says it is over
+    await page.route(`**/api/demo/session/${session.session_id}`, (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'session_expired', message: 'Tu sesión demo ha terminado. Puedes empezar una nueva cuando quieras.' }),
+      }),
+    );
+    await page.clock.fastForward('01:05');
+    await page.getByRole('heading', { name: 'Tu demo ha caducado' }).waitFor();
+    assert.equal(await storedSession(page), null);
     await phone.context.close();
   });
 

@@ -128,4 +128,16 @@ export function rowsOfTenant(tenantId) {
   return counts;
 }
 
+/** Redis keys of one tenant (`{REDIS_KEY_PREFIX}tenant:{id}:…`, the contract's layout). */
+export function redisKeysOfTenant(tenantId) {
+  if (!UUID.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
+  const prefix = process.env.REDIS_KEY_PREFIX || 'bakery:';
+  const out = execFileSync(
+    'redis-cli',
+    ['-h', process.env.E2E_REDIS_HOST || '127.0.0.1', '-p', process.env.E2E_REDIS_PORT || '56379', '--scan', '--pattern', `${prefix}tenant:${tenantId}:*`],
+    { encoding: 'utf8' },
+  );
+  return out.split('\n').filter(Boolean);
+}
+
 export const todayUtc = () => new Date().toISOString().slice(0, 10);

@@ -479,13 +479,125 @@ const DELIVERY = {
 };
 const ORDER_STATUS = { draft: 'Borrador', pending: 'Pedido', in_transit: 'En reparto', delivered: 'Recibido', cancelled: 'Cancelado' };
 
-async function renderOrders() {
+/**
+ * The new-order dialog (an operation the demo policy allows): one supplier, one line, with
+ * the supplier's ingredients and products to choose from. Resolves to the created order
+ * or null.
+ */
+async function orderDialog(ctx) {
+  const [suppliers, ingredients, products] = await Promise.all([
+    getAll('/api/suppliers'),
+    getAll('/api/inventory/ingredients'),
+    getAll('/api/products'),
+  ]);
+  if (suppliers.length === 0) {
+    toast('Esta panadería no tiene proveedores.', 'info');
+    return null;
+  }
+  const items = [
+    ...ingredients.map((i) => ({ key: `i:${i.id}`, kind: 'ingredient_id', ...i, suggest: i.low_stock ? i.reorder_quantity : '' })),
+    ...products.filter((p) => p.supplier_id).map((p) => ({ key: `p:${p.id}`, kind: 'product_id', ...p, suggest: '' })),
+  ];
+  // the supplier with the most urgent needs first
+  const urgency = (s) => items.filter((i) => i.supplier_id === s.id && i.low_stock).length;
+  suppliers.sort((x, y) => urgency(y) - urgency(x) || x.name.localeCompare(y.name, 'es'));
+
+  return new Promise((resolve) => {
+    const supplier = el('select', { id: 'ord-supplier', name: 'supplier' }, suppliers.map((s) => el('option', { value: s.id }, s.name)));
+    const item = el('select', { id: 'ord-item', name: 'item' });
+    const amount = el('input', { id: 'ord-qty', name: 'quantity', type: 'number', min: '0.001', step: 'any', required: true, inputmode: 'decimal' });
+    const amountLabel = el('label', { for: 'ord-qty' }, 'Cantidad');
+    const note = el('input', { id: 'ord-note', name: 'note', type: 'text', maxlength: '200' });
+    const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
+    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Enviar pedido');
+    const fillItems = () => {
+      const own = items.filter((i) => i.supplier_id === supplier.value);
+      const list = own.length ? own : items;
+      item.replaceChildren(
+        ...list.map((i) => el('option', { value: i.key }, `${i.name}${i.low_stock ? ' · stock bajo' : ''}`)),
+      );
+      fillAmount();
+    };
+    const fillAmount = () => {
+      const chosen = items.find((i) => i.key === item.value);
+      amountLabel.textContent = `Cantidad (${unit(chosen?.unit)})`;
+      amount.value = chosen?.suggest ? String(chosen.suggest) : '';
+    };
+    supplier.addEventListener('change', fillItems);
+    item.addEventListener('change', fillAmount);
+    fillItems();
+    let created = null;
+    const dialog = el(
+      'dialog',
+      { class: 'dialog', 'aria-labelledby': 'ord-title' },
+      el(
+        'form',
+        {
+          method: 'dialog',
+          onsubmit: async (e) => {
+            if (e.submitter && e.submitter.value === 'cancel') return;
+            e.preventDefault();
+            const chosen = items.find((i) => i.key === item.value);
+            const value = Number(amount.value);
+            if (!chosen || !(value > 0)) {
+              error.textContent = 'Elige un artículo e indica una cantidad mayor que cero.';
+              error.hidden = false;
+              amount.focus();
+              return;
+            }
+            submit.disabled = true;
+            try {
+              created = await post('/api/orders', {
+                supplier_id: supplier.value,
+                notes: note.value || undefined,
+                lines: [{ [chosen.kind]: chosen.id, quantity: value }],
+              });
+              dialog.close('ok');
+            } catch (err) {
+              if (err.sessionGone) {
+                dialog.close('cancel');
+                ctx.showError(err);
+                return;
+              }
+              error.textContent = err.friendly || 'No se ha podido crear el pedido.';
+              error.hidden = false;
+            } finally {
+              submit.disabled = false;
+            }
+          },
+        },
+        el('h2', { id: 'ord-title' }, 'Nuevo pedido a proveedor'),
+        el('div', { class: 'field' }, el('label', { for: 'ord-supplier' }, 'Proveedor'), supplier),
+        el('div', { class: 'field' }, el('label', { for: 'ord-item' }, 'Artículo'), item),
+        el('div', { class: 'field' }, amountLabel, amount),
+        el('div', { class: 'field' }, el('label', { for: 'ord-note' }, 'Nota para el proveedor (opcional)'), note),
+        error,
+        el(
+          'div',
+          { class: 'dialog-actions' },
+          el('button', { type: 'submit', value: 'cancel', class: 'btn btn-ghost', formnovalidate: true }, 'Cancelar'),
+          submit,
+        ),
+      ),
+    );
+    dialog.addEventListener('close', () => {
+      resolve(created);
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    supplier.focus();
+  });
+}
+
+async function renderOrders(ctx) {
   const orders = await getAll('/api/orders');
   const counts = {};
   for (const o of orders) counts[o.delivery_status] = (counts[o.delivery_status] || 0) + 1;
   const rows = orders.map((o) => {
     const [label, kind] = o.status === 'cancelled' ? ['Cancelado', 'muted'] : DELIVERY[o.delivery_status] ?? [o.delivery_status, 'info'];
     return {
+      attrs: { 'data-reference': o.reference },
       cells: [
         o.reference,
         o.supplier_name,
@@ -500,10 +612,22 @@ async function renderOrders() {
   const summary = Object.entries(DELIVERY)
     .filter(([k]) => counts[k])
     .map(([k, [label, kind]]) => el('li', null, badge(`${label}: ${counts[k]}`, kind)));
+  const create = policyButton(ctx.policy, 'Nuevo pedido', 'POST', '/api/orders', { class: 'btn btn-primary' });
+  create.addEventListener('click', async () => {
+    try {
+      const order = await orderDialog(ctx);
+      if (order) {
+        toast(`Pedido ${order.reference} enviado a ${order.supplier_name}: entrega prevista el ${dayLabel(order.expected_at)}.`, 'success');
+        ctx.refresh();
+      }
+    } catch (err) {
+      ctx.showError(err);
+    }
+  });
   return screen(
     'Pedidos a proveedores',
     'Pedidos con su estado de entrega: pendientes, en camino, entregados y retrasados.',
-    el('ul', { class: 'summary', 'aria-label': 'Resumen de entregas' }, summary),
+    toolbar(el('ul', { class: 'summary', 'aria-label': 'Resumen de entregas' }, summary), create),
     table(
       'Pedidos a proveedores',
       [
