@@ -6,6 +6,7 @@ import { getAll, post } from './api.js';
 import {
   addDays,
   dayLabel,
+  daysFromToday,
   el,
   expiryLabel,
   icon,
@@ -338,7 +339,7 @@ async function renderDashboard(ctx) {
               { class: 'alert-list', 'aria-label': 'Lotes que caducan pronto' },
               lots.map((l) => {
                 const item = names.get(l.ingredient_id || l.product_id);
-                const n = l.expires_at ? Math.round((Date.parse(`${l.expires_at}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86400000) : 99;
+                const n = l.expires_at ? daysFromToday(l.expires_at) : Infinity;
                 return el(
                   'li',
                   null,
