@@ -2,8 +2,8 @@
 //!
 //! The tenancy invariant makes a clone a set-based copy that only swaps `tenant_id`: one
 //! `INSERT … SELECT` per table, in foreign-key order. The inventory copy is sent as ONE
-//! multi-statement simple query, which PostgreSQL runs as one implicit transaction: one
-//! round trip, all or nothing. Dates are rebased in the same statements so the copy looks
+//! multi-statement simple query, which PostgreSQL runs as one implicit transaction
+//! (repeatable read): one round trip, all or nothing, one consistent view of the template. Dates are rebased in the same statements so the copy looks
 //! like today: every `date` and `timestamptz` column moves by
 //! `(today - 1) - last sales day of the template` days.
 //!
@@ -179,6 +179,9 @@ impl ClonePlan {
     /// (so a retried clone Job is idempotent), fixes the date offset, copies every table.
     pub fn copy_script(&self, template: Uuid, virtual_tenant: Uuid) -> String {
         let mut sql = String::with_capacity(8 * 1024);
+        // one snapshot for every statement: a template being re-seeded meanwhile is seen
+        // whole or not at all (allowed as the first statement of the implicit transaction)
+        sql.push_str("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n");
         sql.push_str("SELECT set_config('app.all_tenants', 'on', true);\n");
         for table in self.tables.iter().rev() {
             let _ = writeln!(

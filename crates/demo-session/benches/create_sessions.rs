@@ -1,0 +1,188 @@
+//! Benchmark: demo session creation, San Pablo template, inline strategy, through the real
+//! HTTP API on loopback — latency percentiles for one prospect at a time, throughput for
+//! sustained creation by several at once, and a naive row-by-row copy of the same data for
+//! comparison. Needs the local PostgreSQL and Redis (`scripts/dev.sh` or `scripts/test.sh`
+//! start them); run with:
+//!
+//!     cargo bench -p bakery-demo-session --bench create_sessions
+//!
+//! Results are printed as Markdown (docs/performance.md keeps the latest).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bakery_config::db;
+use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+const SEQUENTIAL: usize = 200;
+const CONCURRENCY: usize = 4;
+const SUSTAINED: Duration = Duration::from_secs(10);
+const NAIVE_RUNS: usize = 3;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+#[derive(QueryableByName)]
+struct JsonRow {
+    #[diesel(sql_type = Jsonb)]
+    row: serde_json::Value,
+}
+
+/// What an ORM-style clone does: read every row, write it back one INSERT at a time.
+async fn naive_copy(conn: &mut AsyncPgConnection, tables: &[String], template: Uuid, target: Uuid) {
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        db::allow_all_tenants(c).await?;
+        for table in tables {
+            let rows: Vec<JsonRow> = sql_query(format!(
+                "SELECT to_jsonb(t) AS row FROM {table} t WHERE tenant_id = $1"
+            ))
+            .bind::<SqlUuid, _>(template)
+            .load(c)
+            .await?;
+            for mut r in rows {
+                r.row["tenant_id"] = serde_json::json!(target.to_string());
+                sql_query(format!(
+                    "INSERT INTO {table} SELECT * FROM jsonb_populate_record(NULL::{table}, $1)"
+                ))
+                .bind::<Jsonb, _>(r.row)
+                .execute(c)
+                .await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+    .expect("naive copy");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let app = common::spawn_app_with(|s| {
+        s.max_active_sessions = 1_000_000;
+        s.rate_limit_per_hour = 1_000_000;
+        s.database.pool_size = 16;
+        s.tenant_database.pool_size = 16;
+        s.inventory_database.pool_size = 16;
+    })
+    .await;
+    let template: Uuid = common::SAN_PABLO.parse().expect("uuid");
+    let rows: i64 = {
+        let mut inv = app.inventory_conn().await;
+        common::inventory_counts(&mut inv, template)
+            .await
+            .values()
+            .sum()
+    };
+    let client = reqwest::Client::new();
+    let url = app.url("/api/demo/session/create");
+    let create = |client: reqwest::Client, url: String| async move {
+        let started = Instant::now();
+        let r = client
+            .post(&url)
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), 201);
+        let _ = r.bytes().await;
+        started.elapsed().as_secs_f64() * 1000.0
+    };
+    // warm up pools and caches
+    for _ in 0..10 {
+        create(client.clone(), url.clone()).await;
+    }
+
+    let mut latencies = Vec::with_capacity(SEQUENTIAL);
+    for _ in 0..SEQUENTIAL {
+        latencies.push(create(client.clone(), url.clone()).await);
+    }
+    latencies.sort_by(f64::total_cmp);
+
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url) = (client.clone(), url.clone());
+        workers.push(tokio::spawn(async move {
+            let mut done = Vec::new();
+            while started.elapsed() < SUSTAINED {
+                done.push(create(client.clone(), url.clone()).await);
+            }
+            done
+        }));
+    }
+    let mut sustained = Vec::new();
+    for w in workers {
+        sustained.extend(w.await.expect("worker"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sustained.sort_by(f64::total_cmp);
+
+    let tables = app.sessions.plan().tables().to_vec();
+    let mut naive = Vec::new();
+    let mut inv = app.inventory_conn().await;
+    for _ in 0..NAIVE_RUNS {
+        let started = Instant::now();
+        naive_copy(&mut inv, &tables, template, Uuid::new_v4()).await;
+        naive.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    naive.sort_by(f64::total_cmp);
+    let naive_p50 = percentile(&naive, 0.5);
+    let p50 = percentile(&latencies, 0.5);
+
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = Text)]
+        v: String,
+    }
+    let pg: V = sql_query("SELECT version() AS v")
+        .get_result(&mut inv)
+        .await
+        .expect("version");
+
+    println!("### Session creation (San Pablo template, inline strategy)\n");
+    println!(
+        "Template: {rows} inventory rows in {} tables + 1 tenant row. {}.",
+        tables.len(),
+        pg.v.split(" on ").next().unwrap_or("")
+    );
+    println!(
+        "Machine: {} cores; PostgreSQL and Redis on loopback (private instances of scripts/lib.sh).\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!("| measure | result | target |\n|---|---|---|");
+    println!("| one at a time, {SEQUENTIAL} creates: p50 | {p50:.1} ms | ≤ 30 ms |");
+    println!("| p90 | {:.1} ms | |", percentile(&latencies, 0.9));
+    println!(
+        "| p99 | {:.1} ms | ≤ 100 ms |",
+        percentile(&latencies, 0.99)
+    );
+    println!("| max | {:.1} ms | |", latencies[latencies.len() - 1]);
+    println!(
+        "| sustained, {CONCURRENCY} concurrent clients for {}s: throughput | {:.1} sessions/s ({} sessions) | |",
+        SUSTAINED.as_secs(),
+        sustained.len() as f64 / elapsed,
+        sustained.len()
+    );
+    println!(
+        "| sustained: p50 / p99 | {:.1} / {:.1} ms | |",
+        percentile(&sustained, 0.5),
+        percentile(&sustained, 0.99)
+    );
+    println!(
+        "| naive row-by-row copy of the same inventory (median of {NAIVE_RUNS}) | {naive_p50:.0} ms | |"
+    );
+    println!(
+        "| ratio naive copy / whole set-based create (p50) | {:.0}× | |",
+        naive_p50 / p50
+    );
+}
