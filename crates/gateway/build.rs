@@ -24,22 +24,30 @@ fn content_type(name: &str) -> &'static str {
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| e.path().is_file())
-                .filter_map(|e| e.file_name().into_string().ok())
-                // only plain names: they become URL paths as they are
-                .filter(|n| {
-                    !n.starts_with('.')
-                        && n.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                })
-                .collect()
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => panic!("cannot read {}: {e}", dir.display()),
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        // only plain names: they become URL paths as they are
+        .filter(|n| {
+            !n.starts_with('.')
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         })
-        .unwrap_or_default();
+        .collect();
     names.sort();
+    assert!(
+        names.iter().any(|n| n == "index.html"),
+        "{} has no index.html",
+        dir.display()
+    );
+    for name in &names {
+        println!("cargo:rerun-if-changed={}", dir.join(name).display());
+    }
     let mut out = String::from("pub static ASSETS: &[Asset] = &[\n");
     for name in &names {
         let path = dir.join(name);

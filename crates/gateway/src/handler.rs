@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::assets;
 use crate::error::GatewayError;
-use crate::proxy::Forward;
+use crate::proxy::{Forward, WorkerPool};
 use crate::request::CheckedRequest;
 use crate::routes::{self, Access, Destination};
 use crate::startup::AppState;
@@ -14,6 +14,7 @@ pub async fn gateway(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    pool: web::Data<WorkerPool>,
 ) -> Result<HttpResponse, GatewayError> {
     let checked = CheckedRequest::from_request(&req)?;
     let (upstream, access) = match routes::resolve(&checked)? {
@@ -35,6 +36,7 @@ pub async fn gateway(
         Access::Public | Access::Admin => None,
     };
     let forward = Forward {
+        pool: &pool,
         upstream,
         checked: &checked,
         identity,

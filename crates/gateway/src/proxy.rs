@@ -21,6 +21,9 @@ use crate::request::{ADMIN_KEY_HEADER, CheckedRequest};
 use crate::routes::Upstream;
 use crate::settings::{Limits, Timeouts};
 
+/// Answers up to this size (with a known length) are relayed in one piece.
+const BUFFER_UP_TO: u64 = 64 * 1024;
+
 /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[&str] = &[
     "connection",
@@ -75,7 +78,7 @@ fn connection_tokens<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<String> 
         .collect()
 }
 
-/// The shared client: HTTP/1.1 keep-alive pool, no redirects, no proxies from the
+/// An upstream client: HTTP/1.1 keep-alive pool, no redirects, no proxies from the
 /// environment.
 pub fn client(timeouts: &Timeouts) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
@@ -87,8 +90,15 @@ pub fn client(timeouts: &Timeouts) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// The keep-alive pool of one worker thread, shared by every request that worker serves.
+/// One pool per worker (rather than one for the process) keeps each pooled connection on
+/// the thread and runtime that uses it: no cross-thread wake-ups per request
+/// (docs/performance.md).
+pub struct WorkerPool(pub reqwest::Client);
+
 /// One request to forward.
 pub struct Forward<'a> {
+    pub pool: &'a WorkerPool,
     pub upstream: Upstream,
     pub checked: &'a CheckedRequest,
     /// The signed identity for `Authorization: Bearer`, if the route needs one.
@@ -98,21 +108,14 @@ pub struct Forward<'a> {
 }
 
 pub struct Proxy {
-    client: reqwest::Client,
     urls: ServiceUrls,
     limits: Limits,
     timeouts: Timeouts,
 }
 
 impl Proxy {
-    pub fn new(
-        client: reqwest::Client,
-        urls: ServiceUrls,
-        limits: Limits,
-        timeouts: Timeouts,
-    ) -> Self {
+    pub fn new(urls: ServiceUrls, limits: Limits, timeouts: Timeouts) -> Self {
         Proxy {
-            client,
             urls,
             limits,
             timeouts,
@@ -158,8 +161,9 @@ impl Proxy {
         }
         let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
         let overflow = Arc::new(AtomicBool::new(false));
-        let mut builder = self
-            .client
+        let mut builder = fwd
+            .pool
+            .0
             .request(method, url)
             .headers(headers)
             .timeout(self.timeouts.request);
@@ -181,7 +185,7 @@ impl Proxy {
                 GatewayError::UpstreamUnavailable(upstream, e.to_string())
             }
         })?;
-        self.relay(response, upstream)
+        self.relay(response, upstream).await
     }
 
     fn request_headers(
@@ -238,7 +242,7 @@ impl Proxy {
         Ok(headers)
     }
 
-    fn relay(
+    async fn relay(
         &self,
         response: reqwest::Response,
         upstream: Upstream,
@@ -272,6 +276,23 @@ impl Proxy {
             ) {
                 builder.append_header((name, value));
             }
+        }
+        // small answers of known length are read whole: one write to the client
+        if let Some(n) = length.filter(|n| *n <= BUFFER_UP_TO) {
+            let body = response.bytes().await.map_err(|e| {
+                if e.is_timeout() {
+                    GatewayError::UpstreamTimeout(upstream)
+                } else {
+                    GatewayError::UpstreamUnavailable(upstream, e.to_string())
+                }
+            })?;
+            if body.len() as u64 != n {
+                return Err(GatewayError::UpstreamUnavailable(
+                    upstream,
+                    "answer shorter than its Content-Length".into(),
+                ));
+            }
+            return Ok(builder.body(body));
         }
         let mut seen = 0u64;
         let body = response.bytes_stream().map(move |chunk| {

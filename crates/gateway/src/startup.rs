@@ -16,7 +16,7 @@ use crate::auth::{Authenticator, Principal};
 use crate::error::GatewayError;
 use crate::handler;
 use crate::policy::Policy;
-use crate::proxy::{self, Proxy, UpstreamReady};
+use crate::proxy::{self, Proxy, UpstreamReady, WorkerPool};
 use crate::routes::Upstream;
 use crate::session::{self, SessionResolver};
 use crate::settings::Settings;
@@ -69,7 +69,6 @@ impl Application {
             demo::invalidation_channel(&keys),
         ));
         let proxy = Proxy::new(
-            client.clone(),
             settings.services.clone(),
             settings.limits.clone(),
             settings.timeouts.clone(),
@@ -96,10 +95,18 @@ impl Application {
         });
         let listener = server::bind(&settings.server)?;
         let port = listener.local_addr()?.port();
+        let timeouts = settings.timeouts.clone();
+        // called once per worker thread
         let server = server::serve(listener, &settings.server, move |cfg| {
+            let pool = proxy::client(&timeouts).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "worker pool not built, sharing the process pool");
+                client.clone()
+            });
             cfg.app_data(readiness.clone())
                 .app_data(state.clone())
-                .service(web::resource("/{tail:.*}").to(handler::gateway));
+                .app_data(web::Data::new(WorkerPool(pool)))
+                // a prefix scope, not a `{tail:.*}` pattern: no regex per request
+                .service(web::scope("").default_service(web::to(handler::gateway)));
         })?;
         Ok(Application {
             port,
