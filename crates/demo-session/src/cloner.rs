@@ -380,6 +380,36 @@ pub async fn virtual_tenants(conn: &mut AsyncPgConnection) -> Result<Vec<Uuid>, 
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// A warm pool tenant becomes a session's: it takes the session id and end.
+pub async fn adopt_virtual_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    session_id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), CloneError> {
+    let updated = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, tenant).await?;
+            sql_query(
+                "UPDATE tenants SET demo_session_id = $2, demo_expires_at = $3, updated_at = now() \
+                 WHERE id = $1 AND is_demo",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .bind::<Text, _>(session_id)
+            .bind::<Timestamptz, _>(expires_at)
+            .execute(c)
+            .await
+        })
+        .await?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(CloneError::Plan(format!(
+            "warm tenant {tenant} has no tenant row"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 //!   removal of a virtual tenant across the tenant and inventory databases.
 //! - [`jobs`]: the `k8s-job` strategy (a Kubernetes Job per session, watched).
 //! - [`clone_job`]: what that Job runs (`clone-demo-tenant`).
+//! - [`pool`]: the warm pool of virtual tenants cloned ahead of demand.
 //!
 //! Service:
 //! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
@@ -24,6 +25,7 @@ pub mod cloner;
 pub mod error;
 pub mod jobs;
 pub mod lifecycle;
+pub mod pool;
 pub mod redis_copy;
 pub mod routes;
 pub mod schema;

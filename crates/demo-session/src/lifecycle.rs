@@ -23,6 +23,7 @@ use crate::client::client_hash;
 use crate::cloner::{self, ClonePlan, CloneRequest};
 use crate::error::DemoError;
 use crate::jobs::JobCloner;
+use crate::pool;
 use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
 use crate::settings::{CloneStrategy, Settings};
@@ -70,6 +71,8 @@ pub struct CleanupReport {
     pub cleaned: Vec<Removal>,
     /// Virtual tenants without a session that this run removed.
     pub orphans_removed: Vec<Uuid>,
+    /// Warm pool tenants of an earlier day (or whose clone got stuck) this run removed.
+    pub warm_removed: Vec<Uuid>,
     /// Removals that failed; retried by a later run.
     pub failures: Vec<CleanupFailure>,
 }
@@ -88,6 +91,8 @@ pub struct DemoSessions {
     templates: RwLock<HashMap<AccountType, Uuid>>,
     token_keys: TokenKeys,
     jobs: Option<JobCloner>,
+    /// Wakes the pool refiller (a slot was claimed).
+    refill: tokio::sync::Notify,
 }
 
 impl DemoSessions {
@@ -114,6 +119,7 @@ impl DemoSessions {
             plan,
             templates: RwLock::new(HashMap::new()),
             jobs,
+            refill: tokio::sync::Notify::new(),
         })
     }
 
@@ -203,12 +209,28 @@ impl DemoSessions {
         {
             return Err(DemoError::CapacityReached { retry_after: 60 });
         }
-        let template_id = self.template_for(account).await?;
         let id = SessionId::generate();
-        let virtual_tenant_id = Uuid::new_v4();
         let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
             .map_err(|e| DemoError::Internal(e.to_string()))?;
         let expires_at = Utc::now() + duration;
+        if self.pool_enabled() {
+            let started = Instant::now();
+            let claimed = pool::claim(
+                &mut conn,
+                account,
+                id.as_str(),
+                ip_hash.as_deref(),
+                expires_at,
+            )
+            .await?;
+            self.refill.notify_one();
+            if let Some(session) = claimed {
+                return self.hand_over(conn, session, account, started).await;
+            }
+            tracing::info!(%account, "warm pool empty: cloning on demand");
+        }
+        let template_id = self.template_for(account).await?;
+        let virtual_tenant_id = Uuid::new_v4();
         sessions::insert(
             &mut conn,
             &NewDemoSession {
@@ -262,6 +284,97 @@ impl DemoSessions {
         let token = self.sign_token(&ready, account)?;
         tracing::info!(session_id = %id, %virtual_tenant_id, clone_ms, "demo session ready");
         Ok(self.view(&ready, Some(token)))
+    }
+
+    fn pool_enabled(&self) -> bool {
+        self.settings.warm_pool_size > 0 && self.jobs.is_none()
+    }
+
+    /// Turns a claimed pool tenant into the session's: its tenant row takes the session id
+    /// and end, then the session is ready.
+    async fn hand_over(
+        &self,
+        mut conn: bakery_config::db::PgConn,
+        session: DemoSession,
+        account: AccountType,
+        started: Instant,
+    ) -> Result<SessionView, DemoError> {
+        let adopted = {
+            let mut tenant = self.pools.tenant.get().await.map_err(db_pool)?;
+            cloner::adopt_virtual_tenant(
+                &mut tenant,
+                session.virtual_tenant_id,
+                &session.id,
+                session.expires_at,
+            )
+            .await
+        };
+        if let Err(e) = adopted {
+            // the session row owns the tenant now: failing it lets cleanup remove it
+            sessions::mark_failed(&mut conn, &session.id, &e.to_string()).await?;
+            return Err(e.into());
+        }
+        let clone_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let ready = sessions::mark_ready(&mut conn, &session.id, clone_ms)
+            .await?
+            .ok_or_else(|| DemoError::CloneFailed("session no longer pending".to_owned()))?;
+        drop(conn);
+        if let Some(c) = Self::cached(&ready) {
+            self.cache.store(&c).await;
+        }
+        let token = self.sign_token(&ready, account)?;
+        tracing::info!(session_id = %ready.id, virtual_tenant_id = %ready.virtual_tenant_id, clone_ms, "demo session ready (warm pool)");
+        Ok(self.view(&ready, Some(token)))
+    }
+
+    /// Tops the warm pool up to `DEMO_WARM_POOL_SIZE` per account type; answers how many
+    /// tenants it cloned.
+    pub async fn refill_pool(&self) -> Result<usize, DemoError> {
+        if !self.pool_enabled() {
+            return Ok(0);
+        }
+        let mut cloned = 0;
+        for account in AccountType::ALL {
+            let template = match self.template_for(account).await {
+                Ok(t) => t,
+                Err(DemoError::TemplateMissing) => continue,
+                Err(e) => return Err(e),
+            };
+            let slots = {
+                let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+                pool::reserve(&mut conn, account, template, self.settings.warm_pool_size).await?
+            };
+            for tenant in slots {
+                let request = CloneRequest {
+                    template_id: template,
+                    virtual_tenant_id: tenant,
+                    session_id: pool::placeholder_session_id(tenant),
+                    account_type: account.as_str().to_owned(),
+                    // a placeholder until a session adopts it; cleanup removes stale slots
+                    expires_at: Utc::now() + chrono::Duration::days(1),
+                };
+                let result = self.clone_inline(&request).await;
+                let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+                match result {
+                    Ok(()) => {
+                        pool::mark_warm(&mut conn, tenant).await?;
+                        cloned += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%tenant, error = %e, "warm pool clone failed");
+                        if self.remove_data(None, tenant).await.is_ok() {
+                            pool::release(&mut conn, tenant).await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(cloned)
+    }
+
+    /// Waits until a slot was claimed (or `max_wait` passed).
+    pub async fn refill_wanted(&self, max_wait: std::time::Duration) {
+        let _ = tokio::time::timeout(max_wait, self.refill.notified()).await;
     }
 
     fn sign_token(&self, s: &DemoSession, account: AccountType) -> Result<String, DemoError> {
@@ -466,6 +579,25 @@ impl DemoSessions {
                 break;
             }
         }
+        let stuck_after = self.settings.pending_timeout;
+        report.warm_removed = conn
+            .transaction::<_, DemoError, _>(async |c| {
+                let stale = pool::claim_stale(c, stuck_after).await?;
+                let mut removed = Vec::new();
+                for tenant in stale {
+                    match self.remove_data(None, tenant).await {
+                        Ok(_) => {
+                            pool::release(c, tenant).await?;
+                            removed.push(tenant);
+                        }
+                        Err(e) => {
+                            tracing::warn!(%tenant, error = %e, "stale pool slot not removed")
+                        }
+                    }
+                }
+                Ok(removed)
+            })
+            .await?;
         drop(conn);
         report.orphans_removed = self.remove_orphans().await?;
         Ok(report)
@@ -482,7 +614,9 @@ impl DemoSessions {
         }
         let owned = {
             let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-            sessions::tenants_with_sessions(&mut conn, &candidates).await?
+            let mut owned = sessions::tenants_with_sessions(&mut conn, &candidates).await?;
+            owned.extend(pool::owned(&mut conn, &candidates).await?);
+            owned
         };
         let mut removed = Vec::new();
         for tenant in candidates.into_iter().filter(|t| !owned.contains(t)) {

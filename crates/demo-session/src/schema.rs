@@ -22,3 +22,14 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    warm_tenants (virtual_tenant_id) {
+        virtual_tenant_id -> Uuid,
+        base_tenant_id -> Uuid,
+        demo_account_type -> Text,
+        cloned_for -> Date,
+        ready -> Bool,
+        created_at -> Timestamptz,
+    }
+}

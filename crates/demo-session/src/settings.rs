@@ -85,6 +85,9 @@ pub struct Settings {
     pub cleanup_interval: Duration,
     /// `PENDING_TIMEOUT_SECONDS` (300): a session still pending after this is failed and removed.
     pub pending_timeout: Duration,
+    /// `DEMO_WARM_POOL_SIZE` (3): virtual tenants kept cloned ahead of demand per account
+    /// type (inline strategy only; 0 turns the pool off).
+    pub warm_pool_size: u32,
 }
 
 impl Settings {
@@ -138,6 +141,7 @@ impl Settings {
                 "at least 10",
                 |s| *s >= 10,
             )),
+            warm_pool_size: env.or_checked("DEMO_WARM_POOL_SIZE", 3, "at most 100", |n| *n <= 100),
         }
     }
 }

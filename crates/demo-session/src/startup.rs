@@ -62,6 +62,9 @@ impl Application {
         if !settings.cleanup_interval.is_zero() {
             spawn_sweeper(sessions.clone(), settings.cleanup_interval);
         }
+        if settings.warm_pool_size > 0 {
+            spawn_refiller(sessions.clone());
+        }
         Ok(Application {
             port,
             server,
@@ -103,6 +106,21 @@ fn spawn_sweeper(sessions: Arc<DemoSessions>, every: Duration) {
                 ),
                 Err(e) => tracing::warn!(error = %e, "cleanup pass failed"),
             }
+        }
+    });
+}
+
+/// Keeps the warm pool full: at start, after every claim, and every 30 s (a new day makes
+/// yesterday's clones stale).
+fn spawn_refiller(sessions: Arc<DemoSessions>) {
+    tokio::spawn(async move {
+        loop {
+            match sessions.refill_pool().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(cloned = n, "warm pool refilled"),
+                Err(e) => tracing::warn!(error = %e, "warm pool refill failed"),
+            }
+            sessions.refill_wanted(Duration::from_secs(30)).await;
         }
     });
 }

@@ -1,0 +1,114 @@
+//! The warm pool: tenants cloned ahead of demand, handed out by a single claim.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use bakery_demo_session::pool;
+use common::*;
+use diesel_async::SimpleAsyncConnection;
+use uuid::Uuid;
+
+async fn wait_for_pool(app: &TestApp, per_type: usize) -> Vec<pool::WarmTenant> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut conn = app.sessions_conn().await;
+        let slots = pool::all(&mut conn).await.expect("pool");
+        let ready = slots.iter().filter(|s| s.ready).count();
+        if ready == per_type * 2 && slots.len() == per_type * 2 {
+            return slots;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pool never filled: {} ready of {}",
+            ready,
+            slots.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_handed_a_prewarmed_copy_and_the_pool_refills() {
+    let app = spawn_app_with(|s| s.warm_pool_size = 2).await;
+    let slots = wait_for_pool(&app, 2).await;
+    let warm: HashSet<Uuid> = slots.iter().map(|s| s.virtual_tenant_id).collect();
+
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    let tenant: Uuid = body["virtual_tenant_id"]
+        .as_str()
+        .expect("vt")
+        .parse()
+        .expect("uuid");
+    assert!(warm.contains(&tenant), "the session got a pooled tenant");
+    // a full copy of the template, now owned by the session
+    let mut inv = app.inventory_conn().await;
+    assert_eq!(
+        inventory_counts(&mut inv, tenant).await,
+        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+    );
+    #[derive(diesel::QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        demo_session_id: String,
+    }
+    let mut ten = app.tenant_conn().await;
+    let t: T = diesel_async::AsyncConnection::transaction::<_, diesel::result::Error, _>(
+        &mut ten,
+        async |c| {
+            bakery_config::db::scope_to_tenant(c, tenant).await?;
+            diesel_async::RunQueryDsl::get_result(
+                diesel::sql_query("SELECT demo_session_id FROM tenants WHERE id = $1")
+                    .bind::<diesel::sql_types::Uuid, _>(tenant),
+                c,
+            )
+            .await
+        },
+    )
+    .await
+    .expect("tenant row");
+    assert_eq!(t.demo_session_id, body["session_id"].as_str().expect("id"));
+
+    // the pool is topped up again, without the claimed tenant
+    let after = wait_for_pool(&app, 2).await;
+    assert!(after.iter().all(|s| s.virtual_tenant_id != tenant));
+
+    // cleanup leaves pooled tenants alone: they are owned, not orphans
+    let report = app.sessions.cleanup().await.expect("cleanup");
+    assert!(report.orphans_removed.is_empty() && report.warm_removed.is_empty());
+    assert_eq!(wait_for_pool(&app, 2).await.len(), 4);
+}
+
+#[tokio::test]
+async fn yesterdays_clones_are_never_handed_out_and_cleanup_removes_them() {
+    let app = spawn_app_with(|s| s.warm_pool_size = 1).await;
+    let slots = wait_for_pool(&app, 1).await;
+    let stale: HashSet<Uuid> = slots.iter().map(|s| s.virtual_tenant_id).collect();
+    let mut conn = app.sessions_conn().await;
+    conn.batch_execute("UPDATE warm_tenants SET cloned_for = current_date - 1")
+        .await
+        .expect("age the pool");
+
+    let body = app.create("central_baker_satellite").await;
+    let tenant: Uuid = body["virtual_tenant_id"]
+        .as_str()
+        .expect("vt")
+        .parse()
+        .expect("uuid");
+    assert!(!stale.contains(&tenant), "a stale clone was handed out");
+
+    let report = app.sessions.cleanup().await.expect("cleanup");
+    let removed: HashSet<Uuid> = report.warm_removed.iter().copied().collect();
+    assert_eq!(removed, stale);
+    let mut inv = app.inventory_conn().await;
+    for t in stale {
+        assert!(
+            inventory_counts(&mut inv, t)
+                .await
+                .values()
+                .all(|n| *n == 0)
+        );
+    }
+}
