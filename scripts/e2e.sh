@@ -85,7 +85,11 @@ else
   log "the stack is ready"
 fi
 
+# fail fast (not in 30-second browser timeouts) when the gateway does not serve the page
+curl -fsS "$GATEWAY/" | grep -q '/static/app.js' ||
+  die "the gateway on $GATEWAY does not serve the demo page at / (was it built from crates/gateway/static/?)"
+
 log "running the e2e test (screenshots: ${SHOTS#"$ROOT"/})"
 cd "$ROOT/e2e"
 E2E_BASE_URL="$GATEWAY" E2E_SCREENSHOTS="$SHOTS" E2E_PG_PORT="$PG_PORT" E2E_REDIS_PORT="$REDIS_PORT" \
-  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec demo.test.mjs
+  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs demo.test.mjs
