@@ -125,7 +125,7 @@ async function loadAccounts() {
   return app.accounts;
 }
 
-export async function startDemo(accountType, button) {
+async function startDemo(accountType, button) {
   const label = button?.textContent;
   if (button) {
     button.disabled = true;
