@@ -348,6 +348,27 @@ impl TestApp {
             .expect("PUBLISH");
     }
 
+    /// Waits until the gateway listens on the invalidation channel.
+    pub async fn wait_for_subscriber(&self) {
+        let channel = demo::invalidation_channel(&self.keys);
+        for _ in 0..100 {
+            let mut conn = self.redis.get().await.expect("redis");
+            let (_, subscribers): (String, i64) = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(&channel)
+                .query_async(&mut conn)
+                .await
+                .expect("PUBSUB NUMSUB");
+            if subscribers > 0 {
+                // the gateway clears its cache right after subscribing
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the gateway never subscribed to {channel}");
+    }
+
     /// A ready session stored in Redis.
     pub async fn ready_session(&self) -> DemoSession {
         let s = session(SessionStatus::Ready, 1800);
