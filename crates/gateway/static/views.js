@@ -228,8 +228,10 @@ function adjustButton(ctx, item, kind, label = 'Ajustar', options = {}) {
 
 /** Bars of the last 7 days and today, drawn in SVG. */
 function salesChart(days) {
-  const width = 640;
-  const height = 240;
+  // a narrower drawing on phones, so its text stays readable once scaled to the screen
+  const narrow = window.matchMedia('(max-width: 640px)').matches;
+  const width = narrow ? 360 : 640;
+  const height = narrow ? 220 : 240;
   const top = 28;
   const bottom = 44;
   const left = 8;
@@ -245,9 +247,9 @@ function salesChart(days) {
       'g',
       { class: d.today ? 'bar bar-today' : 'bar' },
       svg('rect', { x, y, width: w, height: h, rx: 6 }),
-      svg('text', { x: x + w / 2, y: y - 8, class: 'bar-value', 'text-anchor': 'middle' }, d.total > 0 ? money(d.total).replace(/,\d\d/, '') : '0 €'),
+      svg('text', { x: x + w / 2, y: y - 8, class: 'bar-value', 'text-anchor': 'middle' }, narrow ? String(Math.round(d.total)) : `${Math.round(d.total)} €`),
       svg('text', { x: x + w / 2, y: height - bottom + 18, class: 'bar-label', 'text-anchor': 'middle' }, d.today ? 'Hoy' : weekdayLabel(d.day)),
-      svg('text', { x: x + w / 2, y: height - bottom + 34, class: 'bar-sublabel', 'text-anchor': 'middle' }, dayLabel(d.day)),
+      svg('text', { x: x + w / 2, y: height - bottom + 34, class: 'bar-sublabel', 'text-anchor': 'middle' }, narrow ? String(Number(d.day.slice(8))) : dayLabel(d.day)),
     );
   });
   const desc = days.map((d) => `${d.today ? 'hoy' : dayLabel(d.day)}: ${money(d.total)}`).join('; ');
@@ -262,7 +264,7 @@ function salesChart(days) {
       svg('line', { x1: left, x2: width - left, y1: height - bottom, y2: height - bottom, class: 'axis' }),
       bars,
     ),
-    el('figcaption', { class: 'muted' }, 'Importe vendido por día (UTC). La barra destacada es hoy: las ventas que registres en el punto de venta aparecen aquí.'),
+    el('figcaption', { class: 'muted' }, 'Importe vendido por día en euros (UTC). La barra destacada es hoy: las ventas que registres en el punto de venta aparecen aquí.'),
   );
 }
 
