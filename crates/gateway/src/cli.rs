@@ -1,5 +1,6 @@
 //! `gateway [serve|policy]`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bakery_config::env::load_or_exit;
@@ -30,20 +31,32 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = load_or_exit(Settings::from_env);
-    telemetry::init("gateway", &settings.telemetry);
-    bakery_config::cli::block_on("gateway", async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let settings = load_or_exit(Settings::from_env);
+            telemetry::init("gateway", &settings.telemetry);
+            bakery_config::cli::block_on("gateway", async move {
                 let app = Application::build(settings).await?;
                 tracing::info!(port = app.port(), "gateway listening");
                 app.run_until_stopped().await?;
-            }
-            Command::Policy => {
-                let policy = Policy::load(settings.demo.policy_file.as_deref())?;
-                println!("{}", serde_json::to_string_pretty(policy.document())?);
+                Ok(())
+            })
+        }
+        // needs DEMO_POLICY_FILE only, so a policy can be checked anywhere
+        Command::Policy => {
+            let file: Option<PathBuf> = load_or_exit(|env| env.optional("DEMO_POLICY_FILE"));
+            let printed = Policy::load(file.as_deref())
+                .and_then(|policy| Ok(serde_json::to_string_pretty(policy.document())?));
+            match printed {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("gateway: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
         }
-        Ok(())
-    })
+    }
 }

@@ -208,6 +208,31 @@ mod tests {
     }
 
     #[test]
+    fn policy_files_load_by_extension() {
+        let dir = std::env::temp_dir().join(format!("gateway-policy-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let toml_file = dir.join("strict.toml");
+        std::fs::write(
+            &toml_file,
+            "message = \"no\"\n[[allow]]\nmethods = [\"GET\"]\npath = \"/api/products/**\"\n",
+        )
+        .expect("write");
+        let json_file = dir.join("open.json");
+        std::fs::write(
+            &json_file,
+            r#"{"message":"no","allow":[{"methods":["*"],"path":"/**"}]}"#,
+        )
+        .expect("write");
+        let strict = Policy::load(Some(&toml_file)).expect("toml file");
+        assert_eq!(strict.check("GET", "/api/products/1"), Ok(()));
+        assert!(strict.check("GET", "/api/orders").is_err());
+        let open = Policy::load(Some(&json_file)).expect("json file");
+        assert_eq!(open.check("DELETE", "/api/orders/1"), Ok(()));
+        assert!(Policy::load(Some(&dir.join("missing.toml"))).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn json_policies_load_and_bad_ones_are_refused() {
         let p = Policy::parse(
             r#"{"message":"no","allow":[{"methods":["*"],"path":"/api/*/x"}]}"#,

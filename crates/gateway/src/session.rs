@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use bakery_config::cache::{Keys, RedisPool};
-use bakery_config::demo::{self, CachedSession, SessionId};
+use bakery_config::demo::{self, CachedSession, SessionId, SessionStatus};
 use futures_util::StreamExt;
 
 use crate::error::GatewayError;
@@ -76,7 +76,12 @@ impl SessionResolver {
         (entry.fresh_until > Instant::now()).then(|| entry.session.clone())
     }
 
+    /// Caches ready sessions only: a pending one is about to change, and an ended one is
+    /// refused anyway.
     fn remember(&self, session: &CachedSession) {
+        if session.status != SessionStatus::Ready {
+            return;
+        }
         let left = (session.expires_at - chrono::Utc::now())
             .to_std()
             .unwrap_or_default();
