@@ -4,12 +4,15 @@
 // check that its data is gone; a second browser context with another session sees none of
 // the first one's sale; an ended session shows the expiry message; a phone-sized screen.
 //
-// Steps share one browser and run in order. E2E_SCREENSHOTS=<dir> saves the screenshots.
+// Every main screen is also checked with axe-core (WCAG 2.1 A/AA: no serious or critical
+// problem). Steps share one browser and run in order. E2E_SCREENSHOTS=<dir> saves the
+// screenshots.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
+  accessibilityProblems,
   api,
   BASE_URL,
   launch,
@@ -76,6 +79,7 @@ describe('demo page', () => {
     await a.page.getByRole('heading', { name: 'Panadería La Espiga - Demo' }).waitFor();
     assert.equal(await a.page.getByRole('button', { name: 'Probar demo' }).count(), 2);
     assert.equal(await a.page.locator('#session-bar').isVisible(), false, 'no session yet');
+    assert.deepEqual(await accessibilityProblems(a.page), []);
     await screenshot(a.page, 'landing', { fullPage: true });
   });
 
@@ -114,6 +118,7 @@ describe('demo page', () => {
     assert.ok((await page.locator('.kpi').count()) >= 4);
     await page.getByRole('heading', { name: 'Alertas de stock', level: 2 }).waitFor();
     await page.getByRole('heading', { name: 'Lotes a punto de caducar' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'dashboard', { fullPage: true });
     // the countdown moves
     await page.waitForFunction((c) => document.getElementById('countdown-value').textContent !== c, clock);
@@ -136,6 +141,7 @@ describe('demo page', () => {
     await create.focus();
     await page.keyboard.press('Enter');
     await page.locator('.toast').filter({ hasText: 'no está permitida en cuentas demo' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'ingredients', { fullPage: true });
     // forecasts: unavailable in the demo
     await page.getByRole('link', { name: /Previsión/ }).click();
@@ -177,6 +183,7 @@ describe('demo page', () => {
     assert.equal(Number(await tile.locator('.tile-stock').getAttribute('data-stock')), stockAfterSale);
     assert.equal(await onHand(sessionA.session_id, PRODUCT), stockAfterSale, 'the stock dropped in the database');
     assert.equal(await todaysSales(sessionA.session_id), 1);
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'pos-after-sale', { fullPage: true });
     // the dashboard counts it
     await page.getByRole('link', { name: 'Panel' }).click();
@@ -277,6 +284,7 @@ describe('demo page', () => {
     assert.equal(await page.locator('#session-bar').isVisible(), false);
     const again = page.getByRole('button', { name: 'Empezar una nueva demo' });
     await again.waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'expired', { fullPage: true });
     // the button starts a fresh session of the same bakery
     await again.click();
@@ -310,17 +318,20 @@ describe('demo page', () => {
     // nothing wider than the screen
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px`);
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'phone', { fullPage: false });
     // orders with their delivery status, as stacked cards
     await page.getByRole('link', { name: 'Pedidos' }).click();
     await settled(page);
     await page.locator('table.orders .badge').first().waitFor();
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'phone-orders', { fullPage: false });
     // 25 minutes later: the 5-minute warning, announced (role=alert)
     await page.clock.fastForward('25:01');
     const warning = page.getByRole('alert').filter({ hasText: 'Quedan 5 minutos' });
     await warning.waitFor();
     assert.match(await page.locator('#countdown-value').innerText(), /^0[45]:\d\d$/);
+    assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'phone-warning', { fullPage: false });
     await page.clock.fastForward('04:01');
     await page.getByRole('alert').filter({ hasText: 'Queda 1 minuto' }).waitFor();
