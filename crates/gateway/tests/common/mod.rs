@@ -167,6 +167,10 @@ pub fn closed_port() -> u16 {
 pub struct Options {
     /// Forward inventory routes here instead of to an echo server.
     pub inventory_url: Option<String>,
+    /// Forward demo routes here instead of to an echo server.
+    pub demo_session_url: Option<String>,
+    /// Share a Redis key prefix with real services.
+    pub redis: Option<RedisSettings>,
     pub redis_down: bool,
     pub cache_ttl: Duration,
     pub max_body: u64,
@@ -178,6 +182,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             inventory_url: None,
+            demo_session_url: None,
+            redis: None,
             redis_down: false,
             cache_ttl: Duration::from_secs(5),
             max_body: 64 * 1024,
@@ -207,7 +213,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let demo = spawn_upstream("demo-session");
     let tenant = spawn_upstream("tenant-service");
     let inventory = spawn_upstream("inventory-service");
-    let redis_settings = support::redis_settings();
+    let redis_settings = options
+        .redis
+        .clone()
+        .unwrap_or_else(support::redis_settings);
     let mut gateway_redis = redis_settings.clone();
     if options.redis_down {
         gateway_redis.url = format!("redis://127.0.0.1:{}", closed_port());
@@ -215,7 +224,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let settings = Settings {
         server: support::server_settings(),
         services: ServiceUrls {
-            demo_session: demo.url.clone(),
+            demo_session: options
+                .demo_session_url
+                .clone()
+                .unwrap_or_else(|| demo.url.clone()),
             tenant: tenant.url.clone(),
             inventory: match (&options.inventory_url, options.inventory_down) {
                 (Some(url), _) => url.clone(),

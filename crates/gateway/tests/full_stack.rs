@@ -1,0 +1,240 @@
+//! The prospect's path through the real services: the gateway in front of the real
+//! demo-session (cloning the seeded templates inline) and inventory-service, sharing one
+//! Redis prefix. Create a session through the gateway, read the virtual tenant's cloned
+//! data, get refused what the policy refuses, extend (an invalidation message), end the
+//! session, and be refused afterwards.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bakery_config::db::AsyncPgConnection;
+use bakery_gateway::settings::TEMPLATE_TENANT_IDS;
+use bakery_test_support::{self as support, MigrationSet, TestDatabase};
+use common::*;
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+const TENANT: MigrationSet = MigrationSet {
+    name: "tenant",
+    migrations: || bakery_tenant::MIGRATIONS,
+};
+const INVENTORY: MigrationSet = MigrationSet {
+    name: "inventory",
+    migrations: || bakery_inventory::MIGRATIONS,
+};
+const DEMO_SESSION: MigrationSet = MigrationSet {
+    name: "demo_session",
+    migrations: || bakery_demo_session::MIGRATIONS,
+};
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Tenant and inventory databases holding the two seeded demo templates.
+async fn seeded_databases() -> (TestDatabase, TestDatabase) {
+    let day = today().to_string();
+    let inputs = ["data/demo", "crates/demo-data/src"];
+    let tenant = TestDatabase::prepared(TENANT, "demo", &inputs, &day, |url| async move {
+        let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
+        bakery_demo_data::seed_tenants(&mut conn)
+            .await
+            .expect("seed tenants");
+        bakery_demo_data::seed_users(&mut conn)
+            .await
+            .expect("seed users");
+    })
+    .await;
+    let inventory = TestDatabase::prepared(INVENTORY, "demo", &inputs, &day, |url| async move {
+        let mut conn = AsyncPgConnection::establish(&url).await.expect("connect");
+        bakery_demo_data::seed_inventory(&mut conn, today())
+            .await
+            .expect("seed inventory");
+    })
+    .await;
+    (tenant, inventory)
+}
+
+fn environment(pairs: &[(&str, String)]) -> HashMap<String, String> {
+    let secret = |label: &str| support::secret(label).expose().to_owned();
+    let mut vars: HashMap<String, String> = [
+        ("PORT", "0".to_owned()),
+        ("DATABASE_POOL_SIZE", "4".to_owned()),
+        ("INTERNAL_TOKEN_SECRET", secret("internal")),
+        ("ACCESS_TOKEN_SECRET", secret("access")),
+        ("SESSION_TOKEN_SECRET", secret("session")),
+        (
+            "ADMIN_API_KEY",
+            "gateway-test-admin-key-0123456789".to_owned(),
+        ),
+        ("IP_HASH_KEY", secret("ip")),
+        ("CLEANUP_INTERVAL_SECONDS", "0".to_owned()),
+        ("DEMO_WARM_POOL_SIZE", "0".to_owned()),
+        ("PROCUREMENT_INTERVAL_SECONDS", "0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in pairs {
+        vars.insert((*k).to_owned(), v.clone());
+    }
+    vars
+}
+
+#[tokio::test]
+async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway() {
+    let sessions_db = TestDatabase::migrated(DEMO_SESSION).await;
+    let (tenant_db, inventory_db) = seeded_databases().await;
+    let redis = support::redis_settings();
+    let vars = environment(&[
+        ("DEMO_SESSION_DATABASE_URL", sessions_db.url.clone()),
+        ("TENANT_DATABASE_URL", tenant_db.url.clone()),
+        ("INVENTORY_DATABASE_URL", inventory_db.url.clone()),
+        ("REDIS_URL", redis.url.clone()),
+        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
+    ]);
+
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_inventory::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("inventory settings");
+    let inventory = bakery_inventory::startup::Application::build(settings)
+        .await
+        .expect("inventory-service");
+    let inventory_url = format!("http://127.0.0.1:{}", inventory.port());
+    tokio::spawn(inventory.run_until_stopped());
+
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_demo_session::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("demo-session settings");
+    let demo = bakery_demo_session::startup::Application::build(settings)
+        .await
+        .expect("demo-session");
+    let demo_url = format!("http://127.0.0.1:{}", demo.port());
+    tokio::spawn(demo.run_until_stopped());
+
+    let app = spawn_app_with(Options {
+        inventory_url: Some(inventory_url),
+        demo_session_url: Some(demo_url),
+        redis: Some(redis),
+        cache_ttl: Duration::from_secs(600),
+        ..Default::default()
+    })
+    .await;
+    app.wait_for_subscriber().await;
+
+    // the landing page lists both demo bakeries
+    let r = app
+        .client
+        .get(app.url("/api/demo/accounts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let accounts: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(accounts["accounts"].as_array().map(Vec::len), Some(2));
+
+    // "Probar demo"
+    let r = app
+        .client
+        .post(app.url("/api/demo/session/create"))
+        .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let id = created["session_id"]
+        .as_str()
+        .expect("session_id")
+        .to_owned();
+    let token = created["session_token"].as_str().expect("token").to_owned();
+    let tenant: Uuid = created["virtual_tenant_id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("virtual tenant");
+    assert!(!TEMPLATE_TENANT_IDS.contains(&tenant));
+
+    // the virtual tenant's copy of the template, by session id and by session token
+    let list = |auth: (&'static str, String)| {
+        app.client
+            .get(app.url("/api/inventory/ingredients"))
+            .header(auth.0, auth.1)
+            .send()
+    };
+    let r = list((DEMO_HEADER, id.clone())).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let by_id: serde_json::Value = r.json().await.unwrap();
+    let total = by_id["total"].as_i64().expect("total");
+    assert!(total > 0, "the clone has the template's ingredients");
+    let r = list(("Authorization", format!("Bearer {token}")))
+        .await
+        .unwrap();
+    let by_token: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(by_token["total"].as_i64(), Some(total));
+
+    // what the policy refuses never reaches inventory-service
+    let ingredient = by_id["items"][0]["id"].as_str().expect("an ingredient id");
+    for (method, path) in [
+        (
+            reqwest::Method::DELETE,
+            format!("/api/inventory/ingredients/{ingredient}"),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/api/inventory/ingredients/{ingredient}"),
+        ),
+        (reqwest::Method::GET, "/api/forecasts/models".to_owned()),
+    ] {
+        let r = app
+            .client
+            .request(method, app.url(&path))
+            .header(DEMO_HEADER, &id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(r).await.1, "demo_restriction", "{path}");
+    }
+
+    // the session bar: status and one extension (demo-session publishes an invalidation)
+    let r = app
+        .client
+        .get(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/demo/session/{id}/extend")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    assert_eq!(list((DEMO_HEADER, id.clone())).await.unwrap().status(), 200);
+
+    // "Terminar demo": afterwards the same id and token are refused
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let mut refused = false;
+    for _ in 0..50 {
+        let r = list((DEMO_HEADER, id.clone())).await.unwrap();
+        if r.status() == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "an ended session still works through the gateway");
+    let r = list(("Authorization", format!("Bearer {token}")))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
