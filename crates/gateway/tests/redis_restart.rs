@@ -1,0 +1,130 @@
+//! Redis really stopped and started again, on a private `redis-server` this test owns:
+//! active demo sessions keep working through demo-session while Redis is down, and the
+//! invalidation subscriber reconnects once it is back.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bakery_config::demo::SessionStatus;
+use bakery_config::settings::RedisSettings;
+use common::*;
+
+/// A private Redis on `port`, stopped when dropped.
+struct PrivateRedis(Child);
+
+impl PrivateRedis {
+    async fn start(port: u16) -> Self {
+        let redis = PrivateRedis(
+            Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server (scripts/test.sh installs it)"),
+        );
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return redis;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("redis-server did not start on {port}");
+    }
+
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
+    let port = closed_port();
+    let redis = PrivateRedis::start(port).await;
+    let settings = RedisSettings {
+        url: format!("redis://127.0.0.1:{port}"),
+        pool_size: 4,
+        key_prefix: "gateway-test:".to_owned(),
+    };
+    let app = spawn_app_with(Options {
+        redis: Some(settings),
+        cache_ttl: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    app.wait_for_subscriber().await;
+    let mut s = app.ready_session().await;
+    // demo-session knows it too (the truth)
+    app.demo
+        .state
+        .sessions
+        .lock()
+        .unwrap()
+        .insert(s.id.to_string(), s.cached.clone());
+    let get = || {
+        app.client
+            .get(app.url("/api/products"))
+            .header(DEMO_HEADER, s.id.as_str())
+            .send()
+    };
+    assert_eq!(get().await.unwrap().status(), 200);
+
+    // Redis stops: past the in-process cache, the session is served by demo-session
+    redis.stop();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for _ in 0..3 {
+        let r = get().await.unwrap();
+        assert_eq!(
+            echo(r).await.identity.expect("identity").tenant_id,
+            s.tenant
+        );
+    }
+    assert!(
+        app.demo
+            .state
+            .session_lookups
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+
+    // Redis is back (empty): the subscriber reconnects, invalidations work again
+    let _redis = PrivateRedis::start(port).await;
+    app.wait_for_subscriber().await;
+    s.cached.status = SessionStatus::Ready;
+    app.store_session(&s.cached).await;
+    assert_eq!(get().await.unwrap().status(), 200);
+    s.cached.status = SessionStatus::Destroyed;
+    app.store_session(&s.cached).await;
+    app.demo
+        .state
+        .sessions
+        .lock()
+        .unwrap()
+        .remove(s.id.as_str());
+    app.publish_invalidation(s.id.as_str()).await;
+    let mut refused = false;
+    for _ in 0..50 {
+        if get().await.unwrap().status() == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused,
+        "the ended session was still served after Redis came back"
+    );
+}
