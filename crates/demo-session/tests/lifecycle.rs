@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use bakery_config::db;
 use common::*;
 use diesel::sql_query;
-use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::Value;
 use uuid::Uuid;
@@ -707,5 +707,27 @@ async fn accounts_lists_both_bakeries_in_spanish() {
     );
 }
 
-#[allow(dead_code)]
-fn unused(_: BigInt) {}
+#[tokio::test]
+async fn the_clone_plan_covers_every_tenant_owned_table_parents_first() {
+    let app = spawn_app().await;
+    let plan: Vec<String> = app.sessions.plan().tables().to_vec();
+    let mut got = plan.clone();
+    got.sort();
+    let mut expected: Vec<String> = bakery_inventory::schema::TABLES_IN_FK_ORDER
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+    let pos = |t: &str| plan.iter().position(|x| x == t).expect("in plan");
+    for (child, parent) in [
+        ("sale_lines", "sales"),
+        ("sale_lines", "products"),
+        ("recipe_lines", "recipes"),
+        ("stock_movements", "stock_lots"),
+        ("deliveries", "purchase_orders"),
+        ("ingredients", "suppliers"),
+    ] {
+        assert!(pos(parent) < pos(child), "{parent} before {child}");
+    }
+}

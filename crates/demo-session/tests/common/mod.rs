@@ -204,22 +204,7 @@ pub async fn inventory_counts(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let tables = [
-        "suppliers",
-        "ingredients",
-        "products",
-        "stock_lots",
-        "stock_movements",
-        "recipes",
-        "recipe_lines",
-        "production_batches",
-        "purchase_orders",
-        "purchase_order_lines",
-        "deliveries",
-        "sales",
-        "sale_lines",
-        "forecast_models",
-    ];
+    let tables = bakery_inventory::schema::TABLES_IN_FK_ORDER;
     let sql = tables
         .iter()
         .map(|t| format!("SELECT '{t}' AS table_name, count(*) AS n FROM {t} WHERE tenant_id = $1"))
