@@ -63,11 +63,7 @@ impl Application {
                 .request
                 .min(std::time::Duration::from_secs(5)),
         ));
-        let invalidations = tokio::spawn(session::listen_for_invalidations(
-            sessions.clone(),
-            settings.redis.url.clone(),
-            demo::invalidation_channel(&keys),
-        ));
+        let listener_sessions = sessions.clone();
         let proxy = Proxy::new(
             settings.services.clone(),
             settings.limits.clone(),
@@ -108,6 +104,12 @@ impl Application {
                 // a prefix scope, not a `{tail:.*}` pattern: no regex per request
                 .service(web::scope("").default_service(web::to(handler::gateway)));
         })?;
+        // started last, so a failed start-up leaves no task behind
+        let invalidations = tokio::spawn(session::listen_for_invalidations(
+            listener_sessions,
+            settings.redis.url.clone(),
+            demo::invalidation_channel(&keys),
+        ));
         Ok(Application {
             port,
             server,
