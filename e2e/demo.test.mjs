@@ -133,6 +133,13 @@ describe('demo page', () => {
     assert.ok((await rows.count()) >= 10, 'the template has its ingredients');
     const flour = rows.filter({ hasText: 'Harina de trigo T55' });
     assert.match(await flour.innerText(), /\d+ kg/);
+    // the search box filters the rows (accents ignored)
+    await page.getByRole('searchbox', { name: 'Buscar ingrediente' }).fill('harína');
+    const shown = page.locator('table.ingredients tbody tr:visible');
+    await page.waitForFunction(() => [...document.querySelectorAll('table.ingredients tbody tr')].some((r) => r.hidden));
+    assert.ok((await shown.count()) >= 3);
+    for (const text of await shown.allInnerTexts()) assert.match(text, /Harina/);
+    await page.getByRole('searchbox', { name: 'Buscar ingrediente' }).fill('');
     // the policy forbids creating ingredients: the button says why instead of failing
     const create = page.getByRole('button', { name: 'Nuevo ingrediente' });
     assert.equal(await create.getAttribute('aria-disabled'), 'true');

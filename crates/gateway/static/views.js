@@ -116,82 +116,58 @@ const ADJUST_REASONS = [
   { value: 'expired', label: 'Caducado (restar)', sign: -1 },
 ];
 
+/** A problem with what was typed in a dialog: shown in it, next to the field. */
+class Invalid extends Error {
+  constructor(message, field) {
+    super(message);
+    this.field = field;
+  }
+}
+
 /**
- * Opens the adjustment dialog for an ingredient or a product; resolves to the API's answer
- * (`on_hand_before`, `on_hand`…) or null when cancelled.
+ * A modal form: `fields` (elements), a Cancel and a `submitLabel` button. On submit it
+ * awaits `submit()`; an `Invalid` or an API error is shown in the dialog, a finished session
+ * goes to `ctx.showError`. Resolves to `submit()`'s answer, or null when cancelled.
  */
-function adjustDialog(ctx, item, { kind, reason = 'count_correction', quantity = '', note = '' }) {
+function formDialog(ctx, { id, title, fields, submitLabel, focus, submit }) {
   return new Promise((resolve) => {
     const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
-    const amount = el('input', {
-      id: 'adj-qty',
-      name: 'quantity',
-      type: 'number',
-      min: '0.001',
-      step: 'any',
-      required: true,
-      inputmode: 'decimal',
-      value: quantity,
-    });
-    const reasonSelect = el(
-      'select',
-      { id: 'adj-reason', name: 'reason' },
-      ADJUST_REASONS.map((r) => el('option', { value: r.value, selected: r.value === reason }, r.label)),
-    );
-    const noteInput = el('input', { id: 'adj-note', name: 'note', type: 'text', maxlength: '200', value: note });
-    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Guardar ajuste');
+    const send = el('button', { type: 'submit', class: 'btn btn-primary' }, submitLabel);
     let result = null;
+    const onsubmit = async (e) => {
+      if (e.submitter && e.submitter.value === 'cancel') return;
+      e.preventDefault();
+      send.disabled = true;
+      try {
+        result = await submit();
+        dialog.close('ok');
+      } catch (err) {
+        if (err.sessionGone) {
+          dialog.close('cancel');
+          ctx.showError(err);
+          return;
+        }
+        error.textContent = err.friendly || err.message || 'No se ha podido guardar.';
+        error.hidden = false;
+        err.field?.focus();
+      } finally {
+        send.disabled = false;
+      }
+    };
     const dialog = el(
       'dialog',
-      { class: 'dialog', 'aria-labelledby': 'adj-title' },
+      { class: 'dialog', 'aria-labelledby': `${id}-title` },
       el(
         'form',
-        {
-          method: 'dialog',
-          onsubmit: async (e) => {
-            if (e.submitter && e.submitter.value === 'cancel') return;
-            e.preventDefault();
-            const r = ADJUST_REASONS.find((x) => x.value === reasonSelect.value);
-            const value = Number(amount.value);
-            if (!(value > 0)) {
-              error.textContent = 'Indica una cantidad mayor que cero.';
-              error.hidden = false;
-              amount.focus();
-              return;
-            }
-            submit.disabled = true;
-            try {
-              result = await post('/api/inventory/adjustments', {
-                [kind === 'product' ? 'product_id' : 'ingredient_id']: item.id,
-                quantity_delta: r.sign * value,
-                reason: r.value,
-                note: noteInput.value || undefined,
-              });
-              dialog.close('ok');
-            } catch (err) {
-              if (err.sessionGone) {
-                dialog.close('cancel');
-                ctx.showError(err);
-                return;
-              }
-              error.textContent = err.friendly || 'No se ha podido guardar el ajuste.';
-              error.hidden = false;
-            } finally {
-              submit.disabled = false;
-            }
-          },
-        },
-        el('h2', { id: 'adj-title' }, `Ajustar existencias: ${item.name}`),
-        el('p', { class: 'muted' }, `Existencias ahora: ${qtyUnit(item.on_hand, item.unit)}`),
-        el('div', { class: 'field' }, el('label', { for: 'adj-reason' }, 'Motivo'), reasonSelect),
-        el('div', { class: 'field' }, el('label', { for: 'adj-qty' }, `Cantidad (${unit(item.unit)})`), amount),
-        el('div', { class: 'field' }, el('label', { for: 'adj-note' }, 'Nota (opcional)'), noteInput),
+        { method: 'dialog', onsubmit },
+        el('h2', { id: `${id}-title` }, title),
+        fields,
         error,
         el(
           'div',
           { class: 'dialog-actions' },
           el('button', { type: 'submit', value: 'cancel', class: 'btn btn-ghost', formnovalidate: true }, 'Cancelar'),
-          submit,
+          send,
         ),
       ),
     );
@@ -201,7 +177,54 @@ function adjustDialog(ctx, item, { kind, reason = 'count_correction', quantity =
     });
     document.body.append(dialog);
     dialog.showModal();
-    amount.focus();
+    focus?.focus();
+  });
+}
+
+function field(id, label, control) {
+  return el('div', { class: 'field' }, el('label', { for: id }, label), control);
+}
+
+/** A positive number typed in `input`, or an `Invalid`. */
+function positive(input, message) {
+  const value = Number(input.value);
+  if (!(value > 0)) throw new Invalid(message, input);
+  return value;
+}
+
+/**
+ * Opens the adjustment dialog for an ingredient or a product; resolves to the API's answer
+ * (`on_hand_before`, `on_hand`…) or null when cancelled.
+ */
+function adjustDialog(ctx, item, { kind, reason = 'count_correction', quantity = '', note = '' }) {
+  const amount = el('input', { id: 'adj-qty', type: 'number', min: '0.001', step: 'any', required: true, inputmode: 'decimal', value: quantity });
+  const reasonSelect = el(
+    'select',
+    { id: 'adj-reason' },
+    ADJUST_REASONS.map((r) => el('option', { value: r.value, selected: r.value === reason }, r.label)),
+  );
+  const noteInput = el('input', { id: 'adj-note', type: 'text', maxlength: '200', value: note });
+  return formDialog(ctx, {
+    id: 'adj',
+    title: `Ajustar existencias: ${item.name}`,
+    submitLabel: 'Guardar ajuste',
+    focus: amount,
+    fields: [
+      el('p', { class: 'muted' }, `Existencias ahora: ${qtyUnit(item.on_hand, item.unit)}`),
+      field('adj-reason', 'Motivo', reasonSelect),
+      field('adj-qty', `Cantidad (${unit(item.unit)})`, amount),
+      field('adj-note', 'Nota (opcional)', noteInput),
+    ],
+    submit: () => {
+      const r = ADJUST_REASONS.find((x) => x.value === reasonSelect.value);
+      const value = positive(amount, 'Indica una cantidad mayor que cero.');
+      return post('/api/inventory/adjustments', {
+        [kind === 'product' ? 'product_id' : 'ingredient_id']: item.id,
+        quantity_delta: r.sign * value,
+        reason: r.value,
+        note: noteInput.value || undefined,
+      });
+    },
   });
 }
 
@@ -505,91 +528,45 @@ async function orderDialog(ctx) {
   const urgency = (s) => items.filter((i) => i.supplier_id === s.id && i.low_stock).length;
   suppliers.sort((x, y) => urgency(y) - urgency(x) || x.name.localeCompare(y.name, 'es'));
 
-  return new Promise((resolve) => {
-    const supplier = el('select', { id: 'ord-supplier', name: 'supplier' }, suppliers.map((s) => el('option', { value: s.id }, s.name)));
-    const item = el('select', { id: 'ord-item', name: 'item' });
-    const amount = el('input', { id: 'ord-qty', name: 'quantity', type: 'number', min: '0.001', step: 'any', required: true, inputmode: 'decimal' });
-    const amountLabel = el('label', { for: 'ord-qty' }, 'Cantidad');
-    const note = el('input', { id: 'ord-note', name: 'note', type: 'text', maxlength: '200' });
-    const error = el('p', { class: 'form-error', role: 'alert', hidden: true });
-    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Enviar pedido');
-    const fillItems = () => {
-      const own = items.filter((i) => i.supplier_id === supplier.value);
-      const list = own.length ? own : items;
-      item.replaceChildren(
-        ...list.map((i) => el('option', { value: i.key }, `${i.name}${i.low_stock ? ' · stock bajo' : ''}`)),
-      );
-      fillAmount();
-    };
-    const fillAmount = () => {
+  const supplier = el('select', { id: 'ord-supplier' }, suppliers.map((s) => el('option', { value: s.id }, s.name)));
+  const item = el('select', { id: 'ord-item' });
+  const amount = el('input', { id: 'ord-qty', type: 'number', min: '0.001', step: 'any', required: true, inputmode: 'decimal' });
+  const amountLabel = el('label', { for: 'ord-qty' }, 'Cantidad');
+  const note = el('input', { id: 'ord-note', type: 'text', maxlength: '200' });
+  const fillAmount = () => {
+    const chosen = items.find((i) => i.key === item.value);
+    amountLabel.textContent = `Cantidad (${unit(chosen?.unit)})`;
+    amount.value = chosen?.suggest ? String(chosen.suggest) : '';
+  };
+  const fillItems = () => {
+    const own = items.filter((i) => i.supplier_id === supplier.value);
+    item.replaceChildren(...(own.length ? own : items).map((i) => el('option', { value: i.key }, `${i.name}${i.low_stock ? ' · stock bajo' : ''}`)));
+    fillAmount();
+  };
+  supplier.addEventListener('change', fillItems);
+  item.addEventListener('change', fillAmount);
+  fillItems();
+  return formDialog(ctx, {
+    id: 'ord',
+    title: 'Nuevo pedido a proveedor',
+    submitLabel: 'Enviar pedido',
+    focus: supplier,
+    fields: [
+      field('ord-supplier', 'Proveedor', supplier),
+      field('ord-item', 'Artículo', item),
+      el('div', { class: 'field' }, amountLabel, amount),
+      field('ord-note', 'Nota para el proveedor (opcional)', note),
+    ],
+    submit: () => {
       const chosen = items.find((i) => i.key === item.value);
-      amountLabel.textContent = `Cantidad (${unit(chosen?.unit)})`;
-      amount.value = chosen?.suggest ? String(chosen.suggest) : '';
-    };
-    supplier.addEventListener('change', fillItems);
-    item.addEventListener('change', fillAmount);
-    fillItems();
-    let created = null;
-    const dialog = el(
-      'dialog',
-      { class: 'dialog', 'aria-labelledby': 'ord-title' },
-      el(
-        'form',
-        {
-          method: 'dialog',
-          onsubmit: async (e) => {
-            if (e.submitter && e.submitter.value === 'cancel') return;
-            e.preventDefault();
-            const chosen = items.find((i) => i.key === item.value);
-            const value = Number(amount.value);
-            if (!chosen || !(value > 0)) {
-              error.textContent = 'Elige un artículo e indica una cantidad mayor que cero.';
-              error.hidden = false;
-              amount.focus();
-              return;
-            }
-            submit.disabled = true;
-            try {
-              created = await post('/api/orders', {
-                supplier_id: supplier.value,
-                notes: note.value || undefined,
-                lines: [{ [chosen.kind]: chosen.id, quantity: value }],
-              });
-              dialog.close('ok');
-            } catch (err) {
-              if (err.sessionGone) {
-                dialog.close('cancel');
-                ctx.showError(err);
-                return;
-              }
-              error.textContent = err.friendly || 'No se ha podido crear el pedido.';
-              error.hidden = false;
-            } finally {
-              submit.disabled = false;
-            }
-          },
-        },
-        el('h2', { id: 'ord-title' }, 'Nuevo pedido a proveedor'),
-        el('div', { class: 'field' }, el('label', { for: 'ord-supplier' }, 'Proveedor'), supplier),
-        el('div', { class: 'field' }, el('label', { for: 'ord-item' }, 'Artículo'), item),
-        el('div', { class: 'field' }, amountLabel, amount),
-        el('div', { class: 'field' }, el('label', { for: 'ord-note' }, 'Nota para el proveedor (opcional)'), note),
-        error,
-        el(
-          'div',
-          { class: 'dialog-actions' },
-          el('button', { type: 'submit', value: 'cancel', class: 'btn btn-ghost', formnovalidate: true }, 'Cancelar'),
-          submit,
-        ),
-      ),
-    );
-    dialog.addEventListener('close', () => {
-      resolve(created);
-      dialog.remove();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    supplier.focus();
+      if (!chosen) throw new Invalid('Elige un artículo.', item);
+      const quantity = positive(amount, 'Indica una cantidad mayor que cero.');
+      return post('/api/orders', {
+        supplier_id: supplier.value,
+        notes: note.value || undefined,
+        lines: [{ [chosen.kind]: chosen.id, quantity }],
+      });
+    },
   });
 }
 
