@@ -3,8 +3,8 @@
 #   1. straight to the upstream,
 #   2. through nginx `proxy_pass` (keep-alive pool to the upstream),
 #   3. through the gateway, as a demo session (session cache, policy, identity signing).
-# The upstream is an nginx server block answering a fixed JSON list, so the figures are
-# the proxies' own cost. Prints p50 latency at 1 connection (the latency each proxy adds)
+# The upstream is its own nginx instance answering a fixed JSON list, so the figures are
+# the proxies' own cost; the compared nginx proxy is a second, separate instance. Prints p50 latency at 1 connection (the latency each proxy adds)
 # and requests/s at BENCH_CONNECTIONS connections (throughput vs nginx).
 #
 # Needs wrk and nginx (installed with apt-get when missing), the local Redis on 56379
@@ -66,46 +66,40 @@ for i in 1 2 3 4 5; do
 done
 BODY="${BODY%,}],\"limit\":50,\"offset\":0,\"total\":5}"
 
-cat > "$WORK/nginx.conf" <<NGINX
+# Two private nginx instances, so the proxy under comparison runs in its own processes,
+# apart from the upstream, exactly like the gateway: the upstream, and nginx as the
+# reverse proxy (2 workers each, like the gateway's 2 actix workers on 2 CPUs).
+nginx_conf() { # name port http-directives server-directives
+  cat > "$WORK/$1.conf" <<NGINX
 daemon off;
 worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
+pid $WORK/$1.pid;
+error_log $WORK/$1.error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path $WORK;
-  proxy_temp_path $WORK;
-  fastcgi_temp_path $WORK;
-  uwsgi_temp_path $WORK;
-  scgi_temp_path $WORK;
+  client_body_temp_path $WORK/$1;
+  proxy_temp_path $WORK/$1;
+  fastcgi_temp_path $WORK/$1;
+  uwsgi_temp_path $WORK/$1;
+  scgi_temp_path $WORK/$1;
   keepalive_requests 1000000;
-  upstream backend {
-    server 127.0.0.1:$UPSTREAM_PORT;
-    keepalive 64;
-  }
-  # the upstream
+  $3
   server {
-    listen 127.0.0.1:$UPSTREAM_PORT;
-    location / {
-      default_type application/json;
-      return 200 '$BODY';
-    }
-  }
-  # nginx as the reverse proxy to compare with
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
+    listen 127.0.0.1:$2;
+    $4
   }
 }
 NGINX
-nginx -p "$WORK" -c "$WORK/nginx.conf" &
-PIDS+=($!)
+  mkdir -p "$WORK/$1"
+  nginx -p "$WORK" -c "$WORK/$1.conf" &
+  PIDS+=($!)
+}
+nginx_conf upstream "$UPSTREAM_PORT" "" \
+  "location / { default_type application/json; return 200 '$BODY'; }"
+nginx_conf proxy "$NGINX_PORT" \
+  "upstream backend { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }" \
+  "location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }"
 
 secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 SESSION_ID="demo_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"

@@ -4,11 +4,15 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
 use bakery_config::auth::{
-    ACCESS_AUDIENCE, AccessClaims, Identity, ROLE_DEMO, SESSION_AUDIENCE, TokenError, TokenKeys,
-    bearer_token,
+    ACCESS_AUDIENCE, AccessClaims, INTERNAL_AUDIENCE, Identity, ROLE_DEMO, SESSION_AUDIENCE,
+    TokenError, TokenKeys, bearer_token,
 };
 use bakery_config::demo::{CachedSession, SessionClaims, SessionId, SessionStatus};
+use bakery_config::env::Secret;
 use bakery_config::settings::TokenSettings;
 use uuid::Uuid;
 
@@ -51,6 +55,60 @@ impl Principal {
             )
             .for_demo_session(s.session_id.clone()),
         }
+    }
+}
+
+impl Principal {
+    /// What identifies the identity minted for this principal.
+    fn identity_key(&self) -> String {
+        match self {
+            Principal::Customer(c) => format!("c:{}:{}:{}", c.sub, c.tenant_id, c.role),
+            Principal::Demo(s) => format!("d:{}:{}", s.session_id, s.virtual_tenant_id),
+        }
+    }
+}
+
+/// Signs the identities forwarded upstream (contract 1). A principal's token is reused
+/// while it has more than half of its lifetime left, so a busy session costs one
+/// signature per half-lifetime, not one per request.
+pub struct IdentityMinter {
+    keys: TokenKeys,
+    ttl_secs: i64,
+    recent: RwLock<HashMap<String, (String, i64)>>,
+}
+
+/// Past this many principals the minter forgets the stale tokens (all, if still too many).
+const MAX_RECENT: usize = 50_000;
+
+impl IdentityMinter {
+    pub fn new(internal_secret: &Secret, ttl_secs: i64) -> Self {
+        IdentityMinter {
+            keys: TokenKeys::new(internal_secret, INTERNAL_AUDIENCE),
+            ttl_secs,
+            recent: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn token(&self, principal: &Principal) -> Result<String, TokenError> {
+        let key = principal.identity_key();
+        let now = chrono::Utc::now().timestamp();
+        if let Ok(recent) = self.recent.read()
+            && let Some((token, reuse_until)) = recent.get(&key)
+            && *reuse_until > now
+        {
+            return Ok(token.clone());
+        }
+        let token = self.keys.sign(&principal.identity(self.ttl_secs))?;
+        if let Ok(mut recent) = self.recent.write() {
+            if recent.len() >= MAX_RECENT {
+                recent.retain(|_, (_, until)| *until > now);
+                if recent.len() >= MAX_RECENT {
+                    recent.clear();
+                }
+            }
+            recent.insert(key, (token.clone(), now + self.ttl_secs / 2));
+        }
+        Ok(token)
     }
 }
 
@@ -152,5 +210,43 @@ impl Authenticator {
                 Err(GatewayError::SessionExpired)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bakery_config::auth::TokenKeys;
+
+    fn customer(tenant: Uuid, role: &str) -> Principal {
+        Principal::Customer(AccessClaims {
+            sub: Uuid::new_v4(),
+            tenant_id: tenant,
+            role: role.to_owned(),
+            email: "ana@horno.es".to_owned(),
+            aud: ACCESS_AUDIENCE.to_owned(),
+            iat: 0,
+            exp: 0,
+        })
+    }
+
+    #[test]
+    fn identities_are_reused_per_principal_and_verify() {
+        let secret = Secret::new("0123456789abcdef0123456789abcdef");
+        let minter = IdentityMinter::new(&secret, 60);
+        let tenant = Uuid::new_v4();
+        let a = customer(tenant, "owner");
+        let b = customer(tenant, "owner");
+        let first = minter.token(&a).expect("sign");
+        assert_eq!(minter.token(&a).expect("sign"), first);
+        assert_ne!(minter.token(&b).expect("sign"), first);
+        let identity: Identity = TokenKeys::new(&secret, INTERNAL_AUDIENCE)
+            .verify(&first)
+            .expect("verify");
+        assert_eq!(
+            (identity.tenant_id, identity.role.as_str()),
+            (tenant, "owner")
+        );
+        assert!(identity.exp - identity.iat == 60);
     }
 }

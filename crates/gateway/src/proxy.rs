@@ -109,17 +109,42 @@ pub struct Forward<'a> {
 
 pub struct Proxy {
     urls: ServiceUrls,
+    /// The upstream base URLs, parsed once (demo-session, tenant, inventory).
+    parsed: [reqwest::Url; 3],
     limits: Limits,
     timeouts: Timeouts,
 }
 
 impl Proxy {
-    pub fn new(urls: ServiceUrls, limits: Limits, timeouts: Timeouts) -> Self {
-        Proxy {
+    pub fn new(urls: ServiceUrls, limits: Limits, timeouts: Timeouts) -> anyhow::Result<Self> {
+        let parse = |u: &str| {
+            reqwest::Url::parse(u).map_err(|e| anyhow::anyhow!("upstream URL {u:?}: {e}"))
+        };
+        Ok(Proxy {
+            parsed: [
+                parse(&urls.demo_session)?,
+                parse(&urls.tenant)?,
+                parse(&urls.inventory)?,
+            ],
             urls,
             limits,
             timeouts,
+        })
+    }
+
+    /// The upstream URL for a checked request: the base URL's path, then the canonical
+    /// path, then the raw query.
+    fn target(&self, upstream: Upstream, checked: &CheckedRequest) -> reqwest::Url {
+        let mut url = self.parsed[upstream as usize].clone();
+        let base = url.path().trim_end_matches('/');
+        if base.is_empty() {
+            url.set_path(&checked.forward_path);
+        } else {
+            let path = format!("{base}{}", checked.forward_path);
+            url.set_path(&path);
         }
+        url.set_query(checked.query.as_deref());
+        url
     }
 
     pub fn base_url(&self, upstream: Upstream) -> &str {
@@ -137,11 +162,7 @@ impl Proxy {
         fwd: Forward<'_>,
     ) -> Result<HttpResponse, GatewayError> {
         let upstream = fwd.upstream;
-        let url = format!(
-            "{}{}",
-            self.base_url(upstream),
-            fwd.checked.path_and_query()
-        );
+        let url = self.target(upstream, fwd.checked);
         let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|_| GatewayError::MethodNotAllowed)?;
         let headers = self.request_headers(req, &fwd)?;
@@ -161,12 +182,7 @@ impl Proxy {
         }
         let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
         let overflow = Arc::new(AtomicBool::new(false));
-        let mut builder = fwd
-            .pool
-            .0
-            .request(method, url)
-            .headers(headers)
-            .timeout(self.timeouts.request);
+        let mut builder = fwd.pool.0.request(method, url).headers(headers);
         if declared.is_some_and(|n| n > 0) || chunked {
             builder = builder.body(stream_body(
                 payload,
@@ -174,7 +190,14 @@ impl Proxy {
                 overflow.clone(),
             ));
         }
-        let response = builder.send().await.map_err(|e| {
+        // A tokio deadline rather than reqwest's per-request `timeout`, which measurably
+        // adds latency to every request (docs/performance.md). It covers the answer's head
+        // and, for answers read whole, its body.
+        let deadline = tokio::time::Instant::now() + self.timeouts.request;
+        let sent = tokio::time::timeout_at(deadline, builder.send())
+            .await
+            .map_err(|_| GatewayError::UpstreamTimeout(upstream))?;
+        let response = sent.map_err(|e| {
             if overflow.load(Ordering::Relaxed) {
                 GatewayError::PayloadTooLarge
             } else if e.is_connect() {
@@ -185,7 +208,7 @@ impl Proxy {
                 GatewayError::UpstreamUnavailable(upstream, e.to_string())
             }
         })?;
-        self.relay(response, upstream).await
+        self.relay(response, upstream, deadline).await
     }
 
     fn request_headers(
@@ -246,6 +269,7 @@ impl Proxy {
         &self,
         response: reqwest::Response,
         upstream: Upstream,
+        deadline: tokio::time::Instant,
     ) -> Result<HttpResponse, GatewayError> {
         let status = StatusCode::from_u16(response.status().as_u16())
             .map_err(|e| GatewayError::UpstreamUnavailable(upstream, format!("bad status: {e}")))?;
@@ -279,13 +303,10 @@ impl Proxy {
         }
         // small answers of known length are read whole: one write to the client
         if let Some(n) = length.filter(|n| *n <= BUFFER_UP_TO) {
-            let body = response.bytes().await.map_err(|e| {
-                if e.is_timeout() {
-                    GatewayError::UpstreamTimeout(upstream)
-                } else {
-                    GatewayError::UpstreamUnavailable(upstream, e.to_string())
-                }
-            })?;
+            let body = tokio::time::timeout_at(deadline, response.bytes())
+                .await
+                .map_err(|_| GatewayError::UpstreamTimeout(upstream))?
+                .map_err(|e| GatewayError::UpstreamUnavailable(upstream, e.to_string()))?;
             if body.len() as u64 != n {
                 return Err(GatewayError::UpstreamUnavailable(
                     upstream,
@@ -395,6 +416,47 @@ mod tests {
         for h in ["accept", "content-type", "x-request-id", "user-agent"] {
             assert!(!is_identity_header(h), "{h}");
         }
+    }
+
+    #[test]
+    fn targets_keep_the_base_path_and_the_canonical_path() {
+        let urls = ServiceUrls {
+            demo_session: "http://127.0.0.1:8001".to_owned(),
+            tenant: "http://tenant:8002/base".to_owned(),
+            inventory: "http://127.0.0.1:8003".to_owned(),
+        };
+        let limits = Limits {
+            max_request_body: 1,
+            max_response_body: 1,
+        };
+        let timeouts = Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            request: std::time::Duration::from_secs(1),
+            pool_idle_per_host: 1,
+        };
+        let proxy = Proxy::new(urls, limits, timeouts).expect("proxy");
+        let checked = |path: &str, query: Option<&str>| CheckedRequest {
+            method: actix_web::http::Method::GET,
+            path: path.to_owned(),
+            match_path: path.to_ascii_lowercase(),
+            forward_path: crate::request::encode_path(path),
+            query: query.map(str::to_owned),
+        };
+        assert_eq!(
+            proxy
+                .target(
+                    Upstream::Inventory,
+                    &checked("/api/products/pan de centeno", Some("page=2&q=a%20b"))
+                )
+                .as_str(),
+            "http://127.0.0.1:8003/api/products/pan%20de%20centeno?page=2&q=a%20b"
+        );
+        assert_eq!(
+            proxy
+                .target(Upstream::Tenant, &checked("/api/tenants/me", None))
+                .as_str(),
+            "http://tenant:8002/base/api/tenants/me"
+        );
     }
 
     #[test]

@@ -87,14 +87,6 @@ impl CheckedRequest {
             query: query.map(str::to_owned),
         })
     }
-
-    /// `forward_path?query`
-    pub fn path_and_query(&self) -> String {
-        match &self.query {
-            Some(q) => format!("{}?{q}", self.forward_path),
-            None => self.forward_path.clone(),
-        }
-    }
 }
 
 fn check_headers(req: &HttpRequest) -> Result<(), GatewayError> {

@@ -12,9 +12,9 @@ use crate::request::CheckedRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Upstream {
-    DemoSession,
-    Tenant,
-    Inventory,
+    DemoSession = 0,
+    Tenant = 1,
+    Inventory = 2,
 }
 
 impl Upstream {

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::web;
-use bakery_config::auth::{INTERNAL_AUDIENCE, TokenKeys};
 use bakery_config::cache::{self, Keys};
 use bakery_config::demo;
 use bakery_config::http::{Readiness, ReadinessCheck};
 use bakery_config::server;
 use tokio::task::JoinHandle;
 
-use crate::auth::{Authenticator, Principal};
+use crate::auth::{Authenticator, IdentityMinter, Principal};
 use crate::error::GatewayError;
 use crate::handler;
 use crate::policy::Policy;
@@ -27,15 +26,14 @@ pub struct AppState {
     pub auth: Authenticator,
     pub sessions: Arc<SessionResolver>,
     pub policy: Policy,
-    identity_keys: TokenKeys,
-    identity_ttl_secs: i64,
+    pub identities: IdentityMinter,
 }
 
 impl AppState {
     /// The identity token forwarded for `principal` (contract 1).
     pub fn sign(&self, principal: &Principal) -> Result<String, GatewayError> {
-        self.identity_keys
-            .sign(&principal.identity(self.identity_ttl_secs))
+        self.identities
+            .token(principal)
             .map_err(|e| GatewayError::Internal(e.to_string()))
     }
 }
@@ -68,7 +66,7 @@ impl Application {
             settings.services.clone(),
             settings.limits.clone(),
             settings.timeouts.clone(),
-        );
+        )?;
         let readiness = web::Data::new(Readiness(
             Upstream::ALL
                 .into_iter()
@@ -86,8 +84,10 @@ impl Application {
             auth: Authenticator::new(&settings.tokens, settings.demo.template_tenant_ids.clone()),
             sessions,
             policy,
-            identity_keys: TokenKeys::new(&settings.tokens.internal_secret, INTERNAL_AUDIENCE),
-            identity_ttl_secs: settings.demo.identity_ttl_secs,
+            identities: IdentityMinter::new(
+                &settings.tokens.internal_secret,
+                settings.demo.identity_ttl_secs,
+            ),
         });
         let listener = server::bind(&settings.server)?;
         let port = listener.local_addr()?.port();
