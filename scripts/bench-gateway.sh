@@ -12,7 +12,7 @@
 # on loopback ports (never the system service) and stops everything it started on exit.
 #
 #   scripts/bench-gateway.sh            # builds the gateway in release mode first
-#   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 scripts/bench-gateway.sh
+#   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_ROUNDS=3 scripts/bench-gateway.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -146,17 +146,32 @@ log "warming up"
 wrk -t1 -c"$CONNECTIONS" -d2s "${DEMO[@]}" "$GATEWAY" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d2s "$NGINX" >/dev/null
 
-log "latency: 1 connection, ${SECONDS_PER_RUN}s each"
-read -r d_p50 _ < <(run direct "$DIRECT" 1)
-read -r n_p50 _ < <(run nginx "$NGINX" 1)
-read -r g_p50 _ < <(run gateway "$GATEWAY" 1 "${DEMO[@]}")
-log "throughput: $CONNECTIONS connections, ${SECONDS_PER_RUN}s each"
-read -r _ d_rps < <(run direct "$DIRECT" "$CONNECTIONS")
-read -r _ n_rps < <(run nginx "$NGINX" "$CONNECTIONS")
-read -r _ g_rps < <(run gateway "$GATEWAY" "$CONNECTIONS" "${DEMO[@]}")
+# The three targets take turns, ROUNDS times, and each figure is the median of its runs:
+# on a shared machine the load moves between runs, not within one turn.
+ROUNDS="${BENCH_ROUNDS:-3}"
+median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+declare -A P50 RPS
+for round in $(seq "$ROUNDS"); do
+  log "round $round/$ROUNDS: latency at 1 connection, then throughput at $CONNECTIONS, ${SECONDS_PER_RUN}s each"
+  read -r p _ < <(run direct "$DIRECT" 1);                   P50[direct]+="$p "
+  read -r p _ < <(run nginx "$NGINX" 1);                     P50[nginx]+="$p "
+  read -r p _ < <(run gateway "$GATEWAY" 1 "${DEMO[@]}");     P50[gateway]+="$p "
+  read -r _ r < <(run direct "$DIRECT" "$CONNECTIONS");       RPS[direct]+="$r "
+  read -r _ r < <(run nginx "$NGINX" "$CONNECTIONS");         RPS[nginx]+="$r "
+  read -r _ r < <(run gateway "$GATEWAY" "$CONNECTIONS" "${DEMO[@]}"); RPS[gateway]+="$r "
+done
+for t in direct nginx gateway; do
+  log "$t: p50 ms ${P50[$t]}| requests/s ${RPS[$t]}"
+done
+d_p50="$(tr ' ' '\n' <<<"${P50[direct]}" | grep . | median)"
+n_p50="$(tr ' ' '\n' <<<"${P50[nginx]}" | grep . | median)"
+g_p50="$(tr ' ' '\n' <<<"${P50[gateway]}" | grep . | median)"
+d_rps="$(tr ' ' '\n' <<<"${RPS[direct]}" | grep . | median)"
+n_rps="$(tr ' ' '\n' <<<"${RPS[nginx]}" | grep . | median)"
+g_rps="$(tr ' ' '\n' <<<"${RPS[gateway]}" | grep . | median)"
 
 awk -v d="$d_p50" -v n="$n_p50" -v g="$g_p50" -v dr="$d_rps" -v nr="$n_rps" -v gr="$g_rps" \
-    -v c="$CONNECTIONS" -v s="$SECONDS_PER_RUN" 'BEGIN {
+    -v c="$CONNECTIONS" -v s="$SECONDS_PER_RUN" -v rounds="$ROUNDS" 'BEGIN {
   printf "\n| target | p50 latency, 1 connection | added p50 | requests/s, %d connections |\n", c
   printf "|---|---|---|---|\n"
   printf "| upstream directly | %.3f ms | — | %d |\n", d, dr
@@ -164,5 +179,5 @@ awk -v d="$d_p50" -v n="$n_p50" -v g="$g_p50" -v dr="$d_rps" -v nr="$n_rps" -v g
   printf "| gateway (demo session) | %.3f ms | %.3f ms | %d |\n", g, g - d, gr
   printf "\ngateway added p50: %.3f ms (target <= 0.5 ms): %s\n", g - d, (g - d <= 0.5 ? "met" : "NOT met")
   printf "gateway throughput / nginx: %.2fx (target >= 0.7x): %s\n", gr / nr, (gr / nr >= 0.7 ? "met" : "NOT met")
-  printf "(%d s per run, wrk -t1, loopback, %s)\n", s, "'"$(nproc)"' CPUs"
+  printf "(medians of %d rounds, %d s per run, wrk -t1, loopback, %s)\n", rounds, s, "'"$(nproc)"' CPUs"
 }'
