@@ -25,6 +25,7 @@ const CONCURRENCY: usize = 4;
 const SUSTAINED: Duration = Duration::from_secs(10);
 const NAIVE_RUNS: usize = 3;
 const POOLED: usize = 100;
+const ACTIVE: usize = 50;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -93,17 +94,35 @@ async fn main() {
             .await
             .expect("send");
         assert_eq!(r.status().as_u16(), 201);
-        let _ = r.bytes().await;
-        started.elapsed().as_secs_f64() * 1000.0
+        let body: serde_json::Value = r.json().await.expect("json");
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        (
+            ms,
+            body["session_id"].as_str().unwrap_or_default().to_owned(),
+        )
     };
     // warm up pools and caches
     for _ in 0..10 {
         create(client.clone(), url.clone()).await;
     }
 
+    // steady state: about ACTIVE sessions live, the oldest ending as each new one starts
+    // (as expiry does), so the tables stay the size a running deployment keeps them at
     let mut latencies = Vec::with_capacity(SEQUENTIAL);
+    let mut live = std::collections::VecDeque::new();
     for _ in 0..SEQUENTIAL {
-        latencies.push(create(client.clone(), url.clone()).await);
+        let (ms, id) = create(client.clone(), url.clone()).await;
+        latencies.push(ms);
+        live.push_back(id);
+        if live.len() > ACTIVE {
+            let oldest = live.pop_front().unwrap_or_default();
+            let r = client
+                .delete(app.url(&format!("/api/demo/session/{oldest}")))
+                .send()
+                .await
+                .expect("end");
+            assert_eq!(r.status().as_u16(), 200);
+        }
     }
     latencies.sort_by(f64::total_cmp);
 
@@ -114,7 +133,7 @@ async fn main() {
         workers.push(tokio::spawn(async move {
             let mut done = Vec::new();
             while started.elapsed() < SUSTAINED {
-                done.push(create(client.clone(), url.clone()).await);
+                done.push(create(client.clone(), url.clone()).await.0);
             }
             done
         }));
@@ -164,7 +183,7 @@ async fn main() {
     let pooled_url = pooled_app.url("/api/demo/session/create");
     let mut pooled = Vec::with_capacity(POOLED);
     for _ in 0..POOLED / 2 {
-        pooled.push(create(client.clone(), pooled_url.clone()).await);
+        pooled.push(create(client.clone(), pooled_url.clone()).await.0);
         // pace like real prospects so the refill keeps up (the measure is the claim)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -193,7 +212,9 @@ async fn main() {
             .unwrap_or(0)
     );
     println!("| measure | result | target |\n|---|---|---|");
-    println!("| one at a time, {SEQUENTIAL} creates: p50 | {p50:.1} ms | ≤ 30 ms |");
+    println!(
+        "| one at a time, {SEQUENTIAL} creates ({ACTIVE} sessions live): p50 | {p50:.1} ms | ≤ 30 ms |"
+    );
     println!("| p90 | {:.1} ms | |", percentile(&latencies, 0.9));
     println!(
         "| p99 | {:.1} ms | ≤ 100 ms |",

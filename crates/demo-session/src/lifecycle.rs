@@ -223,10 +223,14 @@ impl DemoSessions {
                 expires_at,
             )
             .await?;
-            self.refill.notify_one();
             if let Some(session) = claimed {
-                return self.hand_over(conn, session, account, started).await;
+                let answer = self.hand_over(conn, session, account, started).await;
+                // refill only once the prospect has their answer: a clone running alongside
+                // would compete with the hand-over for the CPU
+                self.refill.notify_one();
+                return answer;
             }
+            self.refill.notify_one();
             tracing::info!(%account, "warm pool empty: cloning on demand");
         }
         let template_id = self.template_for(account).await?;
