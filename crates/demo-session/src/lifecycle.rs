@@ -462,8 +462,10 @@ impl DemoSessions {
         Ok(self.view(&s, Some(token)))
     }
 
-    /// Ends a session now and removes its data.
-    pub async fn destroy(&self, id: &SessionId) -> Result<Removal, DemoError> {
+    /// Ends a session now and removes its data. `Ok(None)` when the session has ended
+    /// but its data is still being removed (a sweeper holds it, or the removal failed and
+    /// is retried): the gateway already refuses it either way.
+    pub async fn destroy(&self, id: &SessionId) -> Result<Option<Removal>, DemoError> {
         let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
         let ended = sessions::end_now(&mut conn, id.as_str()).await?;
         drop(conn);
@@ -473,15 +475,7 @@ impl DemoSessions {
             return Err(DemoError::Expired);
         };
         self.cache.forget(&s.id).await;
-        match self.clean_one(&s.id).await? {
-            Some(removal) => Ok(removal),
-            // a sweeper holds it right now and removes it
-            None => Ok(Removal {
-                session_id: s.id.clone(),
-                virtual_tenant_id: s.virtual_tenant_id,
-                ..Removal::default()
-            }),
-        }
+        self.clean_one(&s.id).await
     }
 
     /// Removes one session's data if nobody else is cleaning it.

@@ -61,12 +61,19 @@ async fn extend(sessions: Sessions, id: web::Path<String>) -> Result<HttpRespons
 }
 
 async fn destroy(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
-    let removal = sessions.destroy(&parse_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "session_id": removal.session_id,
-        "status": "destroyed",
-        "removed": removal,
-    })))
+    let id = parse_id(&id)?;
+    Ok(match sessions.destroy(&id).await? {
+        Some(removal) => HttpResponse::Ok().json(serde_json::json!({
+            "session_id": removal.session_id,
+            "status": "destroyed",
+            "removed": removal,
+        })),
+        // ended now; its data goes with the next cleanup pass
+        None => HttpResponse::Accepted().json(serde_json::json!({
+            "session_id": id.as_str(),
+            "status": "expired",
+        })),
+    })
 }
 
 async fn stats(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {

@@ -5,6 +5,7 @@ mod common;
 use std::collections::HashSet;
 
 use bakery_config::db;
+use bakery_demo_session::sessions;
 use common::*;
 use diesel::sql_query;
 use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
@@ -730,4 +731,83 @@ async fn the_clone_plan_covers_every_tenant_owned_table_parents_first() {
     ] {
         assert!(pos(parent) < pos(child), "{parent} before {child}");
     }
+}
+
+#[tokio::test]
+async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finishes_it() {
+    let app = spawn_app().await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id").to_owned();
+    let tenant = uuid_of(&body["virtual_tenant_id"]);
+    // the inventory database refuses deletes for a while
+    let mut inv = app.inventory_conn().await;
+    inv.batch_execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN RAISE EXCEPTION 'database busy (simulated)'; END $$; \
+         CREATE TRIGGER refuse BEFORE DELETE ON sales FOR EACH STATEMENT EXECUTE FUNCTION refuse();",
+    )
+    .await
+    .expect("trigger");
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(r.json::<Value>().await.expect("json")["status"], "expired");
+    // ended for the prospect already
+    let r = app
+        .client
+        .get(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 401);
+
+    // the failure is recorded with its reason, and the session is not destroyed yet
+    let mut s = app.sessions_conn().await;
+    let row = sessions::find(&mut s, &id)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(row.status, "expired");
+    assert_eq!(row.cleanup_attempts, 1);
+    assert!(
+        row.last_cleanup_error
+            .is_some_and(|e| e.contains("database busy"))
+    );
+    assert_eq!(row.destroyed_at, None);
+    assert!(
+        inventory_counts(&mut inv, tenant)
+            .await
+            .values()
+            .any(|n| *n > 0)
+    );
+
+    // within the back-off a pass leaves it alone; after it, a pass removes everything
+    inv.batch_execute("DROP TRIGGER refuse ON sales")
+        .await
+        .expect("drop trigger");
+    let report = app.sessions.cleanup().await.expect("cleanup");
+    assert!(report.cleaned.is_empty(), "{report:?}");
+    s.batch_execute(&format!(
+        "UPDATE demo_sessions SET updated_at = now() - interval '1 hour' WHERE id = '{id}'"
+    ))
+    .await
+    .expect("skip the back-off");
+    let report = app.sessions.cleanup().await.expect("cleanup");
+    assert_eq!(report.cleaned.len(), 1, "{report:?}");
+    assert!(
+        inventory_counts(&mut inv, tenant)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    let row = sessions::find(&mut s, &id)
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(row.status, "destroyed");
+    assert_eq!(row.last_cleanup_error, None);
 }
