@@ -54,7 +54,10 @@ impl From<DieselError> for InventoryError {
                 InventoryError::InUse(info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
-                InventoryError::Invalid(info.message().to_owned())
+                // the input checks should have caught it; the constraint's name is for the
+                // log, not for the client
+                tracing::warn!(constraint = ?info.constraint_name(), "check constraint refused input");
+                InventoryError::Invalid("un valor está fuera de los límites permitidos".to_owned())
             }
             // numeric_value_out_of_range: a value the input checks let through
             DieselError::DatabaseError(_, info)

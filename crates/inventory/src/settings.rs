@@ -37,7 +37,12 @@ impl Settings {
                 "between 1 and 86400",
                 |s| (1..=86_400).contains(s),
             ),
-            procurement_interval_secs: env.or("PROCUREMENT_INTERVAL_SECONDS", 3600),
+            procurement_interval_secs: env.or_checked(
+                "PROCUREMENT_INTERVAL_SECONDS",
+                3600,
+                "0 (off) or between 1 and 604800 (a week)",
+                |s| *s <= 604_800,
+            ),
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct SalesFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// The days a sales filter may name.
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+
 fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
@@ -73,6 +77,14 @@ fn filtered(
             "from no puede ser posterior a to".to_owned(),
         ));
     }
+    // chrono reads years far outside what PostgreSQL stores (and `to + 1 day` can
+    // overflow at chrono's last day): such a filter is a bad request, not a server error
+    let in_range = |d: NaiveDate| (FIRST_DAY..=LAST_DAY).contains(&d);
+    if f.from.is_some_and(|d| !in_range(d)) || f.to.is_some_and(|d| !in_range(d)) {
+        return Err(InventoryError::InvalidQuery(format!(
+            "las fechas deben estar entre {FIRST_DAY} y {LAST_DAY}"
+        )));
+    }
     let mut q = sales::table
         .filter(sales::tenant_id.eq(tenant))
         .into_boxed();
@@ -80,7 +92,7 @@ fn filtered(
         q = q.filter(sales::sold_at.ge(midnight(from)));
     }
     if let Some(to) = f.to {
-        q = q.filter(sales::sold_at.lt(midnight(to + Duration::days(1))));
+        q = q.filter(sales::sold_at.lt(midnight(to) + Duration::days(1)));
     }
     Ok(q)
 }

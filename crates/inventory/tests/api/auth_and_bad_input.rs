@@ -297,6 +297,21 @@ async fn bad_input_gets_400_404_or_422_with_the_envelope() {
             StatusCode::BAD_REQUEST,
             "invalid_query",
         ),
+        // dates chrono reads but PostgreSQL cannot store (or `to + 1 day` overflows)
+        (
+            Method::GET,
+            "/api/sales?to=%2B262142-12-31",
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            Method::GET,
+            "/api/sales?from=-262143-01-01",
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
         (
             Method::GET,
             "/api/orders?status=perdido",

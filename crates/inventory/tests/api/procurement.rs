@@ -281,3 +281,99 @@ async fn the_background_scheduler_runs_on_its_interval() {
     );
     assert_eq!(app.get("/api/orders?status=draft", demo).await.total(), 0);
 }
+
+/// The environment the `inventory-service` binary needs to reach this test's database,
+/// Redis and tenant-service stand-in.
+fn binary_env(app: &TestApp, tenant_url: &str) -> Vec<(&'static str, String)> {
+    let tokens = bakery_test_support::token_settings();
+    vec![
+        ("INVENTORY_DATABASE_URL", app.settings.database.url.clone()),
+        ("REDIS_URL", app.settings.redis.url.clone()),
+        ("REDIS_KEY_PREFIX", app.settings.redis.key_prefix.clone()),
+        ("TENANT_SERVICE_URL", tenant_url.to_owned()),
+        (
+            "INTERNAL_TOKEN_SECRET",
+            tokens.internal_secret.expose().to_owned(),
+        ),
+        (
+            "ACCESS_TOKEN_SECRET",
+            tokens.access_secret.expose().to_owned(),
+        ),
+        (
+            "SESSION_TOKEN_SECRET",
+            tokens.session_secret.expose().to_owned(),
+        ),
+        ("LOG_FORMAT", "json".to_owned()),
+    ]
+}
+
+/// `inventory-service procurement-run` with only `env` (off the test's runtime thread,
+/// which keeps serving the stand-in).
+async fn run_binary(env: &[(&'static str, String)]) -> std::process::Output {
+    let env = env.to_vec();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_inventory-service"))
+            .arg("procurement-run")
+            .env_clear()
+            .envs(env)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("run inventory-service procurement-run")
+}
+
+#[tokio::test]
+async fn the_procurement_run_subcommand_drafts_once_and_prints_its_report() {
+    let app = spawn_app().await;
+    let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
+    for t in [customer, demo] {
+        app.seed(t).await;
+    }
+    let (url, _) = stand_in(customer, demo).await;
+    let env = binary_env(&app, &url);
+    for run in 0..2 {
+        let out = run_binary(&env).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // logs go to stdout too; the report is the last line
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = stdout
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .expect("the report as the last line of stdout");
+        assert_eq!(report["tenants"], 1);
+        assert_eq!(report["skipped_demo"], 2);
+        // the second run finds the draft of the first and adds nothing
+        assert_eq!(report["orders_drafted"], if run == 0 { 1 } else { 0 });
+    }
+    assert_eq!(
+        app.get("/api/orders?status=draft", customer).await.total(),
+        1
+    );
+    assert_eq!(app.get("/api/orders?status=draft", demo).await.total(), 0);
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_the_binary_naming_the_variable() {
+    let app = spawn_app().await;
+    let mut env = binary_env(&app, "http://127.0.0.1:9");
+    env.push(("PROCUREMENT_INTERVAL_SECONDS", "forever".to_owned()));
+    env.push(("INVENTORY_CACHE_TTL_SECONDS", "0".to_owned()));
+    let out = run_binary(&env).await;
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PROCUREMENT_INTERVAL_SECONDS"), "{stderr}");
+    assert!(stderr.contains("INVENTORY_CACHE_TTL_SECONDS"), "{stderr}");
+    // nothing ran
+    assert_eq!(
+        app.get("/api/orders?status=draft", Uuid::new_v4())
+            .await
+            .total(),
+        0
+    );
+}
