@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 use kube::runtime::wait::await_condition;
 use kube::{Client, Config};
 
@@ -164,10 +164,10 @@ impl JobCloner {
             Err(kube::Error::Api(status)) if status.code == 409 => {}
             Err(e) => return Err(format!("creating Job {name}: {e}")),
         }
-        let finished = await_condition(jobs, &name, |job: Option<&Job>| {
+        let finished = await_condition(jobs.clone(), &name, |job: Option<&Job>| {
             job.is_some_and(|j| job_outcome(j).is_some())
         });
-        match tokio::time::timeout(self.settings.timeout, finished).await {
+        let outcome = match tokio::time::timeout(self.settings.timeout, finished).await {
             Err(_) => Err(format!(
                 "Job {name} did not finish within {:?}",
                 self.settings.timeout
@@ -178,7 +178,17 @@ impl JobCloner {
                 Some(Err(reason)) => Err(format!("Job {name} failed: {reason}")),
                 None => Err(format!("Job {name} disappeared")),
             },
+        };
+        if outcome.is_err() {
+            // the caller removes whatever the clone wrote next: a pod still running must
+            // not write after that, so the Job goes first, its pods with it
+            if let Err(e) = jobs.delete(&name, &DeleteParams::background()).await
+                && !matches!(&e, kube::Error::Api(s) if s.code == 404)
+            {
+                tracing::warn!(job = %name, error = %e, "could not delete the failed clone Job");
+            }
         }
+        outcome
     }
 }
 

@@ -204,51 +204,36 @@ impl DemoSessions {
         if let Some(h) = &ip_hash {
             self.check_rate_limit(h).await?;
         }
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-        if sessions::count_active(&mut conn).await? >= i64::from(self.settings.max_active_sessions)
-        {
-            return Err(DemoError::CapacityReached { retry_after: 60 });
-        }
+        let template_id = self.template_for(account).await?;
         let id = SessionId::generate();
         let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
             .map_err(|e| DemoError::Internal(e.to_string()))?;
         let expires_at = Utc::now() + duration;
+        let virtual_tenant_id = Uuid::new_v4();
+        let new_session = NewDemoSession {
+            id: id.as_str(),
+            virtual_tenant_id,
+            base_tenant_id: template_id,
+            demo_account_type: account.as_str(),
+            status: "pending",
+            clone_strategy: self.settings.clone_strategy.as_str(),
+            client_ip_hash: ip_hash.as_deref(),
+            expires_at,
+        };
+        let started = Instant::now();
+        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+        let warm = self.admit(&mut conn, account, &new_session).await?;
+        if let Some(session) = warm {
+            let answer = self.hand_over(conn, session, account, started).await;
+            // refill only once the prospect has their answer: a clone running alongside
+            // would compete with the hand-over for the CPU
+            self.refill.notify_one();
+            return answer;
+        }
         if self.pool_enabled() {
-            let started = Instant::now();
-            let claimed = pool::claim(
-                &mut conn,
-                account,
-                id.as_str(),
-                ip_hash.as_deref(),
-                expires_at,
-            )
-            .await?;
-            if let Some(session) = claimed {
-                let answer = self.hand_over(conn, session, account, started).await;
-                // refill only once the prospect has their answer: a clone running alongside
-                // would compete with the hand-over for the CPU
-                self.refill.notify_one();
-                return answer;
-            }
             self.refill.notify_one();
             tracing::info!(%account, "warm pool empty: cloning on demand");
         }
-        let template_id = self.template_for(account).await?;
-        let virtual_tenant_id = Uuid::new_v4();
-        sessions::insert(
-            &mut conn,
-            &NewDemoSession {
-                id: id.as_str(),
-                virtual_tenant_id,
-                base_tenant_id: template_id,
-                demo_account_type: account.as_str(),
-                status: "pending",
-                clone_strategy: self.settings.clone_strategy.as_str(),
-                client_ip_hash: ip_hash.as_deref(),
-                expires_at,
-            },
-        )
-        .await?;
 
         let request = CloneRequest {
             template_id,
@@ -292,6 +277,36 @@ impl DemoSessions {
 
     fn pool_enabled(&self) -> bool {
         self.settings.warm_pool_size > 0 && self.jobs.is_none()
+    }
+
+    /// Admits a new session under the global cap: a warm pool tenant when one is ready
+    /// (`Some`), otherwise a `pending` row to clone for (`None`). Admissions are
+    /// serialised by a transaction-scoped advisory lock, so a burst of concurrent creates
+    /// can never go past `DEMO_MAX_ACTIVE_SESSIONS` (a count and an insert in separate
+    /// statements would let every one of them see room for itself).
+    async fn admit(
+        &self,
+        conn: &mut bakery_config::db::PgConn,
+        account: AccountType,
+        new: &NewDemoSession<'_>,
+    ) -> Result<Option<DemoSession>, DemoError> {
+        let cap = i64::from(self.settings.max_active_sessions);
+        let pool_enabled = self.pool_enabled();
+        conn.transaction::<_, DemoError, _>(async |c| {
+            sessions::lock_admissions(c).await?;
+            if sessions::count_active(c).await? >= cap {
+                return Err(DemoError::CapacityReached { retry_after: 60 });
+            }
+            if pool_enabled
+                && let Some(warm) =
+                    pool::claim(c, account, new.id, new.client_ip_hash, new.expires_at).await?
+            {
+                return Ok(Some(warm));
+            }
+            sessions::insert(c, new).await?;
+            Ok(None)
+        })
+        .await
     }
 
     /// Turns a claimed pool tenant into the session's: its tenant row takes the session id

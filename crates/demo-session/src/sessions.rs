@@ -239,6 +239,14 @@ pub async fn record_cleanup_failure(
         .map(|_| ())
 }
 
+/// Serialises admissions (the cap check and the insert) until the transaction ends.
+pub async fn lock_admissions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    sql_query("SELECT pg_advisory_xact_lock(hashtext('demo_sessions:admission'))")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// Pending and ready sessions that have not ended.
 pub async fn count_active(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     demo_sessions::table

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bakery_demo_session::clone_job::{self, CloneOutcome};
+use bakery_demo_session::sessions;
 use bakery_demo_session::settings::{CloneStrategy, Settings};
 use common::*;
+use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -19,12 +21,19 @@ enum Behaviour {
     Succeed,
     /// Report the Job failed without running it.
     Fail,
+    /// Run the clone (its rows are written), then report the Job failed, as when the pod
+    /// is killed before it can report.
+    CloneThenFail,
+    /// Never finish.
+    Hang,
 }
 
 #[derive(Default)]
 struct Cluster {
     /// Jobs received, as JSON, with the status the stand-in gave them.
     jobs: Vec<Value>,
+    /// Names of the Jobs deleted, with the propagation policy asked for.
+    deleted: Vec<(String, String)>,
 }
 
 struct StandIn {
@@ -75,6 +84,13 @@ async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Setting
                     json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True",
                     "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]})
                 }
+                Behaviour::CloneThenFail => {
+                    let settings = settings.lock().expect("lock").clone().expect("settings");
+                    clone_job::run(&settings, &session_id).await.expect("clone");
+                    json!({"failed": 1, "conditions": [{"type": "Failed", "status": "True",
+                    "reason": "DeadlineExceeded", "message": "Job was active longer than specified deadline"}]})
+                }
+                Behaviour::Hang => return,
             };
             let mut c = cluster.lock().expect("lock");
             if let Some(j) = c
@@ -139,6 +155,30 @@ async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Setting
         }))
     }
 
+    async fn delete_job(
+        state: State,
+        path: web::Path<(String, String)>,
+        body: Option<web::Json<Value>>,
+    ) -> HttpResponse {
+        let (_, name) = path.into_inner();
+        let policy = body
+            .and_then(|b| b["propagationPolicy"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut c = state.0.lock().expect("lock");
+        c.deleted.push((name.clone(), policy));
+        match c
+            .jobs
+            .iter()
+            .position(|j| j["metadata"]["name"] == name.as_str())
+        {
+            Some(i) => HttpResponse::Ok().json(c.jobs.remove(i)),
+            None => HttpResponse::NotFound().json(json!({
+                "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "reason": "NotFound", "code": 404, "message": "not found"
+            })),
+        }
+    }
+
     async fn pod(path: web::Path<(String, String)>) -> HttpResponse {
         let (ns, name) = path.into_inner();
         HttpResponse::Ok().json(json!({
@@ -156,6 +196,10 @@ async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Setting
                 web::post().to(create_job),
             )
             .route("/apis/batch/v1/namespaces/{ns}/jobs", web::get().to(jobs))
+            .route(
+                "/apis/batch/v1/namespaces/{ns}/jobs/{name}",
+                web::delete().to(delete_job),
+            )
             .route("/api/v1/namespaces/{ns}/pods/{name}", web::get().to(pod))
     })
     .workers(1)
@@ -167,6 +211,14 @@ async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Setting
 }
 
 async fn app_on_stand_in(behaviour: Behaviour, image: Option<&str>) -> (TestApp, StandIn) {
+    app_on_stand_in_with(behaviour, image, Duration::from_secs(20)).await
+}
+
+async fn app_on_stand_in_with(
+    behaviour: Behaviour,
+    image: Option<&str>,
+    timeout: Duration,
+) -> (TestApp, StandIn) {
     let shared = Arc::new(Mutex::new(None));
     let stand_in = start_stand_in(behaviour, shared.clone()).await;
     let url = stand_in.url.clone();
@@ -177,7 +229,7 @@ async fn app_on_stand_in(behaviour: Behaviour, image: Option<&str>) -> (TestApp,
         s.job.namespace = "bakery-ia".to_owned();
         s.job.image = image;
         s.job.pod_name = Some("demo-session-7d9f8-abcde".to_owned());
-        s.job.timeout = Duration::from_secs(20);
+        s.job.timeout = timeout;
     })
     .await;
     *shared.lock().expect("lock") = Some(app.settings.clone());
@@ -245,10 +297,17 @@ async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
     );
 }
 
-#[tokio::test]
-async fn a_failed_job_fails_the_session_and_leaves_nothing() {
-    let (app, _stand_in) =
-        app_on_stand_in(Behaviour::Fail, Some("registry.local/bakery-ia:1.2.3")).await;
+/// The one session of a test, as stored.
+async fn the_session(app: &TestApp) -> sessions::DemoSession {
+    let mut s = app.sessions_conn().await;
+    diesel_async::RunQueryDsl::get_result(diesel::sql_query("SELECT * FROM demo_sessions"), &mut s)
+        .await
+        .expect("one session row")
+}
+
+/// A failed create answers 503, records the reason, deletes the Job, and leaves no row of
+/// the virtual tenant in either database.
+async fn assert_failed_and_removed(app: &TestApp, stand_in: &StandIn, reason: &str) {
     let r = app
         .create_as("central_baker_satellite", "203.0.113.40")
         .await;
@@ -257,22 +316,67 @@ async fn a_failed_job_fails_the_session_and_leaves_nothing() {
         r.json::<Value>().await.expect("json")["error"],
         "demo_preparation_failed"
     );
-    #[derive(diesel::QueryableByName)]
-    struct F {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        status: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        failure_reason: Option<String>,
-    }
-    let mut s = app.sessions_conn().await;
-    let f: F = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query("SELECT status, failure_reason FROM demo_sessions"),
-        &mut s,
+    let session = the_session(app).await;
+    assert_eq!(session.status, "failed");
+    let failure = session.failure_reason.clone().expect("reason");
+    assert!(failure.contains(reason), "{failure}");
+    assert!(session.destroyed_at.is_some(), "compensation done");
+    let job = format!("clone-{}", session.virtual_tenant_id.simple());
+    assert_eq!(
+        stand_in.cluster.lock().expect("lock").deleted,
+        vec![(job, "Background".to_owned())]
+    );
+    let mut inv = app.inventory_conn().await;
+    let counts = inventory_counts(&mut inv, session.virtual_tenant_id).await;
+    assert!(counts.values().all(|n| *n == 0), "{counts:?}");
+    let mut ten = app.tenant_conn().await;
+    let tenants: i64 = ten
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            bakery_config::db::allow_all_tenants(c).await?;
+            diesel_async::RunQueryDsl::get_result::<Count>(
+                diesel::sql_query("SELECT count(*) AS n FROM tenants WHERE is_demo"),
+                c,
+            )
+            .await
+        })
+        .await
+        .expect("count")
+        .n;
+    assert_eq!(tenants, 0);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[tokio::test]
+async fn a_failed_job_fails_the_session_and_leaves_nothing() {
+    let (app, stand_in) =
+        app_on_stand_in(Behaviour::Fail, Some("registry.local/bakery-ia:1.2.3")).await;
+    assert_failed_and_removed(&app, &stand_in, "backoff limit").await;
+}
+
+#[tokio::test]
+async fn a_job_that_copied_then_failed_leaves_nothing() {
+    let (app, stand_in) = app_on_stand_in(
+        Behaviour::CloneThenFail,
+        Some("registry.local/bakery-ia:1.2.3"),
     )
-    .await
-    .expect("row");
-    assert_eq!(f.status, "failed");
-    assert!(f.failure_reason.expect("reason").contains("backoff limit"));
+    .await;
+    assert_failed_and_removed(&app, &stand_in, "deadline").await;
+}
+
+#[tokio::test]
+async fn a_job_that_never_finishes_times_out_and_is_deleted() {
+    let (app, stand_in) = app_on_stand_in_with(
+        Behaviour::Hang,
+        Some("registry.local/bakery-ia:1.2.3"),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert_failed_and_removed(&app, &stand_in, "did not finish within").await;
 }
 
 #[tokio::test]

@@ -48,7 +48,10 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     inv.batch_execute(&format!(
         "SET app.all_tenants = 'on'; UPDATE sales SET sold_at = sold_at - interval '10 days' \
          WHERE tenant_id = '{template}'; UPDATE stock_lots SET expires_at = expires_at - 10 \
-         WHERE tenant_id = '{template}' AND expires_at IS NOT NULL; RESET app.all_tenants;"
+         WHERE tenant_id = '{template}' AND expires_at IS NOT NULL; \
+         UPDATE purchase_orders SET expected_at = expected_at - 10, \
+           ordered_at = ordered_at - interval '10 days' WHERE tenant_id = '{template}'; \
+         RESET app.all_tenants;"
     ))
     .await
     .expect("age template");
@@ -62,15 +65,33 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     let id = body["session_id"].as_str().expect("id");
     assert!(id.starts_with("demo_") && id.len() == 37, "{id}");
     assert!(body["seconds_left"].as_i64().expect("secs") > 29 * 60);
-    assert!(
-        body["session_token"]
-            .as_str()
-            .expect("token")
-            .split('.')
-            .count()
-            == 3
-    );
     let virtual_tenant = uuid_of(&body["virtual_tenant_id"]);
+    // the session token carries what the gateway needs, signed, ending with the session
+    let claims: bakery_config::demo::SessionClaims = bakery_config::auth::TokenKeys::new(
+        &app.settings.session_secret,
+        bakery_config::auth::SESSION_AUDIENCE,
+    )
+    .verify(body["session_token"].as_str().expect("token"))
+    .expect("a valid session token");
+    assert_eq!(claims.sub, id);
+    assert_eq!(claims.virtual_tenant_id, virtual_tenant);
+    assert_eq!(claims.demo_account_type.as_str(), "individual_bakery");
+    let expires_at: chrono::DateTime<chrono::Utc> = body["expires_at"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("expires_at");
+    assert_eq!(claims.exp, expires_at.timestamp());
+    // signed with another key, it is refused
+    assert!(
+        bakery_config::auth::TokenKeys::new(
+            &bakery_test_support::secret("other"),
+            bakery_config::auth::SESSION_AUDIENCE
+        )
+        .verify::<bakery_config::demo::SessionClaims>(
+            body["session_token"].as_str().expect("token")
+        )
+        .is_err()
+    );
 
     // a full copy: same rows per table, all under the virtual tenant
     let copy = inventory_counts(&mut inv, virtual_tenant).await;
@@ -89,6 +110,52 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
         last_sale_day(&mut inv, template).await,
         Some(yesterday - chrono::Days::new(10))
     );
+    // … every lot and order moved by the same ten days: lots expire in the coming days,
+    // the pending order is due this week, the late one stays two days late
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Rebased {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        lots_not_moved: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        lots_expiring_within_3_days: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        orders_not_moved: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        pending_due_this_week: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        late_by_two_days: i64,
+    }
+    let rebased: Rebased = inv
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query(
+                "SELECT \
+                   (SELECT count(*) FROM stock_lots v JOIN stock_lots t ON t.tenant_id = $2 AND t.id = v.id \
+                     WHERE v.tenant_id = $1 AND v.expires_at IS DISTINCT FROM t.expires_at + 10) \
+                     AS lots_not_moved, \
+                   (SELECT count(*) FROM stock_lots WHERE tenant_id = $1 AND quantity > 0 \
+                     AND expires_at BETWEEN current_date AND current_date + 3) \
+                     AS lots_expiring_within_3_days, \
+                   (SELECT count(*) FROM purchase_orders v JOIN purchase_orders t ON t.tenant_id = $2 AND t.id = v.id \
+                     WHERE v.tenant_id = $1 AND (v.expected_at <> t.expected_at + 10 \
+                       OR v.ordered_at <> t.ordered_at + interval '10 days')) AS orders_not_moved, \
+                   (SELECT count(*) FROM purchase_orders WHERE tenant_id = $1 AND status = 'pending' \
+                     AND expected_at BETWEEN current_date AND current_date + 7) AS pending_due_this_week, \
+                   (SELECT count(*) FROM purchase_orders WHERE tenant_id = $1 AND status = 'in_transit' \
+                     AND expected_at = current_date - 2) AS late_by_two_days",
+            )
+            .bind::<SqlUuid, _>(virtual_tenant)
+            .bind::<SqlUuid, _>(template)
+            .get_result(c)
+            .await
+        })
+        .await
+        .expect("rebased dates");
+    assert_eq!(rebased.lots_not_moved, 0, "{rebased:?}");
+    assert_eq!(rebased.orders_not_moved, 0, "{rebased:?}");
+    assert!(rebased.lots_expiring_within_3_days > 0, "{rebased:?}");
+    assert_eq!(rebased.pending_due_this_week, 1, "{rebased:?}");
+    assert_eq!(rebased.late_by_two_days, 1, "{rebased:?}");
 
     // the virtual tenant row carries the demo flags
     #[derive(diesel::QueryableByName)]
@@ -247,6 +314,46 @@ async fn extend_three_times_then_409() {
         .await
         .expect("ttl");
     assert!((119 * 60..=120 * 60).contains(&ttl), "ttl {ttl}");
+}
+
+#[tokio::test]
+async fn extend_and_end_tell_every_gateway_to_drop_its_cached_copy() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id").to_owned();
+    let channel = bakery_config::demo::invalidation_channel(&bakery_config::cache::Keys::new(
+        app.settings.redis.key_prefix.clone(),
+    ));
+    let client = redis::Client::open(app.settings.redis.url.as_str()).expect("redis url");
+    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
+    pubsub.subscribe(&channel).await.expect("subscribe");
+    let mut messages = pubsub.on_message();
+    let mut next_message = async || {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(5), messages.next())
+            .await
+            .expect("an invalidation message within 5 s")
+            .expect("a message");
+        m.get_payload::<String>().expect("payload")
+    };
+
+    let r = app
+        .client
+        .post(app.url(&format!("/api/demo/session/{id}/extend")))
+        .send()
+        .await
+        .expect("extend");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(next_message().await, id);
+
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(next_message().await, id);
 }
 
 #[tokio::test]
@@ -565,14 +672,38 @@ async fn rate_limit_per_client_groups_ipv6_by_64() {
         201
     );
 
-    // only a hash of the address is stored
+    // only a keyed hash of the address group is stored: one per /64, 32 hex digits, and
+    // no column of any session row holds the address in any spelling
     let mut s = app.sessions_conn().await;
-    let leaked =
-        sql_query("SELECT count(*) AS n FROM demo_sessions WHERE client_ip_hash LIKE '%2001%'")
-            .get_result::<common_count::N>(&mut s)
-            .await
-            .expect("count");
-    assert_eq!(leaked.n, 0);
+    #[derive(diesel::QueryableByName)]
+    struct H {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        client_ip_hash: Option<String>,
+        #[diesel(sql_type = Text)]
+        whole_row: String,
+    }
+    let rows: Vec<H> = sql_query(
+        "SELECT client_ip_hash, d::text AS whole_row FROM demo_sessions d ORDER BY created_at",
+    )
+    .load(&mut s)
+    .await
+    .expect("rows");
+    let hashes: Vec<String> = rows
+        .iter()
+        .map(|r| r.client_ip_hash.clone().expect("a hash"))
+        .collect();
+    assert_eq!(hashes.len(), 3);
+    assert_eq!(hashes[0], hashes[1], "one /64, one client");
+    assert_ne!(hashes[0], hashes[2], "another /64, another client");
+    for (h, row) in hashes.iter().zip(&rows) {
+        assert!(
+            h.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()),
+            "{h}"
+        );
+        for spelling in ["2001:db8", "2001:0db8", "db8:5:6", "db8:5:7"] {
+            assert!(!row.whole_row.contains(spelling), "{}", row.whole_row);
+        }
+    }
 }
 
 #[tokio::test]
@@ -586,6 +717,52 @@ async fn the_global_cap_answers_503_with_retry_after() {
     assert!(r.headers().contains_key("retry-after"));
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["error"], "capacity_reached");
+}
+
+#[tokio::test]
+async fn a_burst_of_creates_never_goes_past_the_cap() {
+    let app = spawn_app_with(|s| s.max_active_sessions = 3).await;
+    let clients: Vec<String> = (0..8).map(|i| format!("203.0.113.{}", 100 + i)).collect();
+    let burst = clients.iter().enumerate().map(|(i, ip)| {
+        let account = if i % 2 == 0 {
+            "individual_bakery"
+        } else {
+            "central_baker_satellite"
+        };
+        app.create_as(account, ip)
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        5,
+        "{statuses:?}"
+    );
+    // and exactly three virtual tenants exist
+    let mut tenant = app.tenant_conn().await;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n: N = tenant
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            db::allow_all_tenants(c).await?;
+            sql_query("SELECT count(*) AS n FROM tenants WHERE is_demo")
+                .get_result(c)
+                .await
+        })
+        .await
+        .expect("count");
+    assert_eq!(n.n, 3);
 }
 
 #[tokio::test]
