@@ -114,8 +114,9 @@ pub async fn scope_to_tenant(
         .map(|_| ())
 }
 
-/// Lets the current transaction work across tenants. Only for seeding, cloning and
-/// cleanup; request handlers never call it.
+/// Lets the current transaction work across tenants. For seeding, cloning, cleanup and
+/// procurement, and two read-only lookups of tenant-service (login by email, the internal
+/// tenant list); no handler that serves a tenant's own data calls it.
 pub async fn allow_all_tenants(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
     diesel::sql_query("SELECT set_config('app.all_tenants', 'on', true) AS set_config")
         .load::<Unit>(conn)

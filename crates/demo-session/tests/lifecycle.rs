@@ -988,3 +988,16 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
     assert_eq!(row.status, "destroyed");
     assert_eq!(row.last_cleanup_error, None);
 }
+
+#[tokio::test]
+async fn demo_session_migrations_apply_and_roll_back_completely() {
+    // up, down (the schema is the empty database's again), up (the same schema)
+    let schema = bakery_test_support::assert_migrations_reversible(DEMO_SESSION).await;
+    for table in ["demo_sessions", "warm_tenants"] {
+        let relation = format!("relation {table} r ");
+        assert!(
+            schema.iter().any(|o| o.starts_with(&relation)),
+            "{table} missing from {schema:#?}"
+        );
+    }
+}

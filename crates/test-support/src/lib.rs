@@ -283,6 +283,91 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Everything a migration can create in the `public` schema, one line per object, sorted:
+/// tables (with their row-level security flags), columns, constraints, indexes, functions,
+/// policies, triggers, types and extensions. Two equal schemas give equal lines.
+const SCHEMA_OBJECTS: &str = "\
+SELECT x FROM ( \
+  SELECT format('relation %s %s rls=%s forced=%s', c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity) \
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
+  UNION ALL SELECT format('column %s.%s %s null=%s default=%s', table_name, column_name, data_type, is_nullable, column_default) \
+    FROM information_schema.columns WHERE table_schema = 'public' \
+  UNION ALL SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) \
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+  UNION ALL SELECT format('index %s', indexdef) FROM pg_indexes WHERE schemaname = 'public' \
+  UNION ALL SELECT format('function %s(%s)', proname, pg_get_function_identity_arguments(oid)) \
+    FROM pg_proc WHERE pronamespace = 'public'::regnamespace \
+  UNION ALL SELECT format('policy %s.%s %s %s %s', tablename, policyname, cmd, qual, with_check) \
+    FROM pg_policies WHERE schemaname = 'public' \
+  UNION ALL SELECT format('trigger %s.%s', tgrelid::regclass, tgname) FROM pg_trigger WHERE NOT tgisinternal \
+  UNION ALL SELECT format('type %s %s', typname, typtype) FROM pg_type \
+    WHERE typnamespace = 'public'::regnamespace AND typtype IN ('e', 'd', 'c', 'r') AND typrelid = 0 \
+  UNION ALL SELECT format('extension %s', extname) FROM pg_extension \
+) objects(x) \
+WHERE x NOT LIKE '%\\_\\_diesel\\_schema\\_migrations%' ORDER BY x";
+
+async fn schema_objects(url: &str) -> Vec<String> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to the test database");
+    tokio::spawn(connection);
+    client
+        .query(SCHEMA_OBJECTS, &[])
+        .await
+        .expect("read the catalog")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// Proves `down.sql` really undoes `up.sql` for a whole migration set: on a fresh database,
+/// up, down and up again. After down the schema is exactly the empty database's (every
+/// table, function, policy, index, type … gone); after the second up it is exactly the
+/// first up's. Answers the migrated schema's objects for further checks.
+pub async fn assert_migrations_reversible(set: MigrationSet) -> Vec<String> {
+    let database = TestDatabase::empty(&format!("{}_reversible", set.name)).await;
+    let empty = schema_objects(&database.url).await;
+    let applied = bakery_config::db::run_migrations(&database.url, (set.migrations)())
+        .await
+        .expect("migrate up");
+    assert!(!applied.is_empty(), "{}: no migrations", set.name);
+    let up = schema_objects(&database.url).await;
+    assert!(
+        up.len() > empty.len(),
+        "{}: up.sql created nothing",
+        set.name
+    );
+
+    let reverted = bakery_config::db::revert_all_migrations(&database.url, (set.migrations)())
+        .await
+        .expect("migrate down");
+    assert_eq!(
+        reverted.len(),
+        applied.len(),
+        "{}: every migration reverts",
+        set.name
+    );
+    let down = schema_objects(&database.url).await;
+    let left: Vec<&String> = down.iter().filter(|o| !empty.contains(o)).collect();
+    assert!(left.is_empty(), "{}: down.sql leaves {left:#?}", set.name);
+    assert_eq!(
+        down, empty,
+        "{}: down.sql removed more than up.sql made",
+        set.name
+    );
+
+    bakery_config::db::run_migrations(&database.url, (set.migrations)())
+        .await
+        .expect("migrate up again");
+    assert_eq!(
+        schema_objects(&database.url).await,
+        up,
+        "{}: up after down",
+        set.name
+    );
+    up
+}
+
 /// Redis settings with a key prefix no other test uses.
 pub fn redis_settings() -> RedisSettings {
     RedisSettings {
