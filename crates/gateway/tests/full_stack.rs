@@ -198,6 +198,96 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
         assert_eq!(error_code(r).await.1, "demo_restriction", "{path}");
     }
 
+    // the three writes the policy allows reach inventory-service and change the clone:
+    // a waste adjustment, a sale at the point of sale, an order to a supplier
+    let post = |path: &'static str, body: serde_json::Value| {
+        app.client
+            .post(app.url(path))
+            .header(DEMO_HEADER, &id)
+            .json(&body)
+            .send()
+    };
+    let stocked = by_id["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["on_hand"].as_f64().unwrap_or(0.0) >= 1.0)
+        .expect("an ingredient in stock");
+    let r = post(
+        "/api/inventory/adjustments",
+        serde_json::json!({"ingredient_id": stocked["id"], "quantity_delta": -1,
+                           "reason": "waste", "note": "se cayó un saco"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let adjusted: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        adjusted["on_hand"].as_f64().unwrap() + 1.0,
+        stocked["on_hand"].as_f64().unwrap()
+    );
+
+    let products: serde_json::Value = app
+        .client
+        .get(app.url("/api/products?limit=200"))
+        .header(DEMO_HEADER, &id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let on_shelf = products["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["kind"] == "finished" && p["on_hand"].as_f64().unwrap_or(0.0) >= 2.0)
+        .expect("a finished product on the shelf");
+    let r = post(
+        "/api/pos/sales",
+        serde_json::json!({"lines": [{"product_id": on_shelf["id"], "quantity": 2}],
+                           "payment_method": "card"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let product: serde_json::Value = app
+        .client
+        .get(app.url(&format!(
+            "/api/products/{}",
+            on_shelf["id"].as_str().unwrap()
+        )))
+        .header(DEMO_HEADER, &id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        product["on_hand"].as_f64().unwrap() + 2.0,
+        on_shelf["on_hand"].as_f64().unwrap()
+    );
+
+    let suppliers: serde_json::Value = app
+        .client
+        .get(app.url("/api/suppliers"))
+        .header(DEMO_HEADER, &id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = post(
+        "/api/orders",
+        serde_json::json!({"supplier_id": suppliers["items"][0]["id"],
+                           "lines": [{"ingredient_id": stocked["id"], "quantity": 5}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
     // the session bar: status and one extension (demo-session publishes an invalidation)
     let r = app
         .client

@@ -50,6 +50,10 @@ impl Drop for PrivateRedis {
     }
 }
 
+/// Long enough that only an invalidation message can drop a cached copy in the checks
+/// below, short enough to wait out once.
+const CACHE_TTL: Duration = Duration::from_secs(3);
+
 #[tokio::test]
 async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
     let port = closed_port();
@@ -61,7 +65,7 @@ async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
     };
     let app = spawn_app_with(Options {
         redis: Some(settings),
-        cache_ttl: Duration::from_secs(1),
+        cache_ttl: CACHE_TTL,
         ..Default::default()
     })
     .await;
@@ -84,7 +88,7 @@ async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
 
     // Redis stops: past the in-process cache, the session is served by demo-session
     redis.stop();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(CACHE_TTL + Duration::from_millis(200)).await;
     for _ in 0..3 {
         let r = get().await.unwrap();
         assert_eq!(
@@ -105,7 +109,9 @@ async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
     app.wait_for_subscriber().await;
     s.cached.status = SessionStatus::Ready;
     app.store_session(&s.cached).await;
+    // cached in-process from now on, for CACHE_TTL
     assert_eq!(get().await.unwrap().status(), 200);
+    let cached_at = std::time::Instant::now();
     s.cached.status = SessionStatus::Destroyed;
     app.store_session(&s.cached).await;
     app.demo
@@ -116,15 +122,16 @@ async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
         .remove(s.id.as_str());
     app.publish_invalidation(s.id.as_str()).await;
     let mut refused = false;
-    for _ in 0..50 {
+    while cached_at.elapsed() < CACHE_TTL - Duration::from_millis(500) {
         if get().await.unwrap().status() == 401 {
             refused = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
         refused,
-        "the ended session was still served after Redis came back"
+        "the ended session was served from the in-process cache after Redis came back: \
+         the invalidation message did not drop it"
     );
 }
