@@ -230,7 +230,9 @@ def main():
         cfg = dev[('ConfigMap', 'bakery-ia-config')]['data']
         check(j['spec']['template']['spec']['serviceAccountName'] == cfg['CLONE_JOB_SERVICE_ACCOUNT'],
               'reference: service account is CLONE_JOB_SERVICE_ACCOUNT')
-        check(c['envFrom'][0]['secretRef']['name'] == cfg['CLONE_JOB_SECRET'], 'reference: Secret is CLONE_JOB_SECRET')
+        sources = [(k, v['name']) for src in c['envFrom'] for k, v in src.items() if k in ('configMapRef', 'secretRef')]
+        check(sources == [('configMapRef', cfg['CLONE_JOB_CONFIG_MAP']), ('secretRef', cfg['CLONE_JOB_SECRET'])],
+              'reference: envFrom is CLONE_JOB_CONFIG_MAP, then CLONE_JOB_SECRET')
         check(str(j['spec']['activeDeadlineSeconds']) == cfg['CLONE_JOB_TIMEOUT_SECONDS'],
               'reference: deadline is CLONE_JOB_TIMEOUT_SECONDS')
         check_pods('reference', clone, {**dev, **index(clone)})

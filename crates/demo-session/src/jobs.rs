@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EnvFromSource, Pod, PodSecurityContext, PodSpec, PodTemplateSpec,
-    ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext,
+    Capabilities, ConfigMapEnvSource, Container, EnvFromSource, Pod, PodSecurityContext, PodSpec,
+    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -61,6 +61,26 @@ impl JobCloner {
         &self.image
     }
 
+    /// The settings ConfigMap (if any), then the Secret: for a variable in both, the
+    /// Secret wins.
+    fn env_from(&self) -> Vec<EnvFromSource> {
+        let config_map = self.settings.config_map.as_ref().map(|name| EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: name.clone(),
+                optional: Some(false),
+            }),
+            ..EnvFromSource::default()
+        });
+        let secret = EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: self.settings.secret_name.clone(),
+                optional: Some(false),
+            }),
+            ..EnvFromSource::default()
+        };
+        config_map.into_iter().chain([secret]).collect()
+    }
+
     /// The Job for one session.
     pub fn job_for(&self, req: &CloneRequest) -> Job {
         let labels = BTreeMap::from([
@@ -112,13 +132,7 @@ impl JobCloner {
                             image: Some(self.image.clone()),
                             command: Some(vec!["clone-demo-tenant".to_owned()]),
                             args: Some(vec!["--session-id".to_owned(), req.session_id.clone()]),
-                            env_from: Some(vec![EnvFromSource {
-                                secret_ref: Some(SecretEnvSource {
-                                    name: self.settings.secret_name.clone(),
-                                    optional: Some(false),
-                                }),
-                                ..EnvFromSource::default()
-                            }]),
+                            env_from: Some(self.env_from()),
                             resources: Some(ResourceRequirements {
                                 requests: Some(BTreeMap::from([
                                     ("cpu".to_owned(), quantity("50m")),

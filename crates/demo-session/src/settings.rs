@@ -53,6 +53,10 @@ pub struct JobSettings {
     pub timeout: Duration,
     /// `CLONE_JOB_SECRET` (`bakery-ia-database`): Secret holding the database URLs.
     pub secret_name: String,
+    /// `CLONE_JOB_CONFIG_MAP` (optional): ConfigMap of the non-secret settings (log format,
+    /// session duration…), loaded before the Secret so the Job runs with the same settings
+    /// as demo-session.
+    pub config_map: Option<String>,
     /// `CLONE_JOB_SERVICE_ACCOUNT` (optional).
     pub service_account: Option<String>,
     /// `KUBERNETES_API_URL`: talk to this API server instead of the in-cluster one
@@ -131,6 +135,7 @@ impl Settings {
                     |s| (1..=3600).contains(s),
                 )),
                 secret_name: env.or("CLONE_JOB_SECRET", "bakery-ia-database".to_owned()),
+                config_map: env.optional("CLONE_JOB_CONFIG_MAP"),
                 service_account: env.optional("CLONE_JOB_SERVICE_ACCOUNT"),
                 api_url: env.optional("KUBERNETES_API_URL"),
             },

@@ -230,6 +230,7 @@ async fn app_on_stand_in_with(
         s.job.image = image;
         s.job.pod_name = Some("demo-session-7d9f8-abcde".to_owned());
         s.job.timeout = timeout;
+        s.job.config_map = Some("bakery-ia-config".to_owned());
     })
     .await;
     *shared.lock().expect("lock") = Some(app.settings.clone());
@@ -278,8 +279,13 @@ async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
     assert_eq!(container["image"], "registry.local/bakery-ia:1.2.3");
     assert_eq!(container["command"], json!(["clone-demo-tenant"]));
     assert_eq!(container["args"], json!(["--session-id", session_id]));
+    // the shared settings first, then the Secret (which wins for a variable in both)
     assert_eq!(
-        container["envFrom"][0]["secretRef"]["name"],
+        container["envFrom"][0]["configMapRef"]["name"],
+        "bakery-ia-config"
+    );
+    assert_eq!(
+        container["envFrom"][1]["secretRef"]["name"],
         "bakery-ia-database"
     );
     assert_eq!(container["resources"]["limits"]["memory"], "128Mi");

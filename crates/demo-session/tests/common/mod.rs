@@ -117,6 +117,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
             pod_name: None,
             timeout: Duration::from_secs(10),
             secret_name: "bakery-ia-database".to_owned(),
+            config_map: None,
             service_account: None,
             api_url: None,
         },
