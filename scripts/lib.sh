@@ -52,6 +52,9 @@ run_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Something already listens on 127.0.0.1:$1.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 pg_running() {
   "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1 || run_pg "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
 }
@@ -84,8 +87,9 @@ CONF
   fi
   run_pg mkdir -p "$PG_RUN"
   if ! pg_running; then
+    port_taken "$PG_PORT" && die "127.0.0.1:$PG_PORT is taken by another server (another checkout's PostgreSQL?): stop it, or pick another port with BAKERY_PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null
+    run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -w -t 60 start >/dev/null
   fi
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'" | grep -q 1 ||
     psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"

@@ -123,6 +123,21 @@ async fn writes_of_one_tenant_are_invisible_to_the_other() {
         assert_eq!(a_only.status, StatusCode::NOT_FOUND, "{method}");
         assert_eq!(a_only.error(), "ingredient_not_found");
     }
+    // nor can b replace a's ingredient (an id only a has)
+    let put = app
+        .request(
+            Method::PUT,
+            &format!("/api/inventory/ingredients/{sugar}"),
+            b,
+            Some(json!({"name": "Azúcar de b", "unit": "kg", "unit_cost": 9.9})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NOT_FOUND, "{}", put.body);
+    assert_eq!(put.error(), "ingredient_not_found");
+    let sugar_of_a = app
+        .get(&format!("/api/inventory/ingredients/{sugar}"), a)
+        .await;
+    assert_eq!(sugar_of_a.body["name"], "Azúcar");
 
     // a: its writes, and its mantequilla still there
     assert_eq!(app.get("/api/inventory/ingredients", a).await.total(), 5);
