@@ -150,6 +150,17 @@ describe('demo page', () => {
     await page.locator('.toast').filter({ hasText: 'no está permitida en cuentas demo' }).waitFor();
     assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'ingredients', { fullPage: true });
+    // products with their recipe and what it costs
+    await page.getByRole('link', { name: 'Productos y recetas' }).click();
+    await page.getByRole('heading', { name: 'Productos y recetas', level: 1 }).waitFor();
+    await settled(page);
+    const croissant = page.locator('article.product').filter({ has: page.getByRole('heading', { name: 'Croissant de mantequilla' }) });
+    assert.match(await croissant.locator('.facts').innerText(), /Coste receta\s*[\d,]+\s*€/);
+    await croissant.locator('details.recipe summary').click();
+    assert.ok((await croissant.locator('table.lines tbody tr').count()) >= 3, 'the recipe lists its ingredients');
+    assert.match(await croissant.locator('table.lines tfoot').innerText(), /Coste de la tanda/);
+    assert.deepEqual(await accessibilityProblems(page), []);
+    await screenshot(page, 'products', { fullPage: true });
     // forecasts: unavailable in the demo
     await page.getByRole('link', { name: /Previsión/ }).click();
     await page.getByRole('heading', { name: 'No disponible en la demo' }).waitFor();
@@ -322,6 +333,14 @@ describe('demo page', () => {
     created.push(session.session_id);
     await page.getByRole('heading', { name: /Hola, Panadería La Espiga/ }).waitFor();
     await page.locator('.chart svg').waitFor();
+    // the short extend button still says how many extensions are left
+    assert.equal(await page.locator('#extend-btn .extend-count-short').isVisible(), true);
+    assert.equal((await page.locator('#extend-btn .extend-count-short').innerText()).trim(), '3');
+    // and every button of the header is wholly on the screen
+    for (const button of await page.locator('#session-bar .btn').all()) {
+      const box = await button.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await button.innerText()} cut off: ${JSON.stringify(box)}`);
+    }
     // nothing wider than the screen
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px`);

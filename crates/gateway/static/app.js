@@ -226,6 +226,8 @@ function updateExtendButton() {
     el('span', { class: 'label-long' }, 'Ampliar 30 minutos'),
     el('span', { class: 'label-short', 'aria-hidden': 'true' }, '+30 min'),
     el('span', { class: 'extend-count' }, left === 1 ? ' (queda 1)' : ` (quedan ${left})`),
+    // phones: the count stays visible next to the short label
+    el('span', { class: 'extend-count-short', 'aria-hidden': 'true' }, String(left)),
   );
   // the session API itself is public: only the extensions left can stop an extension
   const reason = left <= 0 ? `Ya has usado las ${s.max_extensions ?? 3} ampliaciones de esta demo.` : null;
