@@ -93,6 +93,10 @@ CONF
   fi
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'" | grep -q 1 ||
     psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"
+  # lets the demo cloner skip per-row foreign-key triggers in its copy transaction
+  # (PostgreSQL 15+; see crates/demo-session/src/cloner.rs). Idempotent.
+  psql_admin -qc "DO \$\$ BEGIN IF current_setting('server_version_num')::int >= 150000 THEN
+    EXECUTE 'GRANT SET ON PARAMETER session_replication_role TO $DB_ROLE'; END IF; END \$\$"
   local db
   for db in "${DATABASES[@]}"; do
     psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||

@@ -10,6 +10,16 @@
 //! The plan is read from the catalog once at start-up: every table with a `tenant_id`
 //! column, ordered so parents come before children (a topological sort of the foreign
 //! keys), with its columns. A new column or table needs no change here.
+//!
+//! Foreign-key checks: most of a copy's cost is PostgreSQL checking each copied row's
+//! foreign keys, one trigger call per row and key. The copy cannot break a foreign key:
+//! it copies every row of every tenant-owned table of a template that was written with
+//! its keys checked, from one snapshot, changing only `tenant_id` — the first column of
+//! every key on both sides. So where the database role may set `session_replication_role`
+//! (PostgreSQL 15's `GRANT SET ON PARAMETER`, which `scripts/lib.sh` and the dev
+//! Kubernetes database give it), the copy transaction sets it to `replica`, which skips
+//! those triggers for that transaction only. Row-level security and check constraints
+//! still apply. Without the grant, the copy runs with the checks, just slower.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -68,6 +78,33 @@ pub struct ClonePlan {
     /// `(table, column list, select list)` in that order; the select list contains
     /// `{virtual}` where the new tenant id goes.
     copies: Vec<(String, String, String)>,
+    /// Whether the copy runs PostgreSQL's per-row foreign-key triggers (see above).
+    foreign_key_checks: ForeignKeyChecks,
+}
+
+/// How a copy treats foreign-key triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignKeyChecks {
+    /// Per row, as for any insert (the role may not set `session_replication_role`).
+    PerRow,
+    /// Skipped for the copy transaction: the copy is consistent by construction.
+    SkippedForCopy,
+}
+
+#[derive(QueryableByName)]
+struct Allowed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    allowed: bool,
+}
+
+/// Whether this role may set `session_replication_role` (false on PostgreSQL before 15,
+/// where the function does not exist, and whenever the question cannot be answered).
+async fn may_skip_foreign_key_triggers(conn: &mut AsyncPgConnection) -> bool {
+    sql_query("SELECT has_parameter_privilege('session_replication_role', 'SET') AS allowed")
+        .get_result::<Allowed>(conn)
+        .await
+        .map(|a| a.allowed)
+        .unwrap_or(false)
 }
 
 /// Orders tables so every table comes after the tables it references (Kahn's algorithm,
@@ -167,12 +204,31 @@ impl ClonePlan {
             }
             copies.push((table.clone(), names.join(", "), exprs.join(", ")));
         }
-        Ok(ClonePlan { tables, copies })
+        let foreign_key_checks = if may_skip_foreign_key_triggers(conn).await {
+            ForeignKeyChecks::SkippedForCopy
+        } else {
+            ForeignKeyChecks::PerRow
+        };
+        Ok(ClonePlan {
+            tables,
+            copies,
+            foreign_key_checks,
+        })
     }
 
     /// Tenant-owned tables, parents first.
     pub fn tables(&self) -> &[String] {
         &self.tables
+    }
+
+    pub fn foreign_key_checks(&self) -> ForeignKeyChecks {
+        self.foreign_key_checks
+    }
+
+    /// The same plan with the given foreign-key mode (tests compare both).
+    pub fn with_foreign_key_checks(mut self, checks: ForeignKeyChecks) -> Self {
+        self.foreign_key_checks = checks;
+        self
     }
 
     /// The whole copy as one script: clears any earlier copy of the same virtual tenant
@@ -183,6 +239,9 @@ impl ClonePlan {
         // whole or not at all (allowed as the first statement of the implicit transaction)
         sql.push_str("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n");
         sql.push_str("SELECT set_config('app.all_tenants', 'on', true);\n");
+        if self.foreign_key_checks == ForeignKeyChecks::SkippedForCopy {
+            sql.push_str("SELECT set_config('session_replication_role', 'replica', true);\n");
+        }
         for table in self.tables.iter().rev() {
             let _ = writeln!(
                 sql,
@@ -413,6 +472,46 @@ pub async fn adopt_virtual_tenant(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(checks: ForeignKeyChecks) -> ClonePlan {
+        ClonePlan {
+            tables: s(&["suppliers", "products"]),
+            copies: vec![
+                (
+                    "suppliers".to_owned(),
+                    "tenant_id, id".to_owned(),
+                    format!("'{VIRTUAL}'::uuid, id"),
+                ),
+                (
+                    "products".to_owned(),
+                    "tenant_id, id".to_owned(),
+                    format!("'{VIRTUAL}'::uuid, id"),
+                ),
+            ],
+            foreign_key_checks: checks,
+        }
+    }
+
+    #[test]
+    fn only_a_copy_allowed_to_skips_foreign_key_triggers_and_only_for_its_transaction() {
+        let (t, v) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let fast = plan(ForeignKeyChecks::SkippedForCopy).copy_script(t, v);
+        assert!(fast.contains("set_config('session_replication_role', 'replica', true)"));
+        // isolation first, then the transaction-local settings, then the copy
+        assert!(fast.starts_with("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;"));
+        let checked = plan(ForeignKeyChecks::PerRow).copy_script(t, v);
+        assert!(!checked.contains("session_replication_role"));
+        for script in [&fast, &checked] {
+            let suppliers = script
+                .find("INSERT INTO suppliers")
+                .expect("suppliers copied");
+            let products = script
+                .find("INSERT INTO products")
+                .expect("products copied");
+            assert!(suppliers < products, "parents first");
+            assert!(script.contains(&v.to_string()) && !script.contains(VIRTUAL));
+        }
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| (*x).to_owned()).collect()

@@ -107,6 +107,11 @@ impl DemoSessions {
             let mut conn = pools.inventory.get().await?;
             ClonePlan::load(&mut conn).await?
         };
+        tracing::info!(
+            tables = plan.tables().len(),
+            foreign_key_checks = ?plan.foreign_key_checks(),
+            "clone plan loaded"
+        );
         let jobs = match settings.clone_strategy {
             CloneStrategy::Inline => None,
             CloneStrategy::KubernetesJob => Some(JobCloner::new(&settings.job).await?),

@@ -505,7 +505,8 @@ async fn a_clone_that_fails_midway_leaves_nothing_behind() {
     inv.batch_execute(
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$; \
-         CREATE TRIGGER refuse BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION refuse();",
+         CREATE TRIGGER refuse BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION refuse(); \
+         ALTER TABLE sale_lines ENABLE ALWAYS TRIGGER refuse;",
     )
     .await
     .expect("trigger");
@@ -999,5 +1000,48 @@ async fn demo_session_migrations_apply_and_roll_back_completely() {
             schema.iter().any(|o| o.starts_with(&relation)),
             "{table} missing from {schema:#?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
+    use bakery_demo_session::cloner::{self, ClonePlan, CloneRequest, ForeignKeyChecks};
+    let app = spawn_app().await;
+    let template: Uuid = SAN_PABLO.parse().expect("uuid");
+    let mut inv = app.inventory_conn().await;
+    let expected = inventory_counts(&mut inv, template).await;
+    let plan = ClonePlan::load(&mut inv).await.expect("plan");
+    for checks in [ForeignKeyChecks::PerRow, ForeignKeyChecks::SkippedForCopy] {
+        let tenant = Uuid::new_v4();
+        let request = CloneRequest {
+            template_id: template,
+            virtual_tenant_id: tenant,
+            session_id: format!("test-{checks:?}"),
+            account_type: "individual_bakery".to_owned(),
+            expires_at: chrono::Utc::now(),
+        };
+        let plan = plan.clone().with_foreign_key_checks(checks);
+        cloner::copy_inventory(&mut inv, &plan, &request)
+            .await
+            .unwrap_or_else(|e| panic!("{checks:?}: {e}"));
+        assert_eq!(
+            inventory_counts(&mut inv, tenant).await,
+            expected,
+            "{checks:?}"
+        );
+        // and the copy can be written to like any tenant: its keys resolve
+        inv.transaction::<_, diesel::result::Error, _>(async |c| {
+            db::scope_to_tenant(c, tenant).await?;
+            sql_query(
+                "INSERT INTO sale_lines (tenant_id, id, sale_id, product_id, quantity, unit_price, line_total) \
+                 SELECT tenant_id, gen_random_uuid(), sale_id, product_id, 1, unit_price, unit_price \
+                 FROM sale_lines WHERE tenant_id = $1 LIMIT 1",
+            )
+            .bind::<SqlUuid, _>(tenant)
+            .execute(c)
+            .await
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{checks:?}: {e}"));
     }
 }
