@@ -70,11 +70,21 @@ impl Principal {
 
 /// Signs the identities forwarded upstream (contract 1). A principal's token is reused
 /// while it has more than half of its lifetime left, so a busy session costs one
-/// signature per half-lifetime, not one per request.
+/// signature per half-lifetime, not one per request; it is kept as the ready
+/// `Authorization: Bearer …` header value (a clone is a reference count).
 pub struct IdentityMinter {
     keys: TokenKeys,
     ttl_secs: i64,
-    recent: RwLock<HashMap<String, (String, i64)>>,
+    recent: RwLock<HashMap<String, (hyper::header::HeaderValue, i64)>>,
+}
+
+/// Why no identity could be minted.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("identity token is not a header value: {0}")]
+    Header(#[from] hyper::header::InvalidHeaderValue),
 }
 
 /// Past this many principals the minter forgets the stale tokens (all, if still too many).
@@ -89,7 +99,11 @@ impl IdentityMinter {
         }
     }
 
-    pub fn token(&self, principal: &Principal) -> Result<String, TokenError> {
+    /// The `Authorization` value that carries `principal`'s identity upstream.
+    pub fn authorization(
+        &self,
+        principal: &Principal,
+    ) -> Result<hyper::header::HeaderValue, MintError> {
         let key = principal.identity_key();
         let now = chrono::Utc::now().timestamp();
         if let Ok(recent) = self.recent.read()
@@ -98,7 +112,8 @@ impl IdentityMinter {
         {
             return Ok(token.clone());
         }
-        let token = self.keys.sign(&principal.identity(self.ttl_secs))?;
+        let signed = self.keys.sign(&principal.identity(self.ttl_secs))?;
+        let token = hyper::header::HeaderValue::from_str(&format!("Bearer {signed}"))?;
         if let Ok(mut recent) = self.recent.write() {
             if recent.len() >= MAX_RECENT {
                 recent.retain(|_, (_, until)| *until > now);
@@ -237,11 +252,16 @@ mod tests {
         let tenant = Uuid::new_v4();
         let a = customer(tenant, "owner");
         let b = customer(tenant, "owner");
-        let first = minter.token(&a).expect("sign");
-        assert_eq!(minter.token(&a).expect("sign"), first);
-        assert_ne!(minter.token(&b).expect("sign"), first);
+        let first = minter.authorization(&a).expect("sign");
+        assert_eq!(minter.authorization(&a).expect("sign"), first);
+        assert_ne!(minter.authorization(&b).expect("sign"), first);
+        let token = first
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .expect("a bearer value");
         let identity: Identity = TokenKeys::new(&secret, INTERNAL_AUDIENCE)
-            .verify(&first)
+            .verify(token)
             .expect("verify");
         assert_eq!(
             (identity.tenant_id, identity.role.as_str()),

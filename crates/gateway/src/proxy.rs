@@ -1,7 +1,14 @@
-//! Forwarding to an upstream over one shared `reqwest` connection pool: bodies streamed
-//! both ways under size limits, hop-by-hop and client identity headers removed,
-//! `X-Forwarded-For` appended, `X-Request-Id` propagated, the gateway's identity added.
-//! An upstream that cannot be reached answers `502`, one that is too slow `504`.
+//! Forwarding to an upstream over a pooled HTTP/1.1 client: bodies streamed both ways
+//! under size limits, hop-by-hop and client identity headers removed, `X-Forwarded-For`
+//! appended, `X-Request-Id` propagated, the gateway's identity added. An upstream that
+//! cannot be reached answers `502`, one that is too slow `504`.
+//!
+//! The forwarding client is hyper's own pooled client (`hyper_util`'s legacy `Client`, the
+//! one `reqwest` wraps), used directly: on every request `reqwest` also runs its redirect
+//! layer (which re-parses the URL, even with redirects off) and its retry layer (which
+//! copies the request up front), and that cost 30 % of the gateway's throughput in the
+//! benchmark (docs/performance.md). `reqwest` remains the client for everything else the
+//! gateway calls (the demo-session fallback, readiness checks).
 
 use std::io;
 use std::sync::Arc;
@@ -13,8 +20,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bakery_config::settings::ServiceUrls;
 use bakery_config::telemetry::REQUEST_ID_HEADER;
 use bytes::Bytes;
-use futures_util::StreamExt;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use futures_util::{StreamExt, TryStreamExt};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, BodyStream, Empty, StreamBody};
+use hyper::body::Frame;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use crate::error::GatewayError;
 use crate::request::{ADMIN_KEY_HEADER, CheckedRequest};
@@ -78,8 +91,8 @@ fn connection_tokens<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<String> 
         .collect()
 }
 
-/// An upstream client: HTTP/1.1 keep-alive pool, no redirects, no proxies from the
-/// environment.
+/// The client for the gateway's own calls (demo-session fallback, readiness): HTTP/1.1
+/// keep-alive pool, no redirects, no proxies from the environment.
 pub fn client(timeouts: &Timeouts) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
@@ -90,41 +103,69 @@ pub fn client(timeouts: &Timeouts) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// A request body on its way to an upstream: empty, or the client's, streamed.
+type UpstreamBody = BoxBody<Bytes, io::Error>;
+
+/// The forwarding client: HTTP/1.1 keep-alive pool, plain HTTP (upstreams are in-cluster
+/// services), `TCP_NODELAY`, connect timeout, never follows redirects.
+pub fn upstream_client(timeouts: &Timeouts) -> Client<HttpConnector, UpstreamBody> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(timeouts.connect));
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(timeouts.pool_idle_per_host)
+        .build(connector)
+}
+
 /// The keep-alive pool of one worker thread, shared by every request that worker serves.
 /// One pool per worker (rather than one for the process) keeps each pooled connection on
 /// the thread and runtime that uses it: no cross-thread wake-ups per request
 /// (docs/performance.md).
-pub struct WorkerPool(pub reqwest::Client);
+pub struct WorkerPool(pub Client<HttpConnector, UpstreamBody>);
 
 /// One request to forward.
 pub struct Forward<'a> {
     pub pool: &'a WorkerPool,
     pub upstream: Upstream,
     pub checked: &'a CheckedRequest,
-    /// The signed identity for `Authorization: Bearer`, if the route needs one.
-    pub identity: Option<String>,
+    /// `Authorization: Bearer <signed identity>`, if the route needs one.
+    pub identity: Option<HeaderValue>,
     /// Admin routes: `X-Admin-Key` goes through for the upstream to check.
     pub pass_admin_key: bool,
 }
 
 pub struct Proxy {
     urls: ServiceUrls,
-    /// The upstream base URLs, parsed once (demo-session, tenant, inventory).
-    parsed: [reqwest::Url; 3],
+    /// `http://host:port` plus any base path without its trailing `/`, per upstream
+    /// (demo-session, tenant, inventory): checked once at start-up.
+    bases: [String; 3],
     limits: Limits,
     timeouts: Timeouts,
 }
 
+/// An upstream base URL as the forwarding client needs it: plain `http`, a host, no
+/// query or fragment; answers it without a trailing `/`.
+fn upstream_base(url: &str) -> anyhow::Result<String> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("upstream URL {url:?}: {e}"))?;
+    anyhow::ensure!(
+        parsed.scheme() == "http" && parsed.host().is_some(),
+        "upstream URL {url:?}: must be http://host[:port][/path] (upstreams are in-cluster services)"
+    );
+    anyhow::ensure!(
+        parsed.query().is_none() && parsed.fragment().is_none(),
+        "upstream URL {url:?}: no query or fragment"
+    );
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
 impl Proxy {
     pub fn new(urls: ServiceUrls, limits: Limits, timeouts: Timeouts) -> anyhow::Result<Self> {
-        let parse = |u: &str| {
-            reqwest::Url::parse(u).map_err(|e| anyhow::anyhow!("upstream URL {u:?}: {e}"))
-        };
         Ok(Proxy {
-            parsed: [
-                parse(&urls.demo_session)?,
-                parse(&urls.tenant)?,
-                parse(&urls.inventory)?,
+            bases: [
+                upstream_base(&urls.demo_session)?,
+                upstream_base(&urls.tenant)?,
+                upstream_base(&urls.inventory)?,
             ],
             urls,
             limits,
@@ -132,19 +173,21 @@ impl Proxy {
         })
     }
 
-    /// The upstream URL for a checked request: the base URL's path, then the canonical
-    /// path, then the raw query.
-    fn target(&self, upstream: Upstream, checked: &CheckedRequest) -> reqwest::Url {
-        let mut url = self.parsed[upstream as usize].clone();
-        let base = url.path().trim_end_matches('/');
-        if base.is_empty() {
-            url.set_path(&checked.forward_path);
-        } else {
-            let path = format!("{base}{}", checked.forward_path);
-            url.set_path(&path);
-        }
-        url.set_query(checked.query.as_deref());
-        url
+    /// The upstream URI for a checked request: the base URL (with its path), then the
+    /// canonical path, then the raw query.
+    fn target(
+        &self,
+        upstream: Upstream,
+        checked: &CheckedRequest,
+    ) -> Result<hyper::Uri, GatewayError> {
+        let base = &self.bases[upstream as usize];
+        let uri = match &checked.query {
+            Some(query) => format!("{base}{}?{query}", checked.forward_path),
+            None => format!("{base}{}", checked.forward_path),
+        };
+        // the path is canonically encoded and the query was accepted by actix's parser
+        uri.parse()
+            .map_err(|_| GatewayError::Ambiguous("destino no válido"))
     }
 
     pub fn base_url(&self, upstream: Upstream) -> &str {
@@ -162,8 +205,8 @@ impl Proxy {
         fwd: Forward<'_>,
     ) -> Result<HttpResponse, GatewayError> {
         let upstream = fwd.upstream;
-        let url = self.target(upstream, fwd.checked);
-        let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        let uri = self.target(upstream, fwd.checked)?;
+        let method = hyper::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|_| GatewayError::MethodNotAllowed)?;
         let headers = self.request_headers(req, &fwd)?;
 
@@ -182,30 +225,25 @@ impl Proxy {
         }
         let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
         let overflow = Arc::new(AtomicBool::new(false));
-        let mut builder = fwd.pool.0.request(method, url).headers(headers);
-        if declared.is_some_and(|n| n > 0) || chunked {
-            builder = builder.body(stream_body(
-                payload,
-                self.limits.max_request_body,
-                overflow.clone(),
-            ));
-        }
-        // A tokio deadline rather than reqwest's per-request `timeout`, which measurably
-        // adds latency to every request (docs/performance.md). It covers the answer's head
-        // and, for answers read whole, its body.
+        let body = if declared.is_some_and(|n| n > 0) || chunked {
+            stream_body(payload, self.limits.max_request_body, overflow.clone())
+        } else {
+            Empty::new().map_err(|never| match never {}).boxed()
+        };
+        let mut request = hyper::Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        // One deadline for the answer's head and, for answers read whole, its body.
         let deadline = tokio::time::Instant::now() + self.timeouts.request;
-        let sent = tokio::time::timeout_at(deadline, builder.send())
+        let sent = tokio::time::timeout_at(deadline, fwd.pool.0.request(request))
             .await
             .map_err(|_| GatewayError::UpstreamTimeout(upstream))?;
         let response = sent.map_err(|e| {
             if overflow.load(Ordering::Relaxed) {
                 GatewayError::PayloadTooLarge
-            } else if e.is_connect() {
-                GatewayError::UpstreamUnavailable(upstream, e.to_string())
-            } else if e.is_timeout() {
-                GatewayError::UpstreamTimeout(upstream)
             } else {
-                GatewayError::UpstreamUnavailable(upstream, e.to_string())
+                GatewayError::UpstreamUnavailable(upstream, error_chain(&e))
             }
         })?;
         self.relay(response, upstream, deadline).await
@@ -257,24 +295,23 @@ impl Proxy {
         {
             headers.insert("x-request-id", value);
         }
-        if let Some(token) = &fwd.identity {
-            let value = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|e| GatewayError::Internal(e.to_string()))?;
-            headers.insert(reqwest::header::AUTHORIZATION, value);
+        if let Some(authorization) = &fwd.identity {
+            headers.insert(hyper::header::AUTHORIZATION, authorization.clone());
         }
         Ok(headers)
     }
 
     async fn relay(
         &self,
-        response: reqwest::Response,
+        response: hyper::Response<hyper::body::Incoming>,
         upstream: Upstream,
         deadline: tokio::time::Instant,
     ) -> Result<HttpResponse, GatewayError> {
         let status = StatusCode::from_u16(response.status().as_u16())
             .map_err(|e| GatewayError::UpstreamUnavailable(upstream, format!("bad status: {e}")))?;
         let max = self.limits.max_response_body;
-        let length = response.content_length();
+        let length = content_length(response.headers())
+            .map_err(|e| GatewayError::UpstreamUnavailable(upstream, e.to_owned()))?;
         if length.is_some_and(|n| n > max) {
             return Err(GatewayError::UpstreamResponseTooLarge(upstream));
         }
@@ -282,7 +319,7 @@ impl Proxy {
         let named = connection_tokens(
             response
                 .headers()
-                .get_all(reqwest::header::CONNECTION)
+                .get_all(hyper::header::CONNECTION)
                 .iter()
                 .map(|v| v.as_bytes()),
         );
@@ -303,10 +340,11 @@ impl Proxy {
         }
         // small answers of known length are read whole: one write to the client
         if let Some(n) = length.filter(|n| *n <= BUFFER_UP_TO) {
-            let body = tokio::time::timeout_at(deadline, response.bytes())
+            let body = tokio::time::timeout_at(deadline, response.into_body().collect())
                 .await
                 .map_err(|_| GatewayError::UpstreamTimeout(upstream))?
-                .map_err(|e| GatewayError::UpstreamUnavailable(upstream, e.to_string()))?;
+                .map_err(|e| GatewayError::UpstreamUnavailable(upstream, error_chain(&e)))?
+                .to_bytes();
             if body.len() as u64 != n {
                 return Err(GatewayError::UpstreamUnavailable(
                     upstream,
@@ -316,7 +354,9 @@ impl Proxy {
             return Ok(builder.body(body));
         }
         let mut seen = 0u64;
-        let body = response.bytes_stream().map(move |chunk| {
+        let data = BodyStream::new(response.into_body())
+            .try_filter_map(|frame| async move { Ok(frame.into_data().ok()) });
+        let body = data.map(move |chunk| {
             let chunk = chunk.map_err(io::Error::other)?;
             seen += chunk.len() as u64;
             if seen > max {
@@ -332,10 +372,40 @@ impl Proxy {
     }
 }
 
+/// `Content-Length` of an upstream answer: `None` when absent; an error when unreadable
+/// or repeated with different values.
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, &'static str> {
+    let mut length = None;
+    for value in headers.get_all(hyper::header::CONTENT_LENGTH) {
+        let n = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or("unreadable Content-Length")?;
+        if length.is_some_and(|l| l != n) {
+            return Err("conflicting Content-Length");
+        }
+        length = Some(n);
+    }
+    Ok(length)
+}
+
+/// An error with its causes (hyper's own message is often just "client error").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Streams the client's body to the upstream. actix's payload lives on the worker
 /// thread, so a local task feeds it through a small channel; past `limit` bytes the
 /// stream fails and `overflow` is set, so the caller answers `413`.
-fn stream_body(mut payload: web::Payload, limit: u64, overflow: Arc<AtomicBool>) -> reqwest::Body {
+fn stream_body(mut payload: web::Payload, limit: u64, overflow: Arc<AtomicBool>) -> UpstreamBody {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, io::Error>>(4);
     actix_web::rt::spawn(async move {
         let mut total = 0u64;
@@ -359,9 +429,9 @@ fn stream_body(mut payload: web::Payload, limit: u64, overflow: Arc<AtomicBool>)
         }
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+        rx.recv().await.map(|item| (item.map(Frame::data), rx))
     });
-    reqwest::Body::wrap_stream(stream)
+    BodyExt::boxed(StreamBody::new(stream))
 }
 
 /// Readiness: the upstream's `/health` answers 2xx within 2 s.
@@ -434,7 +504,7 @@ mod tests {
             request: std::time::Duration::from_secs(1),
             pool_idle_per_host: 1,
         };
-        let proxy = Proxy::new(urls, limits, timeouts).expect("proxy");
+        let proxy = Proxy::new(urls.clone(), limits.clone(), timeouts.clone()).expect("proxy");
         let checked = |path: &str, query: Option<&str>| CheckedRequest {
             method: actix_web::http::Method::GET,
             path: path.to_owned(),
@@ -448,15 +518,57 @@ mod tests {
                     Upstream::Inventory,
                     &checked("/api/products/pan de centeno", Some("page=2&q=a%20b"))
                 )
-                .as_str(),
+                .expect("uri")
+                .to_string(),
             "http://127.0.0.1:8003/api/products/pan%20de%20centeno?page=2&q=a%20b"
         );
         assert_eq!(
             proxy
                 .target(Upstream::Tenant, &checked("/api/tenants/me", None))
-                .as_str(),
+                .expect("uri")
+                .to_string(),
             "http://tenant:8002/base/api/tenants/me"
         );
+        // upstream URLs the forwarding client cannot use stop start-up
+        for bad in [
+            "https://inventory:8003",
+            "inventory:8003",
+            "http://inventory:8003/?x=1",
+        ] {
+            let mut urls = urls.clone();
+            urls.inventory = bad.to_owned();
+            assert!(
+                Proxy::new(urls, limits.clone(), timeouts.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn answer_lengths_are_read_strictly() {
+        let mut h = HeaderMap::new();
+        assert_eq!(content_length(&h), Ok(None));
+        h.append(
+            hyper::header::CONTENT_LENGTH,
+            HeaderValue::from_static("12"),
+        );
+        assert_eq!(content_length(&h), Ok(Some(12)));
+        h.append(
+            hyper::header::CONTENT_LENGTH,
+            HeaderValue::from_static("12"),
+        );
+        assert_eq!(content_length(&h), Ok(Some(12)));
+        h.append(
+            hyper::header::CONTENT_LENGTH,
+            HeaderValue::from_static("13"),
+        );
+        assert!(content_length(&h).is_err());
+        let mut h = HeaderMap::new();
+        h.append(
+            hyper::header::CONTENT_LENGTH,
+            HeaderValue::from_static("doce"),
+        );
+        assert!(content_length(&h).is_err());
     }
 
     #[test]

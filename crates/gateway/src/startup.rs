@@ -30,10 +30,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The identity token forwarded for `principal` (contract 1).
-    pub fn sign(&self, principal: &Principal) -> Result<String, GatewayError> {
+    /// The `Authorization` value forwarded for `principal`: its signed identity
+    /// (contract 1).
+    pub fn sign(&self, principal: &Principal) -> Result<hyper::header::HeaderValue, GatewayError> {
         self.identities
-            .token(principal)
+            .authorization(principal)
             .map_err(|e| GatewayError::Internal(e.to_string()))
     }
 }
@@ -94,10 +95,7 @@ impl Application {
         let timeouts = settings.timeouts.clone();
         // called once per worker thread
         let server = server::serve(listener, &settings.server, move |cfg| {
-            let pool = proxy::client(&timeouts).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "worker pool not built, sharing the process pool");
-                client.clone()
-            });
+            let pool = proxy::upstream_client(&timeouts);
             cfg.app_data(readiness.clone())
                 .app_data(state.clone())
                 .app_data(web::Data::new(WorkerPool(pool)))
