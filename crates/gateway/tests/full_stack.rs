@@ -200,6 +200,14 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
 
     // the three writes the policy allows reach inventory-service and change the clone:
     // a waste adjustment, a sale at the point of sale, an order to a supplier
+    let get = |path: String| {
+        let request = app.client.get(app.url(&path)).header(DEMO_HEADER, &id);
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
     let post = |path: &'static str, body: serde_json::Value| {
         app.client
             .post(app.url(path))
@@ -227,16 +235,7 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
         stocked["on_hand"].as_f64().unwrap()
     );
 
-    let products: serde_json::Value = app
-        .client
-        .get(app.url("/api/products?limit=200"))
-        .header(DEMO_HEADER, &id)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let products = get("/api/products?limit=200".to_owned()).await;
     let on_shelf = products["items"]
         .as_array()
         .expect("items")
@@ -251,34 +250,17 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
     .await
     .unwrap();
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    let product: serde_json::Value = app
-        .client
-        .get(app.url(&format!(
-            "/api/products/{}",
-            on_shelf["id"].as_str().unwrap()
-        )))
-        .header(DEMO_HEADER, &id)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let product = get(format!(
+        "/api/products/{}",
+        on_shelf["id"].as_str().unwrap()
+    ))
+    .await;
     assert_eq!(
         product["on_hand"].as_f64().unwrap() + 2.0,
         on_shelf["on_hand"].as_f64().unwrap()
     );
 
-    let suppliers: serde_json::Value = app
-        .client
-        .get(app.url("/api/suppliers"))
-        .header(DEMO_HEADER, &id)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let suppliers = get("/api/suppliers".to_owned()).await;
     let r = post(
         "/api/orders",
         serde_json::json!({"supplier_id": suppliers["items"][0]["id"],

@@ -22,33 +22,19 @@ impl Drop for Gateway {
 }
 
 fn start_gateway(port: u16, demo: &Upstream, tenant: &Upstream, inventory: &Upstream) -> Gateway {
-    let redis = support::redis_settings();
-    let tokens = support::token_settings();
+    let mut env = support::binary_env(&support::redis_settings());
+    env.extend([
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", port.to_string()),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "10".to_owned()),
+        ("DEMO_SESSION_URL", demo.url.clone()),
+        ("TENANT_SERVICE_URL", tenant.url.clone()),
+        ("INVENTORY_SERVICE_URL", inventory.url.clone()),
+        ("LOG_LEVEL", "warn".to_owned()),
+    ]);
     let child = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .env_clear()
-        .envs([
-            ("HOST", "127.0.0.1".to_owned()),
-            ("PORT", port.to_string()),
-            ("SHUTDOWN_TIMEOUT_SECONDS", "10".to_owned()),
-            ("DEMO_SESSION_URL", demo.url.clone()),
-            ("TENANT_SERVICE_URL", tenant.url.clone()),
-            ("INVENTORY_SERVICE_URL", inventory.url.clone()),
-            ("REDIS_URL", redis.url.clone()),
-            ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
-            (
-                "INTERNAL_TOKEN_SECRET",
-                tokens.internal_secret.expose().to_owned(),
-            ),
-            (
-                "ACCESS_TOKEN_SECRET",
-                tokens.access_secret.expose().to_owned(),
-            ),
-            (
-                "SESSION_TOKEN_SECRET",
-                tokens.session_secret.expose().to_owned(),
-            ),
-            ("LOG_LEVEL", "warn".to_owned()),
-        ])
+        .envs(env)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

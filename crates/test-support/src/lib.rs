@@ -368,6 +368,29 @@ pub async fn assert_migrations_reversible(set: MigrationSet) -> Vec<String> {
     up
 }
 
+/// The environment every binary of the stack needs, for a test that runs one as a process:
+/// the test signing secrets and `redis` (its URL and key prefix). Tests add the database
+/// and service URLs of their own.
+pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
+    let tokens = token_settings();
+    vec![
+        ("REDIS_URL", redis.url.clone()),
+        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
+        (
+            "INTERNAL_TOKEN_SECRET",
+            tokens.internal_secret.expose().to_owned(),
+        ),
+        (
+            "ACCESS_TOKEN_SECRET",
+            tokens.access_secret.expose().to_owned(),
+        ),
+        (
+            "SESSION_TOKEN_SECRET",
+            tokens.session_secret.expose().to_owned(),
+        ),
+    ]
+}
+
 /// Redis settings with a key prefix no other test uses.
 pub fn redis_settings() -> RedisSettings {
     RedisSettings {

@@ -285,26 +285,13 @@ async fn the_background_scheduler_runs_on_its_interval() {
 /// The environment the `inventory-service` binary needs to reach this test's database,
 /// Redis and tenant-service stand-in.
 fn binary_env(app: &TestApp, tenant_url: &str) -> Vec<(&'static str, String)> {
-    let tokens = bakery_test_support::token_settings();
-    vec![
+    let mut env = bakery_test_support::binary_env(&app.settings.redis);
+    env.extend([
         ("INVENTORY_DATABASE_URL", app.settings.database.url.clone()),
-        ("REDIS_URL", app.settings.redis.url.clone()),
-        ("REDIS_KEY_PREFIX", app.settings.redis.key_prefix.clone()),
         ("TENANT_SERVICE_URL", tenant_url.to_owned()),
-        (
-            "INTERNAL_TOKEN_SECRET",
-            tokens.internal_secret.expose().to_owned(),
-        ),
-        (
-            "ACCESS_TOKEN_SECRET",
-            tokens.access_secret.expose().to_owned(),
-        ),
-        (
-            "SESSION_TOKEN_SECRET",
-            tokens.session_secret.expose().to_owned(),
-        ),
         ("LOG_FORMAT", "json".to_owned()),
-    ]
+    ]);
+    env
 }
 
 /// `inventory-service procurement-run` with only `env` (off the test's runtime thread,
