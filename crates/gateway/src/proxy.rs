@@ -6,7 +6,7 @@
 //! The forwarding client is hyper's own pooled client (`hyper_util`'s legacy `Client`, the
 //! one `reqwest` wraps), used directly: on every request `reqwest` also runs its redirect
 //! layer (which re-parses the URL, even with redirects off) and its retry layer (which
-//! copies the request up front), and that cost 30 % of the gateway's throughput in the
+//! copies the request up front), and that cost 20 % of the gateway's throughput in the
 //! benchmark (docs/performance.md). `reqwest` remains the client for everything else the
 //! gateway calls (the demo-session fallback, readiness checks).
 
@@ -174,7 +174,7 @@ impl Proxy {
     }
 
     /// The upstream URI for a checked request: the base URL (with its path), then the
-    /// canonical path, then the raw query.
+    /// canonical path, then the (URI-safe) query.
     fn target(
         &self,
         upstream: Upstream,
@@ -185,7 +185,7 @@ impl Proxy {
             Some(query) => format!("{base}{}?{query}", checked.forward_path),
             None => format!("{base}{}", checked.forward_path),
         };
-        // the path is canonically encoded and the query was accepted by actix's parser
+        // the path is canonically encoded, the query has only URI-safe bytes
         uri.parse()
             .map_err(|_| GatewayError::Ambiguous("destino no válido"))
     }

@@ -53,7 +53,9 @@ pub struct CheckedRequest {
     pub match_path: String,
     /// `path` re-encoded canonically: what the upstream receives.
     pub forward_path: String,
-    /// The raw query string, forwarded unchanged.
+    /// The query string as the client sent it, with only the bytes a URI cannot carry
+    /// (controls, space, `"`, `#`, `<`, `>`, non-ASCII) percent-encoded, as any URL parser
+    /// would: the upstream decodes the same parameters the gateway checked.
     pub query: Option<String>,
 }
 
@@ -84,7 +86,7 @@ impl CheckedRequest {
             match_path: path.to_ascii_lowercase(),
             forward_path: encode_path(&path),
             path,
-            query: query.map(str::to_owned),
+            query: query.map(encode_query),
         })
     }
 }
@@ -191,6 +193,28 @@ pub fn encode_path(path: &str) -> String {
     out
 }
 
+/// Bytes a query carries as they are (everything but controls, space, `"`, `#`, `<`, `>`
+/// and non-ASCII; `%` stays, so existing escapes are kept).
+fn is_query_safe(b: u8) -> bool {
+    b.is_ascii_graphic() && !b"\"#<>".contains(&b)
+}
+
+/// The query, with the bytes a URI cannot carry percent-encoded.
+pub fn encode_query(query: &str) -> String {
+    if query.bytes().all(is_query_safe) {
+        return query.to_owned();
+    }
+    let mut out = String::with_capacity(query.len() + 16);
+    for b in query.bytes() {
+        if is_query_safe(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Refuses a `_method` parameter, however it is encoded.
 fn check_query(query: &str) -> Result<(), GatewayError> {
     for pair in query.split('&') {
@@ -288,6 +312,18 @@ mod tests {
         );
         assert_eq!(encode_path("/api/products/ñ"), "/api/products/%C3%B1");
         assert_eq!(encode_path("/api/orders"), "/api/orders");
+    }
+
+    #[test]
+    fn queries_are_forwarded_with_only_unsafe_bytes_encoded() {
+        assert_eq!(encode_query("page=2&q=a%20b"), "page=2&q=a%20b");
+        assert_eq!(encode_query("q=a\"b<c>#d"), "q=a%22b%3Cc%3E%23d");
+        assert_eq!(encode_query("q=ñ"), "q=%C3%B1");
+        assert_eq!(encode_query("q={x}|y^`\\"), "q={x}|y^`\\");
+        for q in ["q=a\"b", "q=<a>", "q=ñ&x=1"] {
+            let uri = format!("http://inventory:8003/api/x?{}", encode_query(q));
+            assert!(uri.parse::<hyper::Uri>().is_ok(), "{uri}");
+        }
     }
 
     #[test]
