@@ -179,12 +179,17 @@ fn is_path_safe(b: u8) -> bool {
 
 /// Re-encodes a canonical path so the upstream decodes exactly it.
 pub fn encode_path(path: &str) -> String {
-    if path.bytes().all(is_path_safe) {
-        return path.to_owned();
+    percent_encode_unless(path, is_path_safe)
+}
+
+/// `text` with every byte `safe` refuses written as `%XX`.
+fn percent_encode_unless(text: &str, safe: fn(u8) -> bool) -> String {
+    if text.bytes().all(safe) {
+        return text.to_owned();
     }
-    let mut out = String::with_capacity(path.len() + 16);
-    for b in path.bytes() {
-        if is_path_safe(b) {
+    let mut out = String::with_capacity(text.len() + 16);
+    for b in text.bytes() {
+        if safe(b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -201,18 +206,7 @@ fn is_query_safe(b: u8) -> bool {
 
 /// The query, with the bytes a URI cannot carry percent-encoded.
 pub fn encode_query(query: &str) -> String {
-    if query.bytes().all(is_query_safe) {
-        return query.to_owned();
-    }
-    let mut out = String::with_capacity(query.len() + 16);
-    for b in query.bytes() {
-        if is_query_safe(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode_unless(query, is_query_safe)
 }
 
 /// Refuses a `_method` parameter, however it is encoded.
