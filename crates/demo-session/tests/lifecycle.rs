@@ -209,15 +209,7 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     assert!((1790..=1800).contains(&ttl), "ttl {ttl}");
 
     // and GET answers the same session
-    let got: Value = app
-        .client
-        .get(app.url(&format!("/api/demo/session/{id}")))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let got: Value = app.get_session(id).await.json().await.expect("json");
     assert_eq!(got["virtual_tenant_id"], body["virtual_tenant_id"]);
     assert!(got.get("session_token").is_none());
 }
@@ -279,12 +271,7 @@ async fn extend_three_times_then_409() {
         chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().expect("exp"))
             .expect("rfc3339");
     for used in 1..=3 {
-        let r = app
-            .client
-            .post(app.url(&format!("/api/demo/session/{id}/extend")))
-            .send()
-            .await
-            .expect("extend");
+        let r = app.extend_session(&id).await;
         assert_eq!(r.status().as_u16(), 200);
         let v: Value = r.json().await.expect("json");
         assert_eq!(v["extensions_used"], used);
@@ -294,12 +281,7 @@ async fn extend_three_times_then_409() {
         assert_eq!((new - expires).num_minutes(), 30);
         expires = new;
     }
-    let r = app
-        .client
-        .post(app.url(&format!("/api/demo/session/{id}/extend")))
-        .send()
-        .await
-        .expect("extend");
+    let r = app.extend_session(&id).await;
     assert_eq!(r.status().as_u16(), 409);
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["error"], "max_extensions_reached");
@@ -337,21 +319,11 @@ async fn extend_and_end_tell_every_gateway_to_drop_its_cached_copy() {
         m.get_payload::<String>().expect("payload")
     };
 
-    let r = app
-        .client
-        .post(app.url(&format!("/api/demo/session/{id}/extend")))
-        .send()
-        .await
-        .expect("extend");
+    let r = app.extend_session(&id).await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(next_message().await, id);
 
-    let r = app
-        .client
-        .delete(app.url(&format!("/api/demo/session/{id}")))
-        .send()
-        .await
-        .expect("delete");
+    let r = app.end_session(&id).await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(next_message().await, id);
 }
@@ -375,12 +347,7 @@ async fn destroy_removes_every_row_and_key() {
         .await
         .expect("set");
 
-    let r = app
-        .client
-        .delete(app.url(&format!("/api/demo/session/{id}")))
-        .send()
-        .await
-        .expect("delete");
+    let r = app.end_session(&id).await;
     assert_eq!(r.status().as_u16(), 200);
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["status"], "destroyed");
@@ -419,20 +386,10 @@ async fn destroy_removes_every_row_and_key() {
 
     // the session is over for good
     for r in [
-        app.client
-            .get(app.url(&format!("/api/demo/session/{id}")))
-            .send()
-            .await,
-        app.client
-            .delete(app.url(&format!("/api/demo/session/{id}")))
-            .send()
-            .await,
-        app.client
-            .post(app.url(&format!("/api/demo/session/{id}/extend")))
-            .send()
-            .await,
+        app.get_session(&id).await,
+        app.end_session(&id).await,
+        app.extend_session(&id).await,
     ] {
-        let r = r.expect("request");
         assert_eq!(r.status().as_u16(), 401);
         let v: Value = r.json().await.expect("json");
         assert_eq!(v["error"], "session_expired");
@@ -926,21 +883,11 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
     )
     .await
     .expect("trigger");
-    let r = app
-        .client
-        .delete(app.url(&format!("/api/demo/session/{id}")))
-        .send()
-        .await
-        .expect("delete");
+    let r = app.end_session(&id).await;
     assert_eq!(r.status().as_u16(), 202);
     assert_eq!(r.json::<Value>().await.expect("json")["status"], "expired");
     // ended for the prospect already
-    let r = app
-        .client
-        .get(app.url(&format!("/api/demo/session/{id}")))
-        .send()
-        .await
-        .expect("get");
+    let r = app.get_session(&id).await;
     assert_eq!(r.status().as_u16(), 401);
 
     // the failure is recorded with its reason, and the session is not destroyed yet
@@ -994,11 +941,12 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
 async fn demo_session_migrations_apply_and_roll_back_completely() {
     // up, down (the schema is the empty database's again), up (the same schema)
     let schema = bakery_test_support::assert_migrations_reversible(DEMO_SESSION).await;
+    let tables = bakery_test_support::tables(&schema);
     for table in ["demo_sessions", "warm_tenants"] {
         let relation = format!("relation {table} r ");
         assert!(
-            schema.iter().any(|o| o.starts_with(&relation)),
-            "{table} missing from {schema:#?}"
+            tables.iter().any(|t| t.starts_with(&relation)),
+            "{table} missing from {tables:#?}"
         );
     }
 }

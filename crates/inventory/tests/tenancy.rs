@@ -86,10 +86,7 @@ async fn two_tenants(conn: &mut AsyncPgConnection) -> (Uuid, Uuid) {
 async fn migrations_apply_and_roll_back_completely() {
     // up, down (the schema is the empty database's again), up (the same schema)
     let schema = bakery_test_support::assert_migrations_reversible(INVENTORY).await;
-    let tables: Vec<&String> = schema
-        .iter()
-        .filter(|o| o.starts_with("relation ") && o.contains(" r rls="))
-        .collect();
+    let tables = bakery_test_support::tables(&schema);
     assert_eq!(tables.len(), 14, "{tables:#?}");
     assert!(
         tables.iter().all(|t| t.ends_with("rls=t forced=t")),

@@ -66,10 +66,7 @@ async fn seed(conn: &mut AsyncPgConnection) -> (Uuid, Uuid) {
 async fn migrations_apply_and_roll_back_completely() {
     // up, down (the schema is the empty database's again), up (the same schema)
     let schema = bakery_test_support::assert_migrations_reversible(TENANT).await;
-    let tables: Vec<&String> = schema
-        .iter()
-        .filter(|o| o.starts_with("relation ") && o.contains(" r rls="))
-        .collect();
+    let tables = bakery_test_support::tables(&schema);
     assert_eq!(tables.len(), 2, "{tables:#?}");
     assert!(
         tables.iter().all(|t| t.ends_with("rls=t forced=t")),

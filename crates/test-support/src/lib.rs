@@ -391,6 +391,15 @@ pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The tables among [`assert_migrations_reversible`]'s objects, each as
+/// `relation <name> r rls=<t|f> forced=<t|f>`.
+pub fn tables(schema: &[String]) -> Vec<&String> {
+    schema
+        .iter()
+        .filter(|o| o.starts_with("relation ") && o.contains(" r rls="))
+        .collect()
+}
+
 /// Redis settings with a key prefix no other test uses.
 pub fn redis_settings() -> RedisSettings {
     RedisSettings {

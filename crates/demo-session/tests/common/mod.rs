@@ -165,6 +165,33 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// `GET /api/demo/session/{id}`
+    pub async fn get_session(&self, id: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!("/api/demo/session/{id}")))
+            .send()
+            .await
+            .expect("get session")
+    }
+
+    /// `POST /api/demo/session/{id}/extend`
+    pub async fn extend_session(&self, id: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/demo/session/{id}/extend")))
+            .send()
+            .await
+            .expect("extend session")
+    }
+
+    /// `DELETE /api/demo/session/{id}`
+    pub async fn end_session(&self, id: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/api/demo/session/{id}")))
+            .send()
+            .await
+            .expect("end session")
+    }
+
     pub async fn tenant_conn(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(&self.tenant_db.url)
             .await
