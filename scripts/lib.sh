@@ -12,6 +12,10 @@ PG_DATA="$LOCAL/postgres/data"
 PG_RUN="$LOCAL/postgres/run"
 PG_LOG="$LOCAL/postgres/postgres.log"
 REDIS_DIR="$LOCAL/redis"
+# Redis holds sessions, rate counters and small per-tenant counters, never cache pages:
+# a memory cap with `noeviction`, so nothing is ever evicted and a runaway fails loudly
+# (writes refused) instead of growing without end (docs/deploy.md, "Redis")
+REDIS_MAXMEMORY="${BAKERY_REDIS_MAXMEMORY:-256mb}"
 DB_ROLE="bakery"
 DATABASES=(tenant inventory demo_session)
 
@@ -101,6 +105,15 @@ CONF
   for db in "${DATABASES[@]}"; do
     psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
       psql_admin -qc "CREATE DATABASE $db OWNER $DB_ROLE"
+    # A second wall behind the services' own per-connection limits (DATABASE_*_MS, set on
+    # every pooled connection): whatever connects as the role to a service database (a
+    # migration, a seed, psql) cannot run, wait for a lock or sit in a transaction for
+    # ever. Looser than the services' limits, which override them. Test databases
+    # (test_*) are not covered. Idempotent.
+    psql_admin -q \
+      -c "ALTER ROLE $DB_ROLE IN DATABASE $db SET statement_timeout = '60s'" \
+      -c "ALTER ROLE $DB_ROLE IN DATABASE $db SET lock_timeout = '30s'" \
+      -c "ALTER ROLE $DB_ROLE IN DATABASE $db SET idle_in_transaction_session_timeout = '60s'"
   done
 }
 
@@ -119,10 +132,13 @@ start_redis() {
     log "starting Redis on 127.0.0.1:$REDIS_PORT"
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
       --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no \
-      --protected-mode yes >/dev/null
+      --protected-mode yes --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction >/dev/null
     local i; for i in $(seq 1 50); do redis_running && break; sleep 0.1; done
     redis_running || die "Redis did not start (see .local/redis/redis.log)"
   fi
+  # an instance started before these settings existed gets them too (applied live)
+  redis-cli -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" >/dev/null
+  redis-cli -p "$REDIS_PORT" config set maxmemory-policy noeviction >/dev/null
 }
 
 stop_redis() { if redis_running; then log "stopping Redis"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi; }

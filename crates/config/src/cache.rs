@@ -101,6 +101,33 @@ pub async fn delete_matching(pool: &Pool, pattern: &str) -> Result<u64, CacheErr
     Ok(removed)
 }
 
+/// Counts one hit against a fixed window of `window_secs` that starts at the key's first
+/// hit. Answers `Some(seconds left in the window)` once the hits exceed `limit`, for a
+/// `Retry-After`; the key expires with its window, so counters never pile up.
+pub async fn fixed_window_hit(
+    pool: &Pool,
+    key: &str,
+    limit: u64,
+    window_secs: u64,
+) -> Result<Option<u64>, CacheError> {
+    let mut conn = pool.get().await?;
+    let window = window_secs.max(1);
+    let (count, ttl): (u64, i64) = redis::pipe()
+        .atomic()
+        .cmd("INCR")
+        .arg(key)
+        .cmd("EXPIRE")
+        .arg(key)
+        .arg(window)
+        .arg("NX")
+        .ignore()
+        .cmd("TTL")
+        .arg(key)
+        .query_async(&mut conn)
+        .await?;
+    Ok((count > limit).then(|| u64::try_from(ttl).unwrap_or(window).clamp(1, window)))
+}
+
 /// Readiness check: `PING`.
 pub struct RedisReady(pub Pool);
 

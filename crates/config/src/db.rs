@@ -7,13 +7,14 @@
 //! never leak to the next user of a pooled connection.
 
 use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use futures_util::FutureExt;
 use uuid::Uuid;
 
-use crate::settings::DatabaseSettings;
+use crate::settings::{DatabaseLimits, DatabaseSettings};
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
@@ -35,20 +36,79 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
     }
 }
 
-/// Builds a pool; connections are opened on first use.
+/// Builds a pool; connections are opened on first use, each with `settings.limits`.
 pub fn build_pool(settings: &DatabaseSettings) -> Result<PgPool, DbError> {
-    build_pool_for_url(&settings.url, settings.pool_size)
+    build_pool_with_limits(&settings.url, settings.pool_size, settings.limits)
 }
 
+/// A pool of `size` connections with the default [`DatabaseLimits`].
 pub fn build_pool_for_url(url: &str, size: usize) -> Result<PgPool, DbError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    build_pool_with_limits(url, size, DatabaseLimits::default())
+}
+
+/// A pool whose every connection runs with `limits` (`statement_timeout`, `lock_timeout`,
+/// `idle_in_transaction_session_timeout`, set once when the connection is opened), and
+/// where getting a connection fails after `limits.pool_wait` instead of waiting on.
+pub fn build_pool_with_limits(
+    url: &str,
+    size: usize,
+    limits: DatabaseLimits,
+) -> Result<PgPool, DbError> {
+    let setup = session_limits_sql(&limits);
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |url| {
+        let setup = setup.clone();
+        async move {
+            let mut conn =
+                <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+            // session-level on purpose: every transaction of this connection gets them, and
+            // no statement a service sends resets them
+            conn.batch_execute(&setup)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    // the wait for a free slot, opening a new connection and checking a returned one are
+    // each bounded, so `get()` ends in an error the services answer `503` to
     Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(std::time::Duration::from_secs(5)))
-        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .wait_timeout(Some(limits.pool_wait))
+        .create_timeout(Some(limits.pool_wait))
+        .recycle_timeout(Some(limits.pool_wait))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+/// The `SET`s a new connection runs (milliseconds; PostgreSQL's unit for the three).
+fn session_limits_sql(limits: &DatabaseLimits) -> String {
+    format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {}",
+        limits.statement_timeout.as_millis(),
+        limits.lock_timeout.as_millis(),
+        limits.idle_in_transaction_timeout.as_millis()
+    )
+}
+
+/// Whether PostgreSQL gave up on a statement because of one of the [`DatabaseLimits`]:
+/// `statement_timeout`, `lock_timeout` (SQLSTATE 57014 and 55P03) or the end of a session
+/// idle in a transaction. diesel reports all three as `DatabaseErrorKind::Unknown`, so the
+/// server's message tells them apart. Services answer these `503` with `Retry-After`: the
+/// request was refused for load, not broken.
+pub fn is_timeout(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("canceling statement due to statement timeout")
+                || message.contains("canceling statement due to lock timeout")
+                || message.contains("idle-in-transaction timeout")
+        }
+        _ => false,
+    }
 }
 
 type SyncPg = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<AsyncPgConnection>;

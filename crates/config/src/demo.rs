@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cache::Keys;
+use crate::env::Secret;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// Which demo bakery a prospect tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,23 +54,81 @@ impl FromStr for AccountType {
     }
 }
 
-/// A demo session id: `demo_` and 32 random letters and digits (about 190 bits). It is a
-/// bearer credential, so it is unguessable and parsed strictly at the edge; being
-/// alphanumeric it is also a valid Kubernetes label value, URL segment and Redis key.
+/// A demo session id: `demo_`, 24 random letters and digits (about 143 bits), then a
+/// 12-character tag, a MAC of the random part under the session key
+/// (`SESSION_TOKEN_SECRET`, which demo-session and the gateway share). It is a bearer
+/// credential, so it is unguessable and parsed strictly at the edge; the tag lets the
+/// gateway refuse a made-up id with one hash, before any cache, Redis or database is asked
+/// ([`SessionId::is_authentic`]). Being alphanumeric it is also a valid Kubernetes label
+/// value, URL segment and Redis key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct SessionId(String);
 
+/// Length of the random part of a generated id.
+const RANDOM_LEN: usize = 24;
+/// Length of its tag.
+const TAG_LEN: usize = 12;
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The key that tags session ids (derived from `SESSION_TOKEN_SECRET`).
+#[derive(Clone)]
+pub struct SessionIdKey(Hmac<Sha256>);
+
+impl SessionIdKey {
+    pub fn new(secret: &Secret) -> Self {
+        // HMAC takes keys of any length: this cannot fail, but the API says it might, so
+        // fall back to a hash of the key (which HMAC itself would do for long keys)
+        let mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).unwrap_or_else(|_| {
+            let mut block = [0u8; 64];
+            block[..32].copy_from_slice(&Sha256::digest(secret.expose().as_bytes()));
+            Hmac::<Sha256>::new(&block.into())
+        });
+        SessionIdKey(mac)
+    }
+
+    fn tag(&self, random: &str) -> [u8; TAG_LEN] {
+        let mut mac = self.0.clone();
+        mac.update(b"bakery-demo-session-id\0");
+        mac.update(random.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        for (t, d) in tag.iter_mut().zip(digest.iter()) {
+            *t = BASE62[usize::from(*d) % BASE62.len()];
+        }
+        tag
+    }
+}
+
+impl fmt::Debug for SessionIdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionIdKey(***)")
+    }
+}
+
 impl SessionId {
     pub const PREFIX: &'static str = "demo_";
 
-    pub fn generate() -> Self {
+    pub fn generate(key: &SessionIdKey) -> Self {
         let random: String = rand::rng()
             .sample_iter(rand::distr::Alphanumeric)
-            .take(32)
+            .take(RANDOM_LEN)
             .map(char::from)
             .collect();
-        SessionId(format!("{}{random}", Self::PREFIX))
+        let tag = key.tag(&random);
+        let tag = std::str::from_utf8(&tag).unwrap_or_default();
+        SessionId(format!("{}{random}{tag}", Self::PREFIX))
+    }
+
+    /// Whether `key` issued this id (in constant time). A well-formed id that was never
+    /// issued fails here, however it is spelled.
+    pub fn is_authentic(&self, key: &SessionIdKey) -> bool {
+        let rest = &self.0[Self::PREFIX.len()..];
+        if rest.len() != RANDOM_LEN + TAG_LEN {
+            return false;
+        }
+        let (random, tag) = rest.split_at(RANDOM_LEN);
+        key.tag(random).ct_eq(tag.as_bytes()).into()
     }
 
     pub fn as_str(&self) -> &str {
@@ -190,11 +252,39 @@ mod tests {
 
     #[test]
     fn generated_ids_parse_and_differ() {
-        let a = SessionId::generate();
-        let b = SessionId::generate();
+        let key = SessionIdKey::new(&Secret::new("0123456789abcdef0123456789abcdef"));
+        let a = SessionId::generate(&key);
+        let b = SessionId::generate(&key);
         assert_ne!(a, b);
-        assert_eq!(a.as_str().len(), 5 + 32);
+        assert_eq!(a.as_str().len(), 5 + 36);
         assert_eq!(a.as_str().parse::<SessionId>(), Ok(a.clone()));
+    }
+
+    #[test]
+    fn only_issued_ids_are_authentic() {
+        let key = SessionIdKey::new(&Secret::new("0123456789abcdef0123456789abcdef"));
+        let other = SessionIdKey::new(&Secret::new("another-key-another-key-another-"));
+        let id = SessionId::generate(&key);
+        assert!(id.is_authentic(&key));
+        assert!(!id.is_authentic(&other));
+        // one character of the random part or of the tag changed
+        for at in [5, id.as_str().len() - 1] {
+            let mut forged = id.as_str().to_owned().into_bytes();
+            forged[at] = if forged[at] == b'a' { b'b' } else { b'a' };
+            let forged: SessionId = String::from_utf8(forged)
+                .expect("ascii")
+                .parse()
+                .expect("well-formed");
+            assert!(!forged.is_authentic(&key), "{forged}");
+        }
+        // well-formed but never issued (any length the parser accepts)
+        for made_up in [
+            "demo_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "demo_000000000000000000000000000000000000",
+        ] {
+            let id: SessionId = made_up.parse().expect("well-formed");
+            assert!(!id.is_authentic(&key), "{made_up}");
+        }
     }
 
     #[test]

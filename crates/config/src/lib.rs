@@ -7,6 +7,7 @@
 //! - [`cli`]: the runtime and exit code every binary shares.
 //! - [`server`]: the actix-web server every service runs (middleware, errors, health, shutdown).
 //! - [`auth`]: the identity token the gateway mints and the services verify.
+//! - [`client`]: the client address, resolved by the gateway and asserted to services.
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
 //! - [`cache`]: the Redis pool and key naming.
 //! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and tenant-service.
@@ -14,6 +15,7 @@
 pub mod auth;
 pub mod cache;
 pub mod cli;
+pub mod client;
 pub mod db;
 pub mod demo;
 pub mod env;

@@ -94,6 +94,8 @@ impl ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: usize,
+    /// What every pooled connection runs with, and how long a request waits for one.
+    pub limits: DatabaseLimits,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -102,7 +104,66 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("pool_size", &self.pool_size)
+            .field("limits", &self.limits)
             .finish()
+    }
+}
+
+/// Bounds on the work one request can make PostgreSQL do, and on how long it waits for a
+/// connection: no request, however hostile, holds a connection or a lock for long, and a
+/// request that cannot get a connection soon is answered `503` with `Retry-After` instead
+/// of queueing without end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseLimits {
+    /// `DATABASE_STATEMENT_TIMEOUT_MS` (5000): PostgreSQL cancels a longer statement.
+    pub statement_timeout: Duration,
+    /// `DATABASE_LOCK_TIMEOUT_MS` (2000): PostgreSQL cancels a statement waiting longer for a lock.
+    pub lock_timeout: Duration,
+    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` (10000): PostgreSQL ends a session left
+    /// idle inside a transaction longer (its locks go with it).
+    pub idle_in_transaction_timeout: Duration,
+    /// `DATABASE_POOL_WAIT_MS` (2000): the longest a request waits for a pooled connection
+    /// (and for a new one to be opened) before it is refused.
+    pub pool_wait: Duration,
+}
+
+impl Default for DatabaseLimits {
+    fn default() -> Self {
+        DatabaseLimits {
+            statement_timeout: Duration::from_millis(5_000),
+            lock_timeout: Duration::from_millis(2_000),
+            idle_in_transaction_timeout: Duration::from_millis(10_000),
+            pool_wait: Duration::from_millis(2_000),
+        }
+    }
+}
+
+impl DatabaseLimits {
+    pub fn from_env(env: &mut Env) -> Self {
+        let defaults = DatabaseLimits::default();
+        let mut millis = |var: &str, default: Duration, max: u64| {
+            let default = u64::try_from(default.as_millis()).unwrap_or(max);
+            Duration::from_millis(env.or_checked(
+                var,
+                default,
+                &format!("between 1 and {max} (milliseconds)"),
+                |ms| (1..=max).contains(ms),
+            ))
+        };
+        DatabaseLimits {
+            statement_timeout: millis(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                defaults.statement_timeout,
+                600_000,
+            ),
+            lock_timeout: millis("DATABASE_LOCK_TIMEOUT_MS", defaults.lock_timeout, 600_000),
+            idle_in_transaction_timeout: millis(
+                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                defaults.idle_in_transaction_timeout,
+                3_600_000,
+            ),
+            pool_wait: millis("DATABASE_POOL_WAIT_MS", defaults.pool_wait, 60_000),
+        }
     }
 }
 
@@ -168,6 +229,7 @@ impl DatabaseSettings {
             pool_size: env.or_checked("DATABASE_POOL_SIZE", 10, "between 1 and 200", |n| {
                 (1..=200).contains(n)
             }),
+            limits: DatabaseLimits::from_env(env),
         }
     }
 }
@@ -342,6 +404,51 @@ mod tests {
         ] {
             assert!(vars.contains(&v), "{v} not reported in {vars:?}");
         }
+    }
+
+    #[test]
+    fn database_limits_have_defaults_and_ranges() {
+        let m = env_of(&[]);
+        let mut env = Env::from_map(&m);
+        let db = DatabaseSettings::from_env(&mut env, Database::Inventory);
+        let db = env.finish(db).expect("defaults are valid");
+        assert_eq!(db.limits, DatabaseLimits::default());
+        assert_eq!(db.limits.statement_timeout, Duration::from_secs(5));
+        assert_eq!(db.limits.lock_timeout, Duration::from_secs(2));
+        assert_eq!(
+            db.limits.idle_in_transaction_timeout,
+            Duration::from_secs(10)
+        );
+        assert_eq!(db.limits.pool_wait, Duration::from_secs(2));
+
+        let m = env_of(&[
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "250"),
+            ("DATABASE_POOL_WAIT_MS", "100"),
+        ]);
+        let mut env = Env::from_map(&m);
+        let db = DatabaseSettings::from_env(&mut env, Database::Tenant);
+        let db = env.finish(db).expect("valid");
+        assert_eq!(db.limits.statement_timeout, Duration::from_millis(250));
+        assert_eq!(db.limits.pool_wait, Duration::from_millis(100));
+
+        let m = env_of(&[
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "0"),
+            ("DATABASE_LOCK_TIMEOUT_MS", "forever"),
+            ("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", "3600001"),
+            ("DATABASE_POOL_WAIT_MS", "60001"),
+        ]);
+        let mut env = Env::from_map(&m);
+        let _ = DatabaseSettings::from_env(&mut env, Database::Tenant);
+        let err = env.finish(()).expect_err("must fail");
+        assert_eq!(
+            err.variables(),
+            vec![
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                "DATABASE_LOCK_TIMEOUT_MS",
+                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                "DATABASE_POOL_WAIT_MS"
+            ]
+        );
     }
 
     #[test]

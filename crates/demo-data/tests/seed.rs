@@ -59,7 +59,7 @@ async fn count(conn: &mut AsyncPgConnection, tenant: Uuid, sql: &str) -> i64 {
         .n
 }
 
-const TABLES: [&str; 14] = bakery_inventory::schema::TABLES_IN_FK_ORDER;
+const TABLES: &[&str] = &bakery_inventory::schema::TABLES_IN_FK_ORDER;
 
 async fn rows_of(conn: &mut AsyncPgConnection, tenant: Uuid) -> i64 {
     let mut total = 0;

@@ -1,65 +1,45 @@
-//! Who is asking: the client address the gateway forwarded, reduced to a keyed hash.
+//! Who is asking, as demo-session stores it: the client address the gateway asserted
+//! (`bakery_config::client`), reduced to a keyed hash of its block (an IPv4 address or an
+//! IPv6 `/64`), so per-client limits work and no address is ever stored.
 
-use std::net::IpAddr;
-
-use actix_web::HttpRequest;
+use bakery_config::client::ClientAddress;
 use bakery_config::env::Secret;
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
-/// The client address: the rightmost `X-Forwarded-For` entry (the one our gateway
-/// appended), else the peer address.
-pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .last()
-        .and_then(|s| s.parse::<IpAddr>().ok());
-    forwarded.or_else(|| req.peer_addr().map(|a| a.ip()))
-}
-
-/// A keyed hash of the address; IPv6 addresses are grouped by their /64 (one household or
-/// host gets one /64, so per-address limits would be trivial to dodge).
-pub fn client_hash(key: &Secret, ip: IpAddr) -> String {
-    let group = match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    };
-    let mut hasher = Sha256::new();
-    hasher.update(key.expose().as_bytes());
-    hasher.update(b"\0");
-    hasher.update(group.as_bytes());
-    hex::encode(&hasher.finalize()[..16])
+/// HMAC-SHA256 of the client's block under `IP_HASH_KEY`, 128 bits in hex.
+pub fn client_hash(key: &Secret, client: ClientAddress) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; fall back to an unkeyed MAC
+    // rather than panic should that ever change
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes())
+        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+    mac.update(client.block().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn client(s: &str) -> ClientAddress {
+        ClientAddress::new(s.parse().expect("an address"))
+    }
+
     #[test]
     fn ipv6_is_grouped_by_64_and_addresses_are_not_stored() {
         let key = Secret::new("k");
-        let a = client_hash(&key, "2001:db8:1:2::1".parse().expect("ip"));
-        let b = client_hash(&key, "2001:db8:1:2:ffff::9".parse().expect("ip"));
-        let c = client_hash(&key, "2001:db8:1:3::1".parse().expect("ip"));
+        let a = client_hash(&key, client("2001:db8:1:2::1"));
+        let b = client_hash(&key, client("2001:db8:1:2:ffff::9"));
+        let c = client_hash(&key, client("2001:db8:1:3::1"));
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(!a.contains("2001"));
-        let v4 = client_hash(&key, "203.0.113.9".parse().expect("ip"));
-        let mapped = client_hash(&key, "::ffff:203.0.113.9".parse().expect("ip"));
+        let v4 = client_hash(&key, client("203.0.113.9"));
+        let mapped = client_hash(&key, client("::ffff:203.0.113.9"));
         assert_eq!(v4, mapped);
         assert_ne!(
             v4,
-            client_hash(&Secret::new("other"), "203.0.113.9".parse().expect("ip"))
+            client_hash(&Secret::new("other"), client("203.0.113.9"))
         );
     }
 }

@@ -109,9 +109,24 @@ impl DemoError {
                 "admin_required",
                 "Se necesita una credencial de administración (X-Admin-Key).",
             ),
+            // no pooled connection within DATABASE_POOL_WAIT_MS (`DbError::Pool` and the
+            // lifecycle's pool errors both read "database pool: …"), or a statement
+            // PostgreSQL cancelled at statement_timeout/lock_timeout: refused for load, so
+            // 503 with Retry-After, never a 500
+            DemoError::Internal(detail) if is_busy(detail) => ApiError::unavailable(
+                "El servicio de demos está muy ocupado. Inténtalo de nuevo en unos segundos.",
+            )
+            .with_retry_after(2),
             DemoError::Internal(_) => ApiError::internal(),
         }
     }
+}
+
+/// Whether an internal error is the database refusing for load (see `api`).
+fn is_busy(detail: &str) -> bool {
+    detail.starts_with("database pool:")
+        || detail.contains("canceling statement due to statement timeout")
+        || detail.contains("canceling statement due to lock timeout")
 }
 
 impl ResponseError for DemoError {

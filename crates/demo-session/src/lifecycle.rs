@@ -6,13 +6,15 @@
 //! steps run concurrently, and if either fails, whatever the other created is removed.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bakery_config::auth::{SESSION_AUDIENCE, TokenKeys};
+use bakery_config::client::ClientAddress;
 use bakery_config::db::PgPool;
-use bakery_config::demo::{AccountType, CachedSession, SessionClaims, SessionId, SessionStatus};
+use bakery_config::demo::{
+    AccountType, CachedSession, SessionClaims, SessionId, SessionIdKey, SessionStatus,
+};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use serde::Serialize;
@@ -90,6 +92,8 @@ pub struct DemoSessions {
     plan: ClonePlan,
     templates: RwLock<HashMap<AccountType, Uuid>>,
     token_keys: TokenKeys,
+    /// Tags new session ids, so the gateway refuses made-up ones without a lookup.
+    id_key: SessionIdKey,
     jobs: Option<JobCloner>,
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
@@ -118,6 +122,7 @@ impl DemoSessions {
         };
         Ok(DemoSessions {
             token_keys: TokenKeys::new(&settings.session_secret, SESSION_AUDIENCE),
+            id_key: SessionIdKey::new(&settings.session_secret),
             pools,
             cache,
             settings,
@@ -203,14 +208,12 @@ impl DemoSessions {
     pub async fn create(
         &self,
         account: AccountType,
-        client: Option<IpAddr>,
+        client: ClientAddress,
     ) -> Result<SessionView, DemoError> {
-        let ip_hash = client.map(|ip| client_hash(&self.settings.ip_hash_key, ip));
-        if let Some(h) = &ip_hash {
-            self.check_rate_limit(h).await?;
-        }
+        let ip_hash = client_hash(&self.settings.ip_hash_key, client);
+        self.check_rate_limit(&ip_hash).await?;
         let template_id = self.template_for(account).await?;
-        let id = SessionId::generate();
+        let id = SessionId::generate(&self.id_key);
         let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
             .map_err(|e| DemoError::Internal(e.to_string()))?;
         let expires_at = Utc::now() + duration;
@@ -222,7 +225,7 @@ impl DemoSessions {
             demo_account_type: account.as_str(),
             status: "pending",
             clone_strategy: self.settings.clone_strategy.as_str(),
-            client_ip_hash: ip_hash.as_deref(),
+            client_ip_hash: Some(&ip_hash),
             expires_at,
         };
         let started = Instant::now();

@@ -1,10 +1,10 @@
 //! The public demo API (the contract in ARCHITECTURE.md) and the admin endpoints.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use bakery_config::client::ClientAddress;
 use bakery_config::demo::{AccountType, SessionId};
 use serde::Deserialize;
 
-use crate::client::client_ip;
 use crate::error::DemoError;
 use crate::lifecycle::DemoSessions;
 use crate::startup::AdminKey;
@@ -39,14 +39,14 @@ struct CreateRequest {
 
 async fn create(
     sessions: Sessions,
-    req: HttpRequest,
+    client: ClientAddress,
     body: web::Json<CreateRequest>,
 ) -> Result<HttpResponse, DemoError> {
     let account: AccountType = body
         .demo_account_type
         .parse()
         .map_err(|_| DemoError::UnknownAccountType)?;
-    let session = sessions.create(account, client_ip(&req)).await?;
+    let session = sessions.create(account, client).await?;
     Ok(HttpResponse::Created().json(session))
 }
 

@@ -69,12 +69,16 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub tenant_database: DatabaseSettings,
+    /// Its statement timeout is `CLONE_STATEMENT_TIMEOUT_MS` (60000), not
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: clones and cleanups are whole bakeries.
     pub inventory_database: DatabaseSettings,
     pub redis: RedisSettings,
     pub demo: DemoSettings,
     pub telemetry: TelemetrySettings,
-    /// `SESSION_TOKEN_SECRET`: signs session tokens.
+    /// `SESSION_TOKEN_SECRET`: signs session tokens and tags session ids.
     pub session_secret: Secret,
+    /// `INTERNAL_TOKEN_SECRET`: verifies the gateway's client assertions (who the client is).
+    pub internal_secret: Secret,
     /// `ADMIN_API_KEY`: required in `X-Admin-Key` for stats and cleanup.
     pub admin_api_key: Secret,
     /// `IP_HASH_KEY`: keys the hash of client addresses (addresses are never stored).
@@ -101,11 +105,24 @@ impl Settings {
             server: ServerSettings::from_env(env, DEFAULT_PORT),
             database: DatabaseSettings::from_env(env, Database::DemoSession),
             tenant_database: DatabaseSettings::from_env(env, Database::Tenant),
-            inventory_database: DatabaseSettings::from_env(env, Database::Inventory),
+            inventory_database: {
+                // the cloner and cleanup copy or delete a whole bakery per statement: that
+                // pool gets a longer statement timeout than a request's (the other limits,
+                // and the services' own pools, keep the DATABASE_* values)
+                let mut db = DatabaseSettings::from_env(env, Database::Inventory);
+                db.limits.statement_timeout = Duration::from_millis(env.or_checked(
+                    "CLONE_STATEMENT_TIMEOUT_MS",
+                    60_000,
+                    "between 1 and 600000 (milliseconds)",
+                    |ms| (1..=600_000).contains(ms),
+                ));
+                db
+            },
             redis: RedisSettings::from_env(env),
             demo: DemoSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
             session_secret: env.secret("SESSION_TOKEN_SECRET", 32),
+            internal_secret: env.secret("INTERNAL_TOKEN_SECRET", 32),
             admin_api_key: env.secret("ADMIN_API_KEY", 24),
             ip_hash_key: env.secret("IP_HASH_KEY", 16),
             rate_limit_per_hour: env.or_checked(

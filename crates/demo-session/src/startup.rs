@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::dev::{Payload, Server};
 use actix_web::{FromRequest, HttpRequest, web};
 use bakery_config::cache::{self, Keys, RedisReady};
+use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PostgresReady};
 use bakery_config::env::Secret;
 use bakery_config::http::Readiness;
@@ -53,10 +54,12 @@ impl Application {
         ]));
         let data = web::Data::from(sessions.clone());
         let admin = web::Data::new(AdminSecret(settings.admin_api_key.clone()));
+        let assertions = web::Data::new(ClientAssertions::new(&settings.internal_secret));
         let server = server::serve(listener, &settings.server, move |cfg| {
             cfg.app_data(readiness.clone())
                 .app_data(data.clone())
                 .app_data(admin.clone())
+                .app_data(assertions.clone())
                 .configure(routes::configure);
         })?;
         if !settings.cleanup_interval.is_zero() {

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use bakery_config::settings::{DatabaseSettings, ServiceUrls};
 use bakery_tenant::settings::{LoginSettings, Settings as TenantSettings};
 use bakery_tenant::startup::Application as TenantService;
@@ -20,6 +18,7 @@ async fn a_demo_login_gets_its_own_virtual_tenant_not_the_template() {
         database: DatabaseSettings {
             url: demo.tenant_db.url.clone(),
             pool_size: 4,
+            limits: Default::default(),
         },
         redis: bakery_test_support::redis_settings(),
         tokens: bakery_test_support::token_settings(),
@@ -29,12 +28,7 @@ async fn a_demo_login_gets_its_own_virtual_tenant_not_the_template() {
             inventory: "http://127.0.0.1:9".to_owned(),
         },
         telemetry: bakery_test_support::telemetry_settings(),
-        login: LoginSettings {
-            max_failures_per_email: 5,
-            max_failures_per_ip: 20,
-            failure_window: Duration::from_secs(900),
-            demo_session_timeout: Duration::from_secs(20),
-        },
+        login: LoginSettings::default(),
     })
     .await
     .expect("tenant-service");
@@ -44,7 +38,10 @@ async fn a_demo_login_gets_its_own_virtual_tenant_not_the_template() {
     let r = demo
         .client
         .post(&login_url)
-        .header("X-Forwarded-For", "203.0.113.200")
+        .header(
+            bakery_config::client::CLIENT_HEADER,
+            bakery_test_support::client_assertion("203.0.113.200"),
+        )
         .json(&serde_json::json!({
             "email": "demo.individual@panaderiasanpablo.com",
             "password": "DemoSanPablo2024!"

@@ -399,7 +399,7 @@ async fn without_clone_job_image_the_job_runs_the_pods_own_image() {
 #[tokio::test]
 async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending() {
     let app = spawn_app().await;
-    let session = bakery_config::demo::SessionId::generate();
+    let session = bakery_test_support::session_id();
     let tenant = uuid::Uuid::new_v4();
     let mut s = app.sessions_conn().await;
     diesel_async::SimpleAsyncConnection::batch_execute(

@@ -63,7 +63,11 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     assert_eq!(body["extensions_used"], 0);
     assert_eq!(body["extensions_left"], 3);
     let id = body["session_id"].as_str().expect("id");
-    assert!(id.starts_with("demo_") && id.len() == 37, "{id}");
+    assert!(id.starts_with("demo_") && id.len() == 41, "{id}");
+    // tagged with the session key: the gateway can tell it from a made-up one
+    let key = bakery_config::demo::SessionIdKey::new(&app.settings.session_secret);
+    let parsed: bakery_config::demo::SessionId = id.parse().expect("a session id");
+    assert!(parsed.is_authentic(&key));
     assert!(body["seconds_left"].as_i64().expect("secs") > 29 * 60);
     let virtual_tenant = uuid_of(&body["virtual_tenant_id"]);
     // the session token carries what the gateway needs, signed, ending with the session
@@ -558,7 +562,7 @@ async fn stuck_pending_sessions_and_orphan_tenants_are_removed() {
         .await
         .expect("lose the row");
     // a stuck clone: pending for ten minutes
-    let stuck = bakery_config::demo::SessionId::generate();
+    let stuck = bakery_test_support::session_id();
     s.batch_execute(&format!(
         "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
             clone_strategy, created_at, expires_at) VALUES ('{stuck}', '{}', '{SAN_PABLO}', \
@@ -593,6 +597,62 @@ async fn stuck_pending_sessions_and_orphan_tenants_are_removed() {
         .expect("status");
     assert_eq!(st.status, "failed");
     assert!(st.failure_reason.is_some());
+}
+
+#[tokio::test]
+async fn only_the_gateway_says_who_the_client_is() {
+    let app = spawn_app_with(|s| s.rate_limit_per_hour = 1).await;
+    // a direct caller writing X-Forwarded-For is still its own (peer) address
+    let direct = |xff: &'static str| {
+        app.client
+            .post(app.url("/api/demo/session/create"))
+            .header("X-Forwarded-For", xff)
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+    };
+    assert_eq!(direct("203.0.113.1").await.expect("create").status(), 201);
+    let r = direct("203.0.113.2").await.expect("create");
+    assert_eq!(
+        r.status(),
+        429,
+        "a fresh X-Forwarded-For is not a fresh bucket"
+    );
+    // a non-ASCII X-Forwarded-For changes nothing either
+    let r = app
+        .client
+        .post(app.url("/api/demo/session/create"))
+        .header(
+            "X-Forwarded-For",
+            reqwest::header::HeaderValue::from_bytes(b"203.0.113.\xe9").expect("bytes"),
+        )
+        .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 429);
+    // the gateway's assertion names another client: its own bucket
+    assert_eq!(
+        app.create_as("individual_bakery", "198.51.100.9")
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    // an assertion that does not verify is refused, not ignored
+    let r = app
+        .client
+        .post(app.url("/api/demo/session/create"))
+        .header(
+            bakery_config::client::CLIENT_HEADER,
+            "eyJhbGciOiJIUzI1NiJ9.e30.forged",
+        )
+        .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "invalid_client");
 }
 
 #[tokio::test]

@@ -2,15 +2,17 @@
 //! `X-Demo-Session-Id` or as its session token in `Authorization: Bearer`. The result is
 //! a [`Principal`], from which the identity forwarded upstream is minted (contract 1).
 
+use std::time::Duration;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use std::collections::HashMap;
-use std::sync::RwLock;
+use moka::sync::Cache;
 
 use bakery_config::auth::{
     ACCESS_AUDIENCE, AccessClaims, INTERNAL_AUDIENCE, Identity, ROLE_DEMO, SESSION_AUDIENCE,
     TokenError, TokenKeys, bearer_token,
 };
+use bakery_config::client::{ClientAddress, ClientAssertions};
 use bakery_config::demo::{CachedSession, SessionClaims, SessionId, SessionStatus};
 use bakery_config::env::Secret;
 use bakery_config::settings::TokenSettings;
@@ -68,14 +70,17 @@ impl Principal {
     }
 }
 
-/// Signs the identities forwarded upstream (contract 1). A principal's token is reused
-/// while it has more than half of its lifetime left, so a busy session costs one
-/// signature per half-lifetime, not one per request; it is kept as the ready
-/// `Authorization: Bearer …` header value (a clone is a reference count).
+/// Signs the identities forwarded upstream (the only tenant a service ever uses) and the
+/// client assertions (who the client is, `bakery_config::client`). A principal's or a
+/// client's token is reused for half of its lifetime, so a busy session costs one
+/// signature per half-lifetime, not one per request; it is kept as the ready header value
+/// (a clone is a reference count), in bounded caches that expire it.
 pub struct IdentityMinter {
     keys: TokenKeys,
+    assertions: ClientAssertions,
     ttl_secs: i64,
-    recent: RwLock<HashMap<String, (hyper::header::HeaderValue, i64)>>,
+    recent: Cache<String, hyper::header::HeaderValue>,
+    clients: Cache<ClientAddress, hyper::header::HeaderValue>,
 }
 
 /// Why no identity could be minted.
@@ -87,15 +92,28 @@ pub enum MintError {
     Header(#[from] hyper::header::InvalidHeaderValue),
 }
 
-/// Past this many principals the minter forgets the stale tokens (all, if still too many).
-const MAX_RECENT: usize = 50_000;
+/// The most principals (and clients) whose tokens are kept for reuse.
+const MAX_RECENT: u64 = 50_000;
+
+fn reuse_cache<K>(reuse_for: Duration) -> Cache<K, hyper::header::HeaderValue>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(MAX_RECENT)
+        .time_to_live(reuse_for)
+        .build()
+}
 
 impl IdentityMinter {
     pub fn new(internal_secret: &Secret, ttl_secs: i64) -> Self {
+        let reuse_for = Duration::from_secs(u64::try_from(ttl_secs / 2).unwrap_or(0).max(1));
         IdentityMinter {
             keys: TokenKeys::new(internal_secret, INTERNAL_AUDIENCE),
+            assertions: ClientAssertions::new(internal_secret),
             ttl_secs,
-            recent: RwLock::new(HashMap::new()),
+            recent: reuse_cache(reuse_for),
+            clients: reuse_cache(reuse_for),
         }
     }
 
@@ -105,25 +123,27 @@ impl IdentityMinter {
         principal: &Principal,
     ) -> Result<hyper::header::HeaderValue, MintError> {
         let key = principal.identity_key();
-        let now = chrono::Utc::now().timestamp();
-        if let Ok(recent) = self.recent.read()
-            && let Some((token, reuse_until)) = recent.get(&key)
-            && *reuse_until > now
-        {
-            return Ok(token.clone());
+        if let Some(token) = self.recent.get(&key) {
+            return Ok(token);
         }
         let signed = self.keys.sign(&principal.identity(self.ttl_secs))?;
         let token = hyper::header::HeaderValue::from_str(&format!("Bearer {signed}"))?;
-        if let Ok(mut recent) = self.recent.write() {
-            if recent.len() >= MAX_RECENT {
-                recent.retain(|_, (_, until)| *until > now);
-                if recent.len() >= MAX_RECENT {
-                    recent.clear();
-                }
-            }
-            recent.insert(key, (token.clone(), now + self.ttl_secs / 2));
-        }
+        self.recent.insert(key, token.clone());
         Ok(token)
+    }
+
+    /// The `X-Bakery-Client` value that tells services who the client is.
+    pub fn client_assertion(
+        &self,
+        client: ClientAddress,
+    ) -> Result<hyper::header::HeaderValue, MintError> {
+        if let Some(assertion) = self.clients.get(&client) {
+            return Ok(assertion);
+        }
+        let signed = self.assertions.sign(client, self.ttl_secs)?;
+        let assertion = hyper::header::HeaderValue::from_str(&signed)?;
+        self.clients.insert(client, assertion.clone());
+        Ok(assertion)
     }
 }
 
@@ -143,10 +163,30 @@ impl Authenticator {
         }
     }
 
-    /// The caller, or why not. Headers were checked for repetition already.
+    /// The caller, or why not. Headers were checked for repetition already. A refused
+    /// credential counts against `client` ([`crate::refusals`]); once the client is over
+    /// its limit, the refusal is `429`.
     pub async fn authenticate(
         &self,
         req: &HttpRequest,
+        client: ClientAddress,
+        sessions: &SessionResolver,
+    ) -> Result<Principal, GatewayError> {
+        let result = self.identify(req, client, sessions).await;
+        if let Err(e) = &result
+            && e.is_bad_credential()
+        {
+            let refusals = sessions.refusals();
+            refusals.check(client)?;
+            refusals.count_failure(client);
+        }
+        result
+    }
+
+    async fn identify(
+        &self,
+        req: &HttpRequest,
+        client: ClientAddress,
         sessions: &SessionResolver,
     ) -> Result<Principal, GatewayError> {
         let session_header = match req.headers().get(DEMO_SESSION_HEADER) {
@@ -165,7 +205,7 @@ impl Authenticator {
         };
         let principal = match (bearer, session_header) {
             (None, None) => return Err(GatewayError::MissingCredentials),
-            (None, Some(id)) => Principal::Demo(self.demo(&id, None, sessions).await?),
+            (None, Some(id)) => Principal::Demo(self.demo(&id, None, client, sessions).await?),
             (Some(token), header_id) => match self.access.verify::<AccessClaims>(token) {
                 Ok(claims) => {
                     if header_id.is_some() {
@@ -190,7 +230,7 @@ impl Authenticator {
                     if header_id.is_some_and(|h| h != id) {
                         return Err(GatewayError::Ambiguous("dos sesiones demo distintas"));
                     }
-                    Principal::Demo(self.demo(&id, Some(&claims), sessions).await?)
+                    Principal::Demo(self.demo(&id, Some(&claims), client, sessions).await?)
                 }
             },
         };
@@ -204,9 +244,10 @@ impl Authenticator {
         &self,
         id: &SessionId,
         claims: Option<&SessionClaims>,
+        client: ClientAddress,
         sessions: &SessionResolver,
     ) -> Result<CachedSession, GatewayError> {
-        let session = sessions.resolve(id).await?;
+        let session = sessions.resolve(id, client).await?;
         if session.session_id != id.as_str()
             || claims.is_some_and(|c| c.virtual_tenant_id != session.virtual_tenant_id)
         {

@@ -44,6 +44,21 @@ pub enum GatewayError {
     Internal(String),
     #[error("demo sessions cannot be resolved: {0}")]
     SessionLookupUnavailable(String),
+    /// The client sent too many refused credentials in this window.
+    #[error("too many refused credentials; retry in {retry_after} s")]
+    TooManyFailures { retry_after: u64 },
+}
+
+impl GatewayError {
+    /// A credential that names nobody (made-up session id, token that does not verify):
+    /// what a client guessing credentials produces, counted against it. Ended sessions are
+    /// not counted: a prospect's page meets one at the end of every demo.
+    pub fn is_bad_credential(&self) -> bool {
+        matches!(
+            self,
+            GatewayError::SessionNotFound | GatewayError::InvalidCredentials
+        )
+    }
 }
 
 impl GatewayError {
@@ -132,10 +147,16 @@ impl GatewayError {
                 "session_lookup_unavailable",
                 "No se puede comprobar la sesión demo en este momento. Inténtalo de nuevo.".into(),
             ),
+            TooManyFailures { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failures",
+                "Demasiadas credenciales no válidas desde tu conexión. Espera un momento antes de volver a intentarlo.".into(),
+            ),
         };
         let api = ApiError::new(status, code, message);
         match self {
             SessionLookupUnavailable(_) => api.with_retry_after(2),
+            TooManyFailures { retry_after } => api.with_retry_after(*retry_after),
             _ => api,
         }
     }

@@ -1,13 +1,16 @@
 //! The gateway: the only public entry of Bakery-IA.
 //!
 //! A request goes through, in order:
-//! - [`request`]: the target is read exactly one way (or refused with `400`);
+//! - [`request`]: the target is read exactly one way (or refused with `400`), and
+//!   [`client`] says who the client is (trusted proxies, once);
 //! - [`routes`]: the routing table (prefix → upstream, public and admin routes) and what
 //!   the gateway answers itself: the web page ([`assets`]) and the demo [`policy`];
 //! - [`auth`]: a customer access token, or a demo session resolved by [`session`]
-//!   (in-process cache → Redis → demo-session, invalidated over Redis pub/sub);
+//!   (in-process cache → Redis → demo-session, invalidated over Redis pub/sub), with bad
+//!   credentials made cheap and limited per client by [`refusals`];
 //! - [`policy`]: what a demo session may do, loaded as data;
-//! - [`proxy`]: forwarded with a freshly signed identity over a shared connection pool.
+//! - [`proxy`]: forwarded with a signed identity and client assertion over a shared
+//!   connection pool.
 //!
 //! [`handler`] strings these together; [`error`] maps every refusal to the JSON envelope.
 //! Service plumbing: [`settings`], [`startup`] (`Application::build`), [`cli`].
@@ -15,10 +18,12 @@
 pub mod assets;
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod error;
 pub mod handler;
 pub mod policy;
 pub mod proxy;
+pub mod refusals;
 pub mod request;
 pub mod routes;
 pub mod session;

@@ -1,7 +1,12 @@
 //! Forwarding to an upstream over a pooled HTTP/1.1 client: bodies streamed both ways
 //! under size limits, hop-by-hop and client identity headers removed, `X-Forwarded-For`
-//! appended, `X-Request-Id` propagated, the gateway's identity added. An upstream that
-//! cannot be reached answers `502`, one that is too slow `504`.
+//! appended (for logs: services never read it), `X-Request-Id` propagated, the gateway's
+//! identity and client assertion added. An upstream that cannot be reached answers `502`,
+//! one that is too slow `504`.
+//!
+//! `HEAD` is forwarded as `GET` and answered without the body (actix-web leaves it out
+//! and keeps its length): every path a `GET` reads answers `HEAD` the same way, whatever
+//! the upstream's own router does with `HEAD`.
 //!
 //! The forwarding client is hyper's own pooled client (`hyper_util`'s legacy `Client`, the
 //! one `reqwest` wraps), used directly: on every request `reqwest` also runs its redirect
@@ -67,6 +72,7 @@ pub fn is_identity_header(name: &str) -> bool {
             | "x-api-key"
             | "x-admin-key"
     ) || [
+        "x-bakery",
         "x-tenant",
         "x-user",
         "x-demo",
@@ -130,6 +136,8 @@ pub struct Forward<'a> {
     pub checked: &'a CheckedRequest,
     /// `Authorization: Bearer <signed identity>`, if the route needs one.
     pub identity: Option<HeaderValue>,
+    /// The signed client assertion (`X-Bakery-Client`), on every forwarded request.
+    pub client: HeaderValue,
     /// Admin routes: `X-Admin-Key` goes through for the upstream to check.
     pub pass_admin_key: bool,
 }
@@ -206,8 +214,12 @@ impl Proxy {
     ) -> Result<HttpResponse, GatewayError> {
         let upstream = fwd.upstream;
         let uri = self.target(upstream, fwd.checked)?;
-        let method = hyper::Method::from_bytes(req.method().as_str().as_bytes())
-            .map_err(|_| GatewayError::MethodNotAllowed)?;
+        let method = if req.method() == actix_web::http::Method::HEAD {
+            hyper::Method::GET
+        } else {
+            hyper::Method::from_bytes(req.method().as_str().as_bytes())
+                .map_err(|_| GatewayError::MethodNotAllowed)?
+        };
         let headers = self.request_headers(req, &fwd)?;
 
         let declared = req
@@ -298,6 +310,10 @@ impl Proxy {
         if let Some(authorization) = &fwd.identity {
             headers.insert(hyper::header::AUTHORIZATION, authorization.clone());
         }
+        headers.insert(
+            HeaderName::from_static(bakery_config::client::CLIENT_HEADER),
+            fwd.client.clone(),
+        );
         Ok(headers)
     }
 
@@ -483,6 +499,7 @@ mod tests {
         ] {
             assert!(is_identity_header(h), "{h}");
         }
+        assert!(is_identity_header(bakery_config::client::CLIENT_HEADER));
         for h in ["accept", "content-type", "x-request-id", "user-agent"] {
             assert!(!is_identity_header(h), "{h}");
         }

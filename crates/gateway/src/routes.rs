@@ -98,6 +98,20 @@ pub fn resolve(req: &CheckedRequest) -> Result<Destination, GatewayError> {
     })
 }
 
+/// The `Allow` answer to `OPTIONS`: what the gateway may pass on for this route (each
+/// upstream and the demo policy still decide per request).
+pub fn allowed_methods(req: &CheckedRequest) -> Result<&'static str, GatewayError> {
+    let path = req.match_path.as_str();
+    if assets::find(&req.path).is_some() || path == "/api/demo/policy" {
+        return Ok("GET, HEAD, OPTIONS");
+    }
+    if TABLE.iter().any(|(prefix, _)| under(path, prefix)) {
+        Ok("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+    } else {
+        Err(GatewayError::RouteNotFound)
+    }
+}
+
 fn access(method: &Method, path: &str) -> Access {
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let get = method == Method::GET || method == Method::HEAD;

@@ -2,31 +2,39 @@
 //! keeps in Redis, then demo-session itself (`GET /api/demo/session/{id}`), so demo
 //! sessions keep working while Redis is down. Cached entries are dropped when demo-session
 //! publishes the session id on the invalidation channel (extended, destroyed, expired).
+//!
+//! Before anything is asked, a session id must carry the tag of the session key, the
+//! client must not be over its refused credentials, and the id must not be a recently
+//! refused one ([`crate::refusals`]): a made-up id costs a hash, never a lookup.
 
-use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use bakery_config::cache::{Keys, RedisPool};
-use bakery_config::demo::{self, CachedSession, SessionId, SessionStatus};
+use bakery_config::client::ClientAddress;
+use bakery_config::demo::{self, CachedSession, SessionId, SessionIdKey, SessionStatus};
 use futures_util::StreamExt;
+use moka::sync::Cache;
 
 use crate::error::GatewayError;
+use crate::refusals::{Refusal, Refusals};
 
 /// After a Redis error, Redis is skipped for this long (straight to demo-session).
 const REDIS_BACKOFF: Duration = Duration::from_secs(2);
-/// Past this many entries the cache drops stale ones (and everything if still too big).
-const MAX_ENTRIES: usize = 50_000;
+/// The most sessions kept in process (each a few hundred bytes).
+const MAX_ENTRIES: u64 = 50_000;
 
+#[derive(Clone)]
 struct Entry {
     session: CachedSession,
     fresh_until: Instant,
 }
 
 pub struct SessionResolver {
-    cache: RwLock<HashMap<String, Entry>>,
+    cache: Cache<String, Entry>,
     cache_ttl: Duration,
+    id_key: SessionIdKey,
+    refusals: Refusals,
     redis: RedisPool,
     keys: Keys,
     http: reqwest::Client,
@@ -37,6 +45,7 @@ pub struct SessionResolver {
 }
 
 impl SessionResolver {
+    #[allow(clippy::too_many_arguments)] // one call site, each argument a distinct part
     pub fn new(
         redis: RedisPool,
         keys: Keys,
@@ -44,10 +53,17 @@ impl SessionResolver {
         demo_session_url: String,
         cache_ttl: Duration,
         lookup_timeout: Duration,
+        id_key: SessionIdKey,
+        refusals: Refusals,
     ) -> Self {
         SessionResolver {
-            cache: RwLock::new(HashMap::new()),
+            cache: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(cache_ttl.max(Duration::from_millis(1)))
+                .build(),
             cache_ttl,
+            id_key,
+            refusals,
             redis,
             keys,
             http,
@@ -57,23 +73,55 @@ impl SessionResolver {
         }
     }
 
+    /// The refused credentials of each client.
+    pub fn refusals(&self) -> &Refusals {
+        &self.refusals
+    }
+
     /// The session as last known (active or not: the caller decides).
-    pub async fn resolve(&self, id: &SessionId) -> Result<CachedSession, GatewayError> {
+    pub async fn resolve(
+        &self,
+        id: &SessionId,
+        client: ClientAddress,
+    ) -> Result<CachedSession, GatewayError> {
         if let Some(session) = self.cached(id.as_str()) {
             return Ok(session);
         }
+        if !id.is_authentic(&self.id_key) {
+            return Err(GatewayError::SessionNotFound);
+        }
+        if let Some(refusal) = self.refusals.remembered(id.as_str()) {
+            return Err(refusal.into());
+        }
+        self.refusals.check(client)?;
         let session = match self.ask_redis(id).await {
             Some(session) => session,
-            None => self.ask_demo_session(id).await?,
+            None => match self.ask_demo_session(id).await {
+                Ok(session) => session,
+                Err(e) => {
+                    match e {
+                        GatewayError::SessionNotFound => {
+                            self.refusals.remember(id.as_str(), Refusal::Unknown);
+                        }
+                        GatewayError::SessionExpired => {
+                            self.refusals.remember(id.as_str(), Refusal::Ended);
+                        }
+                        _ => {}
+                    }
+                    return Err(e);
+                }
+            },
         };
+        if !session.is_active(chrono::Utc::now()) && session.status != SessionStatus::Pending {
+            self.refusals.remember(id.as_str(), Refusal::Ended);
+        }
         self.remember(&session);
         Ok(session)
     }
 
     fn cached(&self, id: &str) -> Option<CachedSession> {
-        let cache = self.cache.read().ok()?;
-        let entry = cache.get(id)?;
-        (entry.fresh_until > Instant::now()).then(|| entry.session.clone())
+        let entry = self.cache.get(id)?;
+        (entry.fresh_until > Instant::now()).then_some(entry.session)
     }
 
     /// Caches ready sessions only: a pending one is about to change, and an ended one is
@@ -89,17 +137,7 @@ impl SessionResolver {
         if ttl.is_zero() {
             return;
         }
-        let Ok(mut cache) = self.cache.write() else {
-            return;
-        };
-        if cache.len() >= MAX_ENTRIES {
-            let now = Instant::now();
-            cache.retain(|_, e| e.fresh_until > now);
-            if cache.len() >= MAX_ENTRIES {
-                cache.clear();
-            }
-        }
-        cache.insert(
+        self.cache.insert(
             session.session_id.clone(),
             Entry {
                 session: session.clone(),
@@ -108,18 +146,16 @@ impl SessionResolver {
         );
     }
 
-    /// Drops one session's cached copy (an invalidation message).
+    /// Drops one session's cached copy and any remembered refusal (an invalidation
+    /// message: the session was extended, ended or removed).
     pub fn forget(&self, id: &str) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(id);
-        }
+        self.cache.invalidate(id);
+        self.refusals.forget(id);
     }
 
     /// Drops every cached copy (messages may have been missed while unsubscribed).
     pub fn forget_all(&self) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.clear();
-        }
+        self.cache.invalidate_all();
     }
 
     /// `None` when Redis has no copy, cannot be reached, or holds something unreadable.

@@ -10,6 +10,9 @@ use bakery_config::settings::{
 };
 use uuid::Uuid;
 
+use crate::client::{ForwardedHeader, Networks, TrustedProxies};
+use crate::refusals::RefusalSettings;
+
 pub const DEFAULT_PORT: u16 = 8080;
 
 /// The two demo template tenants (contract 10): never reachable through the gateway.
@@ -28,6 +31,12 @@ pub struct Settings {
     pub limits: Limits,
     pub timeouts: Timeouts,
     pub demo: DemoGatewaySettings,
+    /// `GATEWAY_TRUSTED_PROXIES` (none) and `GATEWAY_FORWARDED_HEADER` (`x-forwarded-for`):
+    /// who may say who the client is (`crate::client`).
+    pub trusted_proxies: TrustedProxies,
+    /// `GATEWAY_REFUSAL_CACHE_SECONDS` (30), `GATEWAY_REFUSAL_CACHE_ENTRIES` (100000),
+    /// `GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE` (30): `crate::refusals`.
+    pub refusals: RefusalSettings,
 }
 
 /// Body size limits.
@@ -121,6 +130,31 @@ impl Settings {
                     |n| *n <= 4096,
                 ),
             },
+            trusted_proxies: TrustedProxies::new(
+                env.or("GATEWAY_TRUSTED_PROXIES", Networks::default()),
+                env.or("GATEWAY_FORWARDED_HEADER", ForwardedHeader::XForwardedFor),
+            ),
+            refusals: RefusalSettings {
+                remember_for: Duration::from_secs(env.or_checked(
+                    "GATEWAY_REFUSAL_CACHE_SECONDS",
+                    30,
+                    "between 1 and 3600",
+                    |n| (1..=3600).contains(n),
+                )),
+                max_entries: env.or_checked(
+                    "GATEWAY_REFUSAL_CACHE_ENTRIES",
+                    100_000,
+                    "between 100 and 10000000",
+                    |n| (100..=10_000_000).contains(n),
+                ),
+                failures_per_window: env.or_checked(
+                    "GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE",
+                    30,
+                    "between 1 and 100000",
+                    |n| (1..=100_000).contains(n),
+                ),
+                window: Duration::from_secs(60),
+            },
             demo: DemoGatewaySettings {
                 policy_file: env.optional("DEMO_POLICY_FILE"),
                 session_cache_ttl: Duration::from_secs(env.or_checked(
@@ -169,6 +203,9 @@ mod tests {
             ("GATEWAY_MAX_BODY_BYTES", "0"),
             ("UPSTREAM_TIMEOUT_SECONDS", "soon"),
             ("DEMO_TEMPLATE_TENANT_IDS", "not-a-uuid"),
+            ("GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ingress"),
+            ("GATEWAY_FORWARDED_HEADER", "x-real-ip"),
+            ("GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE", "0"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -180,6 +217,9 @@ mod tests {
             "GATEWAY_MAX_BODY_BYTES",
             "UPSTREAM_TIMEOUT_SECONDS",
             "DEMO_TEMPLATE_TENANT_IDS",
+            "GATEWAY_TRUSTED_PROXIES",
+            "GATEWAY_FORWARDED_HEADER",
+            "GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE",
         ] {
             assert!(err.variables().contains(&v), "{v}: {err}");
         }

@@ -6,16 +6,19 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::cache::{self, Keys};
-use bakery_config::demo;
+use bakery_config::client::ClientAddress;
+use bakery_config::demo::{self, SessionIdKey};
 use bakery_config::http::{Readiness, ReadinessCheck};
 use bakery_config::server;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, IdentityMinter, Principal};
+use crate::client::TrustedProxies;
 use crate::error::GatewayError;
 use crate::handler;
 use crate::policy::Policy;
 use crate::proxy::{self, Proxy, UpstreamReady, WorkerPool};
+use crate::refusals::Refusals;
 use crate::routes::Upstream;
 use crate::session::{self, SessionResolver};
 use crate::settings::Settings;
@@ -27,6 +30,7 @@ pub struct AppState {
     pub sessions: Arc<SessionResolver>,
     pub policy: Policy,
     pub identities: IdentityMinter,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -35,6 +39,16 @@ impl AppState {
     pub fn sign(&self, principal: &Principal) -> Result<hyper::header::HeaderValue, GatewayError> {
         self.identities
             .authorization(principal)
+            .map_err(|e| GatewayError::Internal(e.to_string()))
+    }
+
+    /// The `X-Bakery-Client` value forwarded for `client`.
+    pub fn assert_client(
+        &self,
+        client: ClientAddress,
+    ) -> Result<hyper::header::HeaderValue, GatewayError> {
+        self.identities
+            .client_assertion(client)
             .map_err(|e| GatewayError::Internal(e.to_string()))
     }
 }
@@ -61,6 +75,8 @@ impl Application {
                 .timeouts
                 .request
                 .min(std::time::Duration::from_secs(5)),
+            SessionIdKey::new(&settings.tokens.session_secret),
+            Refusals::new(&settings.refusals),
         ));
         let listener_sessions = sessions.clone();
         let proxy = Proxy::new(
@@ -89,6 +105,7 @@ impl Application {
                 &settings.tokens.internal_secret,
                 settings.demo.identity_ttl_secs,
             ),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let listener = server::bind(&settings.server)?;
         let port = listener.local_addr()?.port();

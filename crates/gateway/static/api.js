@@ -36,10 +36,18 @@ export class ApiError extends Error {
   /** The message plus, when the server said when, a hint of when to retry. */
   get friendly() {
     const wait = Number(this.retryAfter);
-    if ((this.status === 429 || this.status === 503) && Number.isFinite(wait) && wait > 0) {
+    if ((this.status === 429 || this.status === 503) && Number.isFinite(wait) && wait > 0 && !this.waitingWontHelp) {
       return `${this.message} ${retryHint(wait)}`;
     }
     return this.message;
+  }
+
+  /**
+   * A demo's row quota (`demo_quota` with a Retry-After of an hour) does not pass by waiting
+   * a little: its message says what to do instead. The per-minute write quota does.
+   */
+  get waitingWontHelp() {
+    return this.code === 'demo_quota' && Number(this.retryAfter) >= 3600;
   }
 }
 

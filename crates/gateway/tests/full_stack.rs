@@ -310,3 +310,144 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// The real `gateway` binary, killed when the test ends.
+struct GatewayProcess(std::process::Child, String);
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn gateway_binary(
+    demo_url: &str,
+    redis: &bakery_config::settings::RedisSettings,
+    trusted_proxies: &str,
+) -> GatewayProcess {
+    let port = closed_port();
+    let mut env = support::binary_env(redis);
+    env.extend([
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", port.to_string()),
+        ("DEMO_SESSION_URL", demo_url.to_owned()),
+        (
+            "TENANT_SERVICE_URL",
+            format!("http://127.0.0.1:{}", closed_port()),
+        ),
+        (
+            "INVENTORY_SERVICE_URL",
+            format!("http://127.0.0.1:{}", closed_port()),
+        ),
+        ("GATEWAY_TRUSTED_PROXIES", trusted_proxies.to_owned()),
+        ("LOG_LEVEL", "warn".to_owned()),
+    ]);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env_clear()
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start the gateway binary");
+    let base = format!("http://127.0.0.1:{port}");
+    let process = GatewayProcess(child, base.clone());
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("{base}/health")).await
+            && r.status() == 200
+        {
+            return process;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the gateway binary did not start");
+}
+
+#[tokio::test]
+async fn the_client_is_who_the_trusted_proxy_says_never_who_the_client_says() {
+    let sessions_db = TestDatabase::migrated(DEMO_SESSION).await;
+    let (tenant_db, inventory_db) = seeded_databases().await;
+    let redis = support::redis_settings();
+    let vars = environment(&[
+        ("DEMO_SESSION_DATABASE_URL", sessions_db.url.clone()),
+        ("TENANT_DATABASE_URL", tenant_db.url.clone()),
+        ("INVENTORY_DATABASE_URL", inventory_db.url.clone()),
+        ("REDIS_URL", redis.url.clone()),
+        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
+        // one session per client per hour: every second create of a client is refused
+        ("DEMO_RATE_LIMIT_PER_HOUR", "1".to_owned()),
+    ]);
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_demo_session::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("demo-session settings");
+    let demo = bakery_demo_session::startup::Application::build(settings)
+        .await
+        .expect("demo-session");
+    let demo_url = format!("http://127.0.0.1:{}", demo.port());
+    tokio::spawn(demo.run_until_stopped());
+    let client = reqwest::Client::new();
+    let create = |base: &str, forwarded_for: &'static [u8]| {
+        client
+            .post(format!("{base}/api/demo/session/create"))
+            .header(
+                "X-Forwarded-For",
+                reqwest::header::HeaderValue::from_bytes(forwarded_for).unwrap(),
+            )
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+
+    // behind the Ingress: the gateway trusts the proxy in front of it (here, loopback)
+    let behind_ingress = gateway_binary(&demo_url, &redis, "127.0.0.1/32").await;
+    let base = behind_ingress.1.clone();
+    assert_eq!(
+        status(create(&base, b"1.1.1.1, 203.0.113.1").await.unwrap()),
+        201
+    );
+    // the same visitor again, whatever it writes to the left of the proxy's entry
+    assert_eq!(
+        status(create(&base, b"9.9.9.9, 203.0.113.1").await.unwrap()),
+        429
+    );
+    // another visitor is not in the first one's bucket
+    assert_eq!(status(create(&base, b"203.0.113.2").await.unwrap()), 201);
+    // IPv6: one /64, one visitor
+    assert_eq!(
+        status(create(&base, b"2001:db8:7:7::1").await.unwrap()),
+        201
+    );
+    assert_eq!(
+        status(create(&base, b"2001:db8:7:7::2").await.unwrap()),
+        429
+    );
+    // garbage or a non-ASCII byte stops at the trusted hop, never a fresh bucket: the
+    // proxy itself (127.0.0.1) is the client, once
+    assert_eq!(status(create(&base, b"203.0.113.\xe9").await.unwrap()), 201);
+    assert_eq!(status(create(&base, b"bogus").await.unwrap()), 429);
+    assert_eq!(
+        status(create(&base, b"203.0.113.3, nope").await.unwrap()),
+        429
+    );
+
+    // a gateway that trusts nobody: every X-Forwarded-For is the client's say, so the peer
+    // (127.0.0.1, its bucket used above) is the client
+    let exposed = gateway_binary(&demo_url, &redis, "").await;
+    assert_eq!(
+        status(create(&exposed.1, b"203.0.113.4").await.unwrap()),
+        429
+    );
+    assert_eq!(
+        status(create(&exposed.1, b"203.0.113.5").await.unwrap()),
+        429
+    );
+
+    // straight to demo-session, X-Forwarded-For changes nothing either
+    let r = client
+        .post(format!("{demo_url}/api/demo/session/create"))
+        .header("X-Forwarded-For", "203.0.113.6")
+        .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(r), 429);
+}

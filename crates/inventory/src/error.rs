@@ -37,8 +37,18 @@ pub enum InventoryError {
     /// The caller's role may read but not write.
     #[error("read-only role")]
     ReadOnly,
+    /// A demo session made more writes this minute than `DEMO_WRITES_PER_MINUTE`.
+    #[error("demo write quota reached, retry in {retry_after} s")]
+    DemoWriteQuota { retry_after: u64 },
+    /// A demo session's write would pass `DEMO_MAX_ROWS_PER_TABLE` rows of `table`.
+    #[error("demo row quota reached for {table}")]
+    DemoRowQuota { table: String },
+    /// No pooled connection within `DATABASE_POOL_WAIT_MS` (or the database is down).
     #[error("database pool: {0}")]
     Pool(String),
+    /// PostgreSQL cancelled a statement at `statement_timeout` or `lock_timeout`.
+    #[error("database timeout: {0}")]
+    Timeout(DieselError),
     #[error("database: {0}")]
     Database(DieselError),
 }
@@ -53,6 +63,15 @@ impl From<DieselError> for InventoryError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 InventoryError::InUse(info.message().to_owned())
             }
+            // the demo row quota trigger (migrations/inventory/…_demo_row_quota)
+            DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info)
+                if info.constraint_name() == Some(DEMO_ROW_QUOTA) =>
+            {
+                InventoryError::DemoRowQuota {
+                    table: info.table_name().unwrap_or("").to_owned(),
+                }
+            }
+            _ if bakery_config::db::is_timeout(&e) => InventoryError::Timeout(e),
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
                 // the input checks should have caught it; the constraint's name is for the
                 // log, not for the client
@@ -71,6 +90,15 @@ impl From<DieselError> for InventoryError {
     }
 }
 
+/// The constraint name the demo row quota trigger raises its error under.
+const DEMO_ROW_QUOTA: &str = "demo_row_quota";
+
+/// How long a client is told to wait after a refusal for load (pool or timeout).
+const BUSY_RETRY_AFTER_SECS: u64 = 2;
+/// The row quota does not pass with a short wait (only a reset or a new demo clears it);
+/// `Retry-After` still comes with every `demo_quota`, as the contract says.
+const ROW_QUOTA_RETRY_AFTER_SECS: u64 = 3600;
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for InventoryError {
     fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         InventoryError::Pool(e.to_string())
@@ -85,6 +113,21 @@ fn what(resource: &str) -> &'static str {
         "supplier" => "El proveedor",
         "order" => "El pedido",
         _ => "El recurso",
+    }
+}
+
+/// What the rows of a table are, in the row quota's message.
+fn records(table: &str) -> &'static str {
+    match table {
+        "ingredients" => "ingredientes",
+        "stock_lots" => "lotes de existencias",
+        "stock_movements" => "movimientos de existencias",
+        "production_batches" => "lotes de producción",
+        "purchase_orders" => "pedidos",
+        "purchase_order_lines" => "líneas de pedido",
+        "sales" => "ventas",
+        "sale_lines" => "líneas de venta",
+        _ => "registros",
     }
 }
 
@@ -138,10 +181,32 @@ impl InventoryError {
                 "read_only",
                 "Tu rol solo permite consultar datos.",
             ),
+            DemoWriteQuota { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "demo_quota",
+                "Has hecho muchos cambios seguidos en esta demo. Espera un momento y vuelve a \
+                 intentarlo.",
+            )
+            .with_retry_after(*retry_after),
+            DemoRowQuota { table } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "demo_quota",
+                format!(
+                    "Esta demo ya ha creado el máximo permitido de {}. Para seguir probando, \
+                     reinicia la demo o crea tu cuenta.",
+                    records(table)
+                ),
+            )
+            .with_retry_after(ROW_QUOTA_RETRY_AFTER_SECS),
             Pool(_) => ApiError::unavailable(
                 "El servicio no está disponible en este momento. Inténtalo de nuevo.",
             )
-            .with_retry_after(2),
+            .with_retry_after(BUSY_RETRY_AFTER_SECS),
+            Timeout(_) => ApiError::unavailable(
+                "El servicio está muy ocupado y no ha podido completar la operación. \
+                 Inténtalo de nuevo en unos segundos.",
+            )
+            .with_retry_after(BUSY_RETRY_AFTER_SECS),
             Database(_) => ApiError::internal(),
         }
     }

@@ -10,10 +10,14 @@
 //!   to the caller's tenant.
 //! - [`error`]: `InventoryError`, mapped to the JSON error envelope.
 //! - [`pagination`]: `limit`/`offset` pages (at most 200 items).
+//! - `migrations/inventory/…_demo_row_quota`: the rows-per-table quota of demo sessions,
+//!   counted by PostgreSQL (`demo_row_usage`).
 //!
 //! Service:
 //! - [`settings`]: what it reads from the environment.
-//! - [`cache`]: the Redis read-through cache of hot lists, per tenant.
+//! - [`cache`]: the read-through cache of hot lists (bounded pages in memory, versions in
+//!   Redis).
+//! - [`quota`]: demo sessions' write and row quotas.
 //! - [`procurement`]: drafting purchase orders for customer tenants (never demo ones).
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
 //! - [`routes`]: the HTTP API (`docs/api-inventory.md`).
@@ -25,6 +29,7 @@ pub mod error;
 pub mod models;
 pub mod pagination;
 pub mod procurement;
+pub mod quota;
 pub mod routes;
 pub mod schema;
 pub mod settings;

@@ -198,6 +198,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Rows a demo session created per table (the demo row quota; written by a trigger).
+    demo_row_usage (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        table_name -> Text,
+        rows_created -> Int8,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     suppliers,
     ingredients,
@@ -213,11 +223,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     sales,
     sale_lines,
     forecast_models,
+    demo_row_usage,
 );
 
 /// Every table in foreign-key order (parents first): the order cloning copies in and the
 /// reverse of the order cleanup deletes in.
-pub const TABLES_IN_FK_ORDER: [&str; 14] = [
+pub const TABLES_IN_FK_ORDER: [&str; 15] = [
     "suppliers",
     "ingredients",
     "products",
@@ -232,4 +243,5 @@ pub const TABLES_IN_FK_ORDER: [&str; 14] = [
     "sales",
     "sale_lines",
     "forecast_models",
+    "demo_row_usage",
 ];

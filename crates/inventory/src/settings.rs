@@ -16,8 +16,15 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub services: ServiceUrls,
     pub telemetry: TelemetrySettings,
-    /// `INVENTORY_CACHE_TTL_SECONDS` (60): how long hot reads stay in Redis.
+    /// `INVENTORY_CACHE_TTL_SECONDS` (60): how long a cached list page is kept.
     pub cache_ttl_secs: u64,
+    /// `INVENTORY_CACHE_MAX_MB` (32): memory the cached list pages may take in one process
+    /// (0: nothing is cached). An eighth of the pod's memory limit in `k8s/`.
+    pub cache_max_mb: u64,
+    /// `DEMO_WRITES_PER_MINUTE` (30): writes one demo session may make per minute.
+    pub demo_writes_per_minute: u32,
+    /// `DEMO_MAX_ROWS_PER_TABLE` (500): rows one demo session may create in each table.
+    pub demo_max_rows_per_table: u32,
     /// `PROCUREMENT_INTERVAL_SECONDS` (3600; 0 turns the background scheduler off).
     pub procurement_interval_secs: u64,
 }
@@ -36,6 +43,21 @@ impl Settings {
                 60,
                 "between 1 and 86400",
                 |s| (1..=86_400).contains(s),
+            ),
+            cache_max_mb: env.or_checked("INVENTORY_CACHE_MAX_MB", 32, "between 0 and 4096", |m| {
+                *m <= 4096
+            }),
+            demo_writes_per_minute: env.or_checked(
+                "DEMO_WRITES_PER_MINUTE",
+                30,
+                "between 1 and 100000",
+                |n| (1..=100_000).contains(n),
+            ),
+            demo_max_rows_per_table: env.or_checked(
+                "DEMO_MAX_ROWS_PER_TABLE",
+                500,
+                "between 1 and 10000000",
+                |n| (1..=10_000_000).contains(n),
             ),
             procurement_interval_secs: env.or_checked(
                 "PROCUREMENT_INTERVAL_SECONDS",

@@ -13,6 +13,7 @@ use bakery_config::server;
 
 use crate::cache::Cache;
 use crate::error::InventoryError;
+use crate::quota::DemoQuotas;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -21,11 +22,13 @@ use crate::settings::Settings;
 pub struct AppState {
     pub pool: PgPool,
     pub cache: Cache,
+    pub quotas: DemoQuotas,
     pub settings: Arc<Settings>,
 }
 
 impl AppState {
-    /// A pooled connection; `unavailable` (503) when the pool cannot give one.
+    /// A pooled connection; `unavailable` (503, `Retry-After`) when the pool cannot give
+    /// one within `DATABASE_POOL_WAIT_MS`.
     pub async fn conn(&self) -> Result<PgConn, InventoryError> {
         Ok(self.pool.get().await?)
     }
@@ -49,11 +52,19 @@ impl Application {
             pool: pool.clone(),
         })]));
         let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
+        let keys = cache::Keys::new(settings.redis.key_prefix.clone());
         let state = web::Data::new(AppState {
             cache: Cache::new(
-                redis,
-                cache::Keys::new(settings.redis.key_prefix.clone()),
+                redis.clone(),
+                keys.clone(),
                 settings.cache_ttl_secs,
+                settings.cache_max_mb.saturating_mul(1024 * 1024),
+            ),
+            quotas: DemoQuotas::new(
+                redis,
+                keys,
+                settings.demo_writes_per_minute,
+                settings.demo_max_rows_per_table,
             ),
             pool,
             settings: Arc::new(settings.clone()),

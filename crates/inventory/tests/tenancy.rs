@@ -87,13 +87,14 @@ async fn migrations_apply_and_roll_back_completely() {
     // up, down (the schema is the empty database's again), up (the same schema)
     let schema = bakery_test_support::assert_migrations_reversible(INVENTORY).await;
     let tables = bakery_test_support::tables(&schema);
-    assert_eq!(tables.len(), 14, "{tables:#?}");
+    // the 14 of the model plus demo_row_usage (the demo row quota)
+    assert_eq!(tables.len(), 15, "{tables:#?}");
     assert!(
         tables.iter().all(|t| t.ends_with("rls=t forced=t")),
         "every table has forced RLS: {tables:#?}"
     );
     let policies = schema.iter().filter(|o| o.starts_with("policy ")).count();
-    assert_eq!(policies, 14, "one tenant policy per table");
+    assert_eq!(policies, 15, "one tenant policy per table");
 }
 
 #[tokio::test]

@@ -1,21 +1,30 @@
 //! The one call tenant-service makes to demo-session: create a session for a demo account
 //! (contract 4). `POST {DEMO_SESSION_URL}/api/demo/session/create`
-//! `{"demo_account_type": …}`, forwarding `X-Forwarded-For` (demo-session rate-limits on
-//! its rightmost entry) and `X-Request-Id`.
+//! `{"demo_account_type": …}`, forwarding `X-Request-Id` and the gateway's client assertion
+//! ([`CLIENT_HEADER`]) as it came: demo-session verifies it like tenant-service did and
+//! rate-limits the client it names. The assertion is short-lived, but a demo login calls
+//! demo-session within the same request, well inside its lifetime.
+//!
+//! A login that came without an assertion (a direct call, not through the gateway) forwards
+//! none, and demo-session then sees tenant-service itself as the client. `X-Forwarded-For`
+//! is never sent: services do not read it.
 
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
+use bakery_config::client::CLIENT_HEADER;
 use bakery_config::demo::AccountType;
 use bakery_config::http::ErrorBody;
+use bakery_config::telemetry::REQUEST_ID_HEADER;
 use serde::Serialize;
 
 use crate::error::TenantError;
 
-/// What is forwarded from the prospect's request.
+/// What is passed on from the prospect's request.
 #[derive(Debug, Clone, Default)]
 pub struct Forwarded {
-    pub forwarded_for: Option<String>,
+    /// The client assertion the gateway signed, exactly as received (already verified).
+    pub client_assertion: Option<String>,
     pub request_id: Option<String>,
 }
 
@@ -55,11 +64,11 @@ impl DemoSessionClient {
         let mut request = self.http.post(&self.create_url).json(&CreateBody {
             demo_account_type: account_type,
         });
-        if let Some(xff) = &forwarded.forwarded_for {
-            request = request.header("X-Forwarded-For", xff);
+        if let Some(assertion) = &forwarded.client_assertion {
+            request = request.header(CLIENT_HEADER, assertion);
         }
         if let Some(id) = &forwarded.request_id {
-            request = request.header("X-Request-Id", id);
+            request = request.header(REQUEST_ID_HEADER.as_str(), id);
         }
         let response = request
             .send()

@@ -20,7 +20,8 @@ pub enum TenantError {
     /// Unknown address, wrong password, inactive user: one answer for all (`401`).
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failed logins for this address or client (`429`).
+    /// Too many failed logins from this client, or from it on this address (`429`); an
+    /// address alone is only ever slowed down (see `throttle`).
     #[error("too many failed logins, retry in {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
     /// The caller's demo session is over (`401`).
@@ -121,9 +122,19 @@ impl TenantError {
                 "demo_unavailable",
                 "No se ha podido crear la sesión demo. Inténtalo de nuevo en unos minutos.",
             ),
+            // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
+            // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with
+            // Retry-After, never a 500
             TenantError::Database(DbError::Pool(_)) => ApiError::unavailable(
                 "El servicio no está disponible en este momento. Inténtalo de nuevo en unos momentos.",
-            ),
+            )
+            .with_retry_after(2),
+            TenantError::Database(DbError::Query(e)) if bakery_config::db::is_timeout(e) => {
+                ApiError::unavailable(
+                    "El servicio está muy ocupado. Inténtalo de nuevo en unos segundos.",
+                )
+                .with_retry_after(2)
+            }
             TenantError::Database(_) | TenantError::Token(_) | TenantError::Internal(_) => {
                 ApiError::internal()
             }

@@ -9,9 +9,9 @@
 //! Service:
 //! - [`settings`]: what it reads from the environment.
 //! - [`domain`]: values parsed at the edge (email, password, page, tenant kind).
-//! - [`login`]: the login use case, with [`throttle`] (failed-login limiter in Redis),
-//!   [`access`] (customers' access tokens) and [`demo_client`] (demo logins call
-//!   demo-session).
+//! - [`login`]: the login use case, with [`throttle`] (failed-login limits per client and
+//!   a slow-down per address, in Redis), [`access`] (customers' access tokens) and
+//!   [`demo_client`] (demo logins call demo-session).
 //! - [`error`]: `TenantError`, mapped to the JSON error envelope.
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
 //! - [`routes`]: the HTTP API (`docs/api-tenant.md`).

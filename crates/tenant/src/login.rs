@@ -1,17 +1,23 @@
 //! Login: address and password in, an access token (customers) or a fresh demo session
 //! (published demo accounts) out.
 //!
-//! 1. The user is looked up by address across tenants (`queries::find_login`).
-//! 2. The limiter is asked before any hashing, so a throttled attempt costs little.
-//! 3. The password is verified with argon2 on a blocking thread — against a dummy hash when
+//! 1. The limiter is asked first ([`throttle`](crate::throttle)): a client refused for
+//!    this address, or altogether, gets `429` for one Redis round trip — no database
+//!    query, no hashing.
+//! 2. The user is looked up by address across tenants (`queries::find_login`), and the
+//!    connection goes back to the pool at once.
+//! 3. An address under attack (many failures from every client) waits the limiter's delay
+//!    here, holding no database connection, so a flood of slowed attempts cannot starve
+//!    the pool. Published demo accounts never wait.
+//! 4. The password is verified with argon2 on a blocking thread — against a dummy hash when
 //!    the address is unknown, so unknown addresses and wrong passwords take as long and
-//!    get the same answer.
-//! 4. A demo account's tenant is a template: no token is ever issued for it; demo-session
+//!    get the same answer (and are counted and slowed down alike).
+//! 5. A demo account's tenant is a template: no token is ever issued for it; demo-session
 //!    creates a session (a private copy) instead.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
+use bakery_config::client::ClientAddress;
 use bakery_config::demo::AccountType;
 
 use crate::access::IssuedToken;
@@ -22,13 +28,13 @@ use crate::models::{Tenant, User};
 use crate::password;
 use crate::queries;
 use crate::startup::AppState;
-use crate::throttle::{Subject, Verdict};
+use crate::throttle::{Attempt, Verdict};
 
 pub struct LoginAttempt {
     pub email: Email,
     pub password: Password,
-    /// The client, for the limiter: the rightmost `X-Forwarded-For` entry, else the peer.
-    pub client_ip: Option<IpAddr>,
+    /// The client, for the limiter: the one the gateway asserted, else the peer.
+    pub client: ClientAddress,
     /// Passed on to demo-session for demo logins.
     pub forwarded: Forwarded,
 }
@@ -63,26 +69,35 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
     let LoginAttempt {
         email,
         password,
-        client_ip,
+        client,
         forwarded,
     } = attempt;
+    let subject = Attempt {
+        email: &email,
+        client,
+    };
 
+    let account_delay = match state.throttle.check(subject).await {
+        Verdict::Blocked { retry_after } => {
+            return Err(TenantError::TooManyAttempts { retry_after });
+        }
+        Verdict::Allowed { account_delay } => account_delay,
+    };
     let found = {
         let mut conn = state.pool.get().await?;
         queries::find_login(&mut conn, &email).await?
     };
-    // Published demo accounts are shared by every prospect: failures are counted per
-    // client only, so nobody can lock the demo out for everyone by failing on purpose.
+    // Published demo accounts are shared by every prospect: they are never slowed down and
+    // their failures are not counted per address, so nobody can spoil the demo for everyone.
     let public_demo_account = found.as_ref().is_some_and(|(_, t)| t.is_demo_template);
-    let mut subjects = Vec::with_capacity(2);
-    if !public_demo_account {
-        subjects.push(Subject::Address(&email));
+    if !public_demo_account && !account_delay.is_zero() {
+        tracing::info!(
+            delay_ms = account_delay.as_millis(),
+            "login slowed down: address under attack"
+        );
+        tokio::time::sleep(account_delay).await;
     }
-    subjects.extend(client_ip.map(Subject::Client));
 
-    if let Verdict::Blocked { retry_after } = state.throttle.check(&subjects).await {
-        return Err(TenantError::TooManyAttempts { retry_after });
-    }
     let stored_hash: Arc<str> = match &found {
         Some((user, _)) => Arc::from(user.password_hash.as_str()),
         None => state.dummy_hash.clone(),
@@ -96,11 +111,14 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         // virtual tenants have no users; one that had would still not log in
         Some((user, tenant)) if matches && user.is_active && !tenant.is_demo => (user, tenant),
         _ => {
-            state.throttle.record_failure(&subjects).await;
+            state
+                .throttle
+                .record_failure(subject, public_demo_account)
+                .await;
             return Err(TenantError::InvalidCredentials);
         }
     };
-    state.throttle.clear(&email).await;
+    state.throttle.clear(subject).await;
 
     if tenant.is_demo_template {
         let account_type = tenant

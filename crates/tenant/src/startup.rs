@@ -7,6 +7,7 @@ use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache::{self, Keys};
+use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PgPool, PostgresReady};
 use bakery_config::http::Readiness;
 use bakery_config::server;
@@ -49,6 +50,8 @@ impl Application {
             pool: pool.clone(),
         })]));
         let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
+        // what the `ClientAddress` extractor verifies the gateway's client assertions with
+        let assertions = web::Data::new(ClientAssertions::new(&settings.tokens.internal_secret));
         let state = web::Data::new(AppState {
             throttle: LoginThrottle::new(
                 redis.clone(),
@@ -68,6 +71,7 @@ impl Application {
         let server = server::serve(listener, &settings.server, move |cfg| {
             cfg.app_data(readiness.clone())
                 .app_data(verifier.clone())
+                .app_data(assertions.clone())
                 .app_data(state.clone())
                 .configure(routes::configure);
         })?;

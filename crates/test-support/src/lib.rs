@@ -419,6 +419,21 @@ pub fn internal_secret() -> Secret {
     secret("internal")
 }
 
+/// A session id as demo-session under test issues it (tagged with the test session key).
+pub fn session_id() -> bakery_config::demo::SessionId {
+    use bakery_config::demo::{SessionId, SessionIdKey};
+    SessionId::generate(&SessionIdKey::new(&secret("session")))
+}
+
+/// The `X-Bakery-Client` value the gateway under test would send for client `ip`.
+pub fn client_assertion(ip: &str) -> String {
+    use bakery_config::client::{ClientAddress, ClientAssertions};
+    let ip: std::net::IpAddr = ip.parse().expect("a client address");
+    ClientAssertions::new(&internal_secret())
+        .sign(ClientAddress::new(ip), 300)
+        .expect("sign a client assertion")
+}
+
 /// A bearer token a service under test accepts as the gateway's identity for `tenant_id`.
 pub fn identity_token(tenant_id: uuid::Uuid, role: &str) -> String {
     use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};

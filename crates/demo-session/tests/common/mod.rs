@@ -83,6 +83,7 @@ fn database(url: &str) -> DatabaseSettings {
     DatabaseSettings {
         url: url.to_owned(),
         pool_size: 8,
+        limits: Default::default(),
     }
 }
 
@@ -106,6 +107,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         },
         telemetry: bakery_test_support::telemetry_settings(),
         session_secret: bakery_test_support::secret("session"),
+        internal_secret: bakery_test_support::internal_secret(),
         admin_api_key: Secret::new(ADMIN_KEY),
         ip_hash_key: bakery_test_support::secret("ip"),
         rate_limit_per_hour: 1000,
@@ -148,11 +150,14 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    /// Creates a session as client `ip` (sent the way the gateway sends it).
+    /// Creates a session as client `ip` (asserted the way the gateway asserts it).
     pub async fn create_as(&self, account: &str, ip: &str) -> reqwest::Response {
         self.client
             .post(self.url("/api/demo/session/create"))
-            .header("X-Forwarded-For", format!("198.51.100.1, {ip}"))
+            .header(
+                bakery_config::client::CLIENT_HEADER,
+                bakery_test_support::client_assertion(ip),
+            )
             .json(&serde_json::json!({ "demo_account_type": account }))
             .send()
             .await

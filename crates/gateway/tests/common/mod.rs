@@ -20,6 +20,8 @@ use bakery_config::demo::{
     self, AccountType, CachedSession, SessionClaims, SessionId, SessionStatus,
 };
 use bakery_config::settings::{RedisSettings, ServiceUrls};
+use bakery_gateway::client::{ForwardedHeader, TrustedProxies};
+use bakery_gateway::refusals::RefusalSettings;
 use bakery_gateway::settings::{
     DemoGatewaySettings, Limits, Settings, TEMPLATE_TENANT_IDS, Timeouts,
 };
@@ -176,6 +178,11 @@ pub struct Options {
     pub max_body: u64,
     pub upstream_timeout: Duration,
     pub inventory_down: bool,
+    /// `GATEWAY_TRUSTED_PROXIES` (none by default: the peer is the client).
+    pub trusted_proxies: &'static str,
+    pub forwarded_header: ForwardedHeader,
+    /// `GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE`.
+    pub failures_per_minute: u32,
 }
 
 impl Default for Options {
@@ -189,6 +196,9 @@ impl Default for Options {
             max_body: 64 * 1024,
             upstream_timeout: Duration::from_secs(10),
             inventory_down: false,
+            trusted_proxies: "",
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            failures_per_minute: 10_000,
         }
     }
 }
@@ -253,6 +263,16 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             template_tenant_ids: TEMPLATE_TENANT_IDS.to_vec(),
             identity_ttl_secs: 60,
         },
+        trusted_proxies: TrustedProxies::new(
+            options.trusted_proxies.parse().expect("trusted networks"),
+            options.forwarded_header,
+        ),
+        refusals: RefusalSettings {
+            remember_for: Duration::from_secs(30),
+            max_entries: 10_000,
+            failures_per_window: options.failures_per_minute,
+            window: Duration::from_secs(60),
+        },
     };
     let app = Application::build(settings).await.expect("build gateway");
     let port = app.port();
@@ -291,7 +311,7 @@ pub fn session_for_tenant(
     status: SessionStatus,
     expires_in_secs: i64,
 ) -> DemoSession {
-    let id = SessionId::generate();
+    let id: SessionId = support::session_id();
     let now = Utc::now();
     let cached = CachedSession {
         session_id: id.to_string(),

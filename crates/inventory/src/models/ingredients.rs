@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::WriteScope;
 use crate::models::stock::MAX_QUANTITY;
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, stock_lots, suppliers};
@@ -283,11 +284,13 @@ async fn check_supplier(
 
 pub async fn create(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     fields: &IngredientFields,
 ) -> Result<IngredientView, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
-        db::scope_to_tenant(c, tenant).await?;
+        scope.enter(c).await?;
         check_supplier(c, tenant, fields.supplier_id).await?;
         let id = Uuid::new_v4();
         diesel::insert_into(ingredients::table)

@@ -14,11 +14,60 @@ pub mod recipes;
 pub mod sales;
 pub mod stock;
 
+use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{NaiveDate, Utc};
-
+use diesel::sql_types::Text;
+use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use crate::error::InventoryError;
+
+/// Whom a write is for: the tenant, and for a demo session the row quota PostgreSQL
+/// enforces on it (`migrations/inventory/…_demo_row_quota`: at most that many new rows per
+/// table for the tenant, refused as `demo_quota`). A `Uuid` converts into a scope without
+/// a quota, for customers and for the jobs and tests that call the model directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteScope {
+    pub tenant: Uuid,
+    pub demo_row_quota: Option<u32>,
+}
+
+impl From<Uuid> for WriteScope {
+    fn from(tenant: Uuid) -> Self {
+        WriteScope {
+            tenant,
+            demo_row_quota: None,
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Scoped {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    tenant: String,
+}
+
+impl WriteScope {
+    /// Scopes the current transaction to the tenant (row-level security) and, for a demo
+    /// session, sets `app.demo_row_quota` for it: both transaction-local, one round trip.
+    /// Call it first inside `conn.transaction(…)`.
+    pub async fn enter(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        match self.demo_row_quota {
+            None => db::scope_to_tenant(conn, self.tenant).await,
+            Some(quota) => diesel::sql_query(
+                "SELECT set_config('app.tenant_id', $1, true) AS tenant, \
+                        set_config('app.demo_row_quota', $2, true) AS quota",
+            )
+            .bind::<Text, _>(self.tenant.to_string())
+            .bind::<Text, _>(quota.to_string())
+            .load::<Scoped>(conn)
+            .await
+            .map(|_| ()),
+        }
+    }
+}
 
 /// The largest money amount a column holds (`numeric(12, 2)`).
 pub const MAX_MONEY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);

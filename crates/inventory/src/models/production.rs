@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
-use crate::models::stock::{self, LotChange, Movement, MovementReason, NewLot, StockItem};
-use crate::models::{recipes, short_code, today};
+use crate::models::stock::{self, Movement, MovementReason, NewLot, StockItem};
+use crate::models::{WriteScope, recipes, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::production_batches;
 
@@ -61,7 +61,9 @@ pub struct Consumption {
     pub ingredient_id: Uuid,
     pub ingredient_name: String,
     pub quantity: Decimal,
-    pub lots: Vec<LotChange>,
+    /// How many lots of the ingredient gave stock (a count: the answer does not grow with
+    /// the number of lots).
+    pub lots_touched: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,11 +110,13 @@ pub async fn list(
 /// Produces a batch (see the module docs).
 pub async fn produce(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     order: &BatchOrder,
 ) -> Result<BatchOutcome, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
-        db::scope_to_tenant(c, tenant).await?;
+        scope.enter(c).await?;
         let recipe = recipes::find_in_tx(c, tenant, order.recipe_id)
             .await?
             .ok_or(InventoryError::UnknownReference("recipe"))?;
@@ -131,7 +135,7 @@ pub async fn produce(
             if need.is_zero() {
                 continue;
             }
-            let lots = stock::consume_fifo(
+            let taken = stock::consume_fifo(
                 c,
                 tenant,
                 StockItem::Ingredient(line.line.ingredient_id),
@@ -140,15 +144,13 @@ pub async fn produce(
                 movement(MovementReason::ProductionUse),
             )
             .await?;
-            cost += lots
-                .iter()
-                .map(|l| -l.quantity_delta * l.unit_cost)
-                .sum::<Decimal>();
+            // the lots' own costs, summed by PostgreSQL in the take itself
+            cost += taken.cost;
             consumed.push(Consumption {
                 ingredient_id: line.line.ingredient_id,
                 ingredient_name: line.line.ingredient_name.clone(),
                 quantity: need,
-                lots,
+                lots_touched: taken.lots_touched,
             });
         }
         let now = Utc::now();
@@ -188,7 +190,7 @@ pub async fn produce(
         Ok(BatchOutcome {
             batch,
             consumed,
-            output_lot_id: output.lot_id,
+            output_lot_id: output,
             unit_cost,
             product_on_hand,
         })

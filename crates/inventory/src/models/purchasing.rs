@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::stock::{self, StockItem};
-use crate::models::{check_amount, short_code, today};
+use crate::models::{WriteScope, check_amount, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
@@ -311,11 +311,13 @@ impl TryFrom<OrderRequest> for NewOrder {
 /// Creates a purchase order with its lines.
 pub async fn create_order(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     new: &NewOrder,
 ) -> Result<OrderView, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
-        db::scope_to_tenant(c, tenant).await?;
+        scope.enter(c).await?;
         let lead: i32 = suppliers::table
             .filter(suppliers::tenant_id.eq(tenant))
             .filter(suppliers::id.eq(new.supplier_id))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::stock::{self, Movement, MovementReason, StockItem};
-use crate::models::{check_amount, products};
+use crate::models::{WriteScope, check_amount, products};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{sale_lines, sales};
 
@@ -245,11 +245,13 @@ pub struct PosSaleOutcome {
 /// Records a POS sale and takes its stock (see the module docs).
 pub async fn sell(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     order: &PosSale,
 ) -> Result<PosSaleOutcome, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
-        db::scope_to_tenant(c, tenant).await?;
+        scope.enter(c).await?;
         let sale_id = Uuid::new_v4();
         let mut needed: BTreeMap<Uuid, Decimal> = BTreeMap::new();
         let mut lines = Vec::with_capacity(order.lines.len());

@@ -5,18 +5,20 @@
 //! oldest received), with the lots locked `FOR UPDATE` so concurrent takers serialise, and
 //! never leaves a lot below zero: asking for more than there is fails with
 //! `insufficient_stock` and the transaction changes nothing. Every change is recorded in
-//! `stock_movements`.
+//! `stock_movements`. A take is one set-based statement whatever the number of lots, and
+//! answers totals (`lots_touched`), never the list of lots.
 
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Numeric, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
-use crate::models::today;
+use crate::models::{WriteScope, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, products, stock_lots, stock_movements};
 
@@ -248,18 +250,80 @@ async fn record_movement(
     Ok(())
 }
 
-/// What one lot gave or received.
-#[derive(Debug, Clone, Serialize)]
-pub struct LotChange {
-    pub lot_id: Uuid,
-    pub quantity_delta: Decimal,
+/// What taking stock did, in totals: its size does not grow with the number of lots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Taken {
+    /// How many lots gave stock (one movement was recorded for each).
+    pub lots_touched: i64,
+    /// The quantity taken (what was asked for).
+    pub quantity: Decimal,
+    /// Σ quantity taken from each lot × that lot's `unit_cost` (production costs its
+    /// output with it).
     #[serde(skip)]
-    pub unit_cost: Decimal,
+    pub cost: Decimal,
 }
 
+#[derive(QueryableByName)]
+struct TakeRow {
+    #[diesel(sql_type = Numeric)]
+    available: Decimal,
+    #[diesel(sql_type = BigInt)]
+    lots_touched: i64,
+    #[diesel(sql_type = Numeric)]
+    taken: Decimal,
+    #[diesel(sql_type = Numeric)]
+    cost: Decimal,
+}
+
+/// The whole first-expiring-first take as ONE statement, so its cost in round trips and
+/// statements is the same for 2 lots or 5,000:
+/// - `lots` locks the item's lots holding stock `FOR UPDATE`, in FIFO order (concurrent
+///   takers queue on the first lot and then see what the winner left);
+/// - `running` is each lot's stock before it in that order (a window sum), so a lot gives
+///   `least(its stock, what is still needed)` and only lots before the need is met give;
+/// - nothing is taken unless the lots hold all of it (`available >= need`), so a short
+///   take changes nothing (the caller answers `insufficient_stock` and rolls back);
+/// - `updated` and `moved` take from the lots and record one movement per lot.
+///
+/// `{item}` is the item's column; `$1` tenant, `$2` item id, `$3` need, `$4`/`$5` the
+/// movement's ingredient/product id, `$6` reason, `$7` reference, `$8` note.
+const TAKE_FIFO: &str = "\
+WITH lots AS ( \
+    SELECT id, quantity, unit_cost, expires_at, received_at FROM stock_lots \
+    WHERE tenant_id = $1 AND {item} = $2 AND quantity > 0 \
+    ORDER BY expires_at ASC NULLS LAST, received_at, id \
+    FOR UPDATE \
+), running AS ( \
+    SELECT id, quantity, unit_cost, \
+           sum(quantity) OVER (ORDER BY expires_at ASC NULLS LAST, received_at, id \
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - quantity AS before \
+    FROM lots \
+), available AS ( \
+    SELECT coalesce(sum(quantity), 0) AS available FROM lots \
+), take AS ( \
+    SELECT r.id, r.unit_cost, least(r.quantity, $3 - r.before) AS taken \
+    FROM running r, available a \
+    WHERE a.available >= $3 AND r.before < $3 \
+), updated AS ( \
+    UPDATE stock_lots s SET quantity = s.quantity - t.taken \
+    FROM take t WHERE s.tenant_id = $1 AND s.id = t.id \
+    RETURNING s.id \
+), moved AS ( \
+    INSERT INTO stock_movements \
+        (tenant_id, id, lot_id, ingredient_id, product_id, quantity_delta, reason, reference_id, note) \
+    SELECT $1, gen_random_uuid(), t.id, $4, $5, -t.taken, $6, $7, $8 FROM take t \
+    RETURNING 1 \
+) \
+SELECT a.available, \
+       (SELECT count(*) FROM updated) AS lots_touched, \
+       coalesce((SELECT sum(taken) FROM take), 0) AS taken, \
+       coalesce((SELECT sum(taken * unit_cost) FROM take), 0) AS cost \
+FROM available a";
+
 /// Takes `quantity` (> 0) of `item` from its lots, first-expiring first, recording one
-/// movement per lot. Fails with `insufficient_stock` (naming `name`) when the lots hold
-/// less. Inside a scoped transaction, which the caller rolls back on error.
+/// movement per lot, in one statement ([`TAKE_FIFO`]). Fails with `insufficient_stock`
+/// (naming `name`) when the lots hold less, having changed nothing. Inside a scoped
+/// transaction, which the caller rolls back on error.
 pub async fn consume_fifo(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -267,63 +331,34 @@ pub async fn consume_fifo(
     name: &str,
     quantity: Decimal,
     movement: Movement<'_>,
-) -> Result<Vec<LotChange>, InventoryError> {
-    let locked = stock_lots::table
-        .filter(stock_lots::tenant_id.eq(tenant))
-        .filter(stock_lots::quantity.gt(Decimal::ZERO))
-        .order((
-            stock_lots::expires_at.asc().nulls_last(),
-            stock_lots::received_at.asc(),
-            stock_lots::id.asc(),
-        ))
-        .select((stock_lots::id, stock_lots::quantity, stock_lots::unit_cost))
-        .for_update();
-    let lots: Vec<(Uuid, Decimal, Decimal)> = match item {
-        StockItem::Ingredient(id) => {
-            locked
-                .filter(stock_lots::ingredient_id.eq(id))
-                .load(conn)
-                .await?
-        }
-        StockItem::Product(id) => {
-            locked
-                .filter(stock_lots::product_id.eq(id))
-                .load(conn)
-                .await?
-        }
+) -> Result<Taken, InventoryError> {
+    let (column, id) = match item {
+        StockItem::Ingredient(id) => ("ingredient_id", id),
+        StockItem::Product(id) => ("product_id", id),
     };
-    let available: Decimal = lots.iter().map(|(_, q, _)| *q).sum();
-    if available < quantity {
+    let row: TakeRow = diesel::sql_query(TAKE_FIFO.replace("{item}", column))
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(id)
+        .bind::<Numeric, _>(quantity)
+        .bind::<Nullable<SqlUuid>, _>(item.ingredient_id())
+        .bind::<Nullable<SqlUuid>, _>(item.product_id())
+        .bind::<Text, _>(movement.reason.as_str())
+        .bind::<Nullable<SqlUuid>, _>(movement.reference_id)
+        .bind::<Nullable<Text>, _>(movement.note)
+        .get_result(conn)
+        .await?;
+    if row.available < quantity {
         return Err(InventoryError::InsufficientStock {
             item: name.to_owned(),
             requested: quantity.normalize(),
-            available: available.normalize(),
+            available: row.available.normalize(),
         });
     }
-    let mut left = quantity;
-    let mut changes = Vec::new();
-    for (lot_id, lot_quantity, unit_cost) in lots {
-        if left <= Decimal::ZERO {
-            break;
-        }
-        let take = left.min(lot_quantity);
-        diesel::update(
-            stock_lots::table
-                .filter(stock_lots::tenant_id.eq(tenant))
-                .filter(stock_lots::id.eq(lot_id)),
-        )
-        .set(stock_lots::quantity.eq(stock_lots::quantity - take))
-        .execute(conn)
-        .await?;
-        record_movement(conn, tenant, item, lot_id, -take, movement).await?;
-        changes.push(LotChange {
-            lot_id,
-            quantity_delta: -take,
-            unit_cost,
-        });
-        left -= take;
-    }
-    Ok(changes)
+    Ok(Taken {
+        lots_touched: row.lots_touched,
+        quantity: row.taken,
+        cost: row.cost,
+    })
 }
 
 /// A lot to create.
@@ -351,13 +386,14 @@ struct LotRow<'a> {
     expires_at: Option<NaiveDate>,
 }
 
-/// Creates a lot and records its movement. Inside a scoped transaction.
+/// Creates a lot and records its movement; answers the lot's id. Inside a scoped
+/// transaction.
 pub async fn add_lot(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     lot: &NewLot,
     movement: Movement<'_>,
-) -> Result<LotChange, InventoryError> {
+) -> Result<Uuid, InventoryError> {
     let id = Uuid::new_v4();
     diesel::insert_into(stock_lots::table)
         .values(LotRow {
@@ -375,11 +411,7 @@ pub async fn add_lot(
         .execute(conn)
         .await?;
     record_movement(conn, tenant, lot.item, id, lot.quantity, movement).await?;
-    Ok(LotChange {
-        lot_id: id,
-        quantity_delta: lot.quantity,
-        unit_cost: lot.unit_cost,
-    })
+    Ok(id)
 }
 
 /// What a new lot of an item needs to know about it.
@@ -526,18 +558,25 @@ pub struct AdjustmentOutcome {
     pub note: Option<String>,
     pub on_hand_before: Decimal,
     pub on_hand: Decimal,
-    pub lots: Vec<LotChange>,
+    /// How many lots the adjustment changed (a positive one: 1, the lot it created). A
+    /// count, not the lots: the answer stays small however many lots a take spans.
+    pub lots_touched: i64,
+    /// The lot a positive adjustment created (`null` for a negative one).
+    pub lot_id: Option<Uuid>,
 }
 
 /// Applies an adjustment: a negative delta consumes lots first-expiring first and never
-/// goes below zero; a positive delta creates a lot (`AJU-…`). One transaction.
+/// goes below zero; a positive delta creates a lot (`AJU-…`). One transaction, and a
+/// fixed number of statements whatever the number of lots.
 pub async fn adjust(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     adj: &Adjustment,
 ) -> Result<AdjustmentOutcome, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
-        db::scope_to_tenant(c, tenant).await?;
+        scope.enter(c).await?;
         let info = describe(c, tenant, adj.item).await?;
         let before = on_hand(c, tenant, adj.item).await?;
         let id = Uuid::new_v4();
@@ -546,8 +585,9 @@ pub async fn adjust(
             reference_id: Some(id),
             note: adj.note.as_deref(),
         };
-        let lots = if adj.delta < Decimal::ZERO {
-            consume_fifo(c, tenant, adj.item, &info.name, -adj.delta, movement).await?
+        let (lots_touched, lot_id) = if adj.delta < Decimal::ZERO {
+            let taken = consume_fifo(c, tenant, adj.item, &info.name, -adj.delta, movement).await?;
+            (taken.lots_touched, None)
         } else {
             let lot = NewLot {
                 item: adj.item,
@@ -562,7 +602,7 @@ pub async fn adjust(
                     .shelf_life_days
                     .map(|d| today() + Duration::days(i64::from(d))),
             };
-            vec![add_lot(c, tenant, &lot, movement).await?]
+            (1, Some(add_lot(c, tenant, &lot, movement).await?))
         };
         let after = on_hand(c, tenant, adj.item).await?;
         Ok(AdjustmentOutcome {
@@ -574,7 +614,8 @@ pub async fn adjust(
             note: adj.note.clone(),
             on_hand_before: before,
             on_hand: after,
-            lots,
+            lots_touched,
+            lot_id,
         })
     })
     .await

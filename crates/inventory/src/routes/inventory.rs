@@ -39,9 +39,10 @@ pub async fn create_ingredient(
     state: web::Data<AppState>,
     body: web::Json<IngredientInput>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     let fields = IngredientFields::try_from(body.into_inner())?;
-    let view = ingredients::create(&mut *state.conn().await?, tenant, &fields).await?;
+    let view = ingredients::create(&mut *state.conn().await?, scope, &fields).await?;
     state.cache.invalidate(tenant).await;
     Ok(HttpResponse::Created().json(view))
 }
@@ -52,7 +53,8 @@ pub async fn update_ingredient(
     id: web::Path<Uuid>,
     body: web::Json<IngredientInput>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     let fields = IngredientFields::try_from(body.into_inner())?;
     let view = ingredients::update(&mut *state.conn().await?, tenant, *id, &fields).await?;
     state.cache.invalidate(tenant).await;
@@ -64,7 +66,8 @@ pub async fn delete_ingredient(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     ingredients::delete(&mut *state.conn().await?, tenant, *id).await?;
     state.cache.invalidate(tenant).await;
     Ok(HttpResponse::NoContent().finish())
@@ -87,9 +90,10 @@ pub async fn adjust(
     state: web::Data<AppState>,
     body: web::Json<AdjustmentRequest>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     let adjustment = Adjustment::try_from(body.into_inner())?;
-    let outcome = stock::adjust(&mut *state.conn().await?, tenant, &adjustment).await?;
+    let outcome = stock::adjust(&mut *state.conn().await?, scope, &adjustment).await?;
     state.cache.invalidate(tenant).await;
     Ok(HttpResponse::Created().json(outcome))
 }

@@ -15,11 +15,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use bakery_config::auth::Identity;
 use bakery_config::http::ApiError;
+use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cache::CachedList;
+use crate::cache::{self, CachedList};
 use crate::error::InventoryError;
+use crate::models::WriteScope;
 use crate::pagination::Page;
 use crate::startup::AppState;
 
@@ -68,21 +70,24 @@ async fn method_not_allowed() -> HttpResponse {
 }
 
 /// Writes need a role that may write (`viewer` may only read) and a tenant (a service
-/// identity carries none).
-fn may_write(identity: &Identity) -> Result<Uuid, InventoryError> {
+/// identity carries none); a demo session's writes also count against its quotas
+/// ([`crate::quota`]). Answers whom the write is for.
+async fn may_write(state: &AppState, identity: &Identity) -> Result<WriteScope, InventoryError> {
     if identity.role == "viewer" || identity.tenant_id.is_nil() {
         return Err(InventoryError::ReadOnly);
     }
-    Ok(identity.tenant_id)
+    state.quotas.admit_write(identity, identity.tenant_id).await
 }
 
-fn json_body(body: String) -> HttpResponse {
+fn json_body(body: Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body)
 }
 
-/// A cached list page: Redis first, then `load` (PostgreSQL), whose answer is cached.
+/// A list page through the cache: a canonical page ([`cache::cacheable`]) under the
+/// tenant's current version if cached, else `load` (PostgreSQL), cached under the version
+/// read *before* loading. Other pages go straight to `load`, without asking Redis.
 async fn read_through<T, F>(
     state: &AppState,
     tenant: Uuid,
@@ -94,16 +99,23 @@ where
     T: Serialize,
     F: AsyncFnOnce() -> Result<T, InventoryError>,
 {
-    let field = format!("{}:{}", page.limit, page.offset);
-    let lookup = state.cache.get(tenant, list, &field).await;
-    if let Some(hit) = lookup.hit {
+    let version = if cache::cacheable(page) {
+        state.cache.version(tenant).await
+    } else {
+        None
+    };
+    if let Some(v) = version
+        && let Some(hit) = state.cache.get(tenant, list, v, page)
+    {
         return Ok(json_body(hit));
     }
     let value = load().await?;
     match serde_json::to_string(&value) {
         Ok(body) => {
-            if let Some(version) = lookup.version {
-                state.cache.put(tenant, list, version, &field, &body).await;
+            let body = Bytes::from(body);
+            if let Some(v) = version {
+                // shares the buffer: cached and sent without a copy
+                state.cache.put(tenant, list, v, page, body.clone());
             }
             Ok(json_body(body))
         }

@@ -24,9 +24,10 @@ pub async fn create_batch(
     state: web::Data<AppState>,
     body: web::Json<BatchRequest>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     let order = BatchOrder::try_from(body.into_inner())?;
-    let outcome = production::produce(&mut *state.conn().await?, tenant, &order).await?;
+    let outcome = production::produce(&mut *state.conn().await?, scope, &order).await?;
     state.cache.invalidate(tenant).await;
     Ok(HttpResponse::Created().json(outcome))
 }

@@ -38,8 +38,8 @@ pub async fn create_order(
     state: web::Data<AppState>,
     body: web::Json<OrderRequest>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
     let order = NewOrder::try_from(body.into_inner())?;
-    let view = purchasing::create_order(&mut *state.conn().await?, tenant, &order).await?;
+    let view = purchasing::create_order(&mut *state.conn().await?, scope, &order).await?;
     Ok(HttpResponse::Created().json(view))
 }

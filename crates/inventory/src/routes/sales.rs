@@ -25,9 +25,10 @@ pub async fn create_sale(
     state: web::Data<AppState>,
     body: web::Json<PosSaleRequest>,
 ) -> Result<HttpResponse, InventoryError> {
-    let tenant = may_write(&identity)?;
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
     let sale = PosSale::try_from(body.into_inner())?;
-    let outcome = sales::sell(&mut *state.conn().await?, tenant, &sale).await?;
+    let outcome = sales::sell(&mut *state.conn().await?, scope, &sale).await?;
     state.cache.invalidate(tenant).await;
     Ok(HttpResponse::Created().json(outcome))
 }

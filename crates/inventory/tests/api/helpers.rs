@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use bakery_config::db;
-use bakery_config::settings::{DatabaseSettings, RedisSettings, ServiceUrls};
+use bakery_config::settings::{DatabaseLimits, DatabaseSettings, RedisSettings, ServiceUrls};
 use bakery_inventory::settings::Settings;
 use bakery_inventory::startup::Application;
 use bakery_test_support::{MigrationSet, TestDatabase};
@@ -65,6 +65,7 @@ pub fn settings_for(database: &TestDatabase, redis: RedisSettings) -> Settings {
         database: DatabaseSettings {
             url: database.url.clone(),
             pool_size: 4,
+            limits: DatabaseLimits::default(),
         },
         redis,
         tokens: bakery_test_support::token_settings(),
@@ -75,6 +76,9 @@ pub fn settings_for(database: &TestDatabase, redis: RedisSettings) -> Settings {
         },
         telemetry: bakery_test_support::telemetry_settings(),
         cache_ttl_secs: 60,
+        cache_max_mb: 32,
+        demo_writes_per_minute: 30,
+        demo_max_rows_per_table: 500,
         procurement_interval_secs: 0,
     }
 }
@@ -84,8 +88,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(redis: RedisSettings) -> TestApp {
+    spawn_app_configured(redis, |_| {}).await
+}
+
+/// A service whose settings `configure` changes first (limits, quotas…).
+pub async fn spawn_app_configured(
+    redis: RedisSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let database = TestDatabase::migrated(INVENTORY).await;
-    let settings = settings_for(&database, redis);
+    let mut settings = settings_for(&database, redis);
+    configure(&mut settings);
     let app = Application::build(settings.clone())
         .await
         .expect("build application");
@@ -102,6 +115,10 @@ pub async fn spawn_app_with(redis: RedisSettings) -> TestApp {
 pub struct Answer {
     pub status: StatusCode,
     pub body: Value,
+    /// The `Retry-After` header, in seconds, when there is one.
+    pub retry_after: Option<u64>,
+    /// The body's length in bytes, as sent.
+    pub bytes: usize,
 }
 
 impl Answer {
@@ -163,22 +180,62 @@ impl TestApp {
         role: &str,
         body: Option<Value>,
     ) -> Answer {
+        let token = bakery_test_support::identity_token(tenant, role);
+        self.request_with(method, path, &token, body).await
+    }
+
+    /// A request as the demo session `session` of virtual tenant `tenant` (role `demo`, the
+    /// identity the gateway forwards for a demo session).
+    pub async fn demo_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        tenant: Uuid,
+        session: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.request_with(method, path, &demo_token(tenant, session), body)
+            .await
+    }
+
+    pub async fn demo_post(&self, path: &str, tenant: Uuid, session: &str, body: Value) -> Answer {
+        self.demo_request(reqwest::Method::POST, path, tenant, session, Some(body))
+            .await
+    }
+
+    pub async fn request_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Answer {
         let mut req = self
             .client
             .request(method, format!("{}{}", self.address, path))
-            .bearer_auth(bakery_test_support::identity_token(tenant, role));
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let text = res.text().await.expect("body");
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
         };
-        Answer { status, body }
+        Answer {
+            status,
+            body,
+            retry_after,
+            bytes: text.len(),
+        }
     }
 
     pub async fn get(&self, path: &str, tenant: Uuid) -> Answer {
@@ -249,6 +306,15 @@ impl TestApp {
         .await
         .expect("count")
     }
+}
+
+/// The identity the gateway forwards for demo session `session` of virtual tenant `tenant`.
+pub fn demo_token(tenant: Uuid, session: &str) -> String {
+    use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, ROLE_DEMO, TokenKeys};
+    let identity = Identity::new(session, tenant, ROLE_DEMO, 300).for_demo_session(session);
+    TokenKeys::new(&bakery_test_support::internal_secret(), INTERNAL_AUDIENCE)
+        .sign(&identity)
+        .expect("sign demo identity")
 }
 
 pub fn today() -> chrono::NaiveDate {

@@ -5,5 +5,6 @@ mod catalog;
 mod forecasts;
 mod helpers;
 mod isolation;
+mod limits;
 mod procurement;
 mod stock;

@@ -1,8 +1,7 @@
 //! `POST /api/auth/login`.
 
-use std::net::{IpAddr, SocketAddr};
-
 use actix_web::{HttpRequest, HttpResponse, web};
+use bakery_config::client::{CLIENT_HEADER, ClientAddress};
 use bakery_config::telemetry::REQUEST_ID_HEADER;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -50,16 +49,19 @@ struct DemoAnswer {
     session: serde_json::Value,
 }
 
+/// `client` is the address the gateway asserted, else the peer (see
+/// `bakery_config::client`); `X-Forwarded-For` is never read.
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientAddress,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, TenantError> {
     let LoginBody { email, password } = body.into_inner();
     let attempt = LoginAttempt {
         email: Email::parse(&email).map_err(TenantError::InvalidInput)?,
         password: Password::parse(password).map_err(TenantError::InvalidInput)?,
-        client_ip: client_ip(&req),
+        client,
         forwarded: forwarded(&req),
     };
     Ok(match login::login(&state, attempt).await? {
@@ -94,41 +96,18 @@ pub async fn login(
     })
 }
 
-/// Every `X-Forwarded-For` value, in order, as one list.
-fn forwarded_for(req: &HttpRequest) -> Option<String> {
-    let entries: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .collect();
-    (!entries.is_empty()).then(|| entries.join(", "))
-}
-
-/// The client: the rightmost `X-Forwarded-For` entry (the one the gateway appended), else
-/// the peer address.
-pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    let rightmost = forwarded_for(req).and_then(|list| {
-        list.rsplit(',').next().map(str::trim).and_then(|e| {
-            e.parse::<IpAddr>()
-                .ok()
-                .or_else(|| e.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        })
-    });
-    rightmost.or_else(|| req.peer_addr().map(|a| a.ip()))
-}
-
-/// What demo-session gets from the prospect's request: the `X-Forwarded-For` chain (or the
-/// peer address when there is none) and the request id.
+/// What demo-session gets from the prospect's request: the client assertion, as it came
+/// (the `ClientAddress` extractor has verified it, so it is one valid header value), and the
+/// request id.
 fn forwarded(req: &HttpRequest) -> Forwarded {
-    Forwarded {
-        forwarded_for: forwarded_for(req).or_else(|| req.peer_addr().map(|a| a.ip().to_string())),
-        request_id: req
-            .headers()
-            .get(REQUEST_ID_HEADER)
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+            .map(|v| v.trim().to_owned())
+    };
+    Forwarded {
+        client_assertion: header(CLIENT_HEADER),
+        request_id: header(REQUEST_ID_HEADER.as_str()),
     }
 }

@@ -1,8 +1,9 @@
 //! Logging in with a published demo account gives a fresh demo session, never a token for
 //! the template (contract 4).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bakery_config::client::CLIENT_HEADER;
 use bakery_tenant::access::AccessTokens;
 use bakery_tenant::models::{Tenant, User};
 use chrono::Utc;
@@ -10,8 +11,8 @@ use reqwest::StatusCode;
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEMO_EMAIL, DEMO_PASSWORD, TEMPLATE_ID, closed_port_url, fixed_session_body, json,
-    spawn_app_with, stand_in_demo_session,
+    DEMO_EMAIL, DEMO_PASSWORD, TEMPLATE_ID, client_assertion, closed_port_url, fixed_session_body,
+    json, spawn_app_with, stand_in_demo_session,
 };
 
 #[tokio::test]
@@ -20,15 +21,18 @@ async fn a_demo_account_login_answers_with_a_fresh_demo_session() {
     let url = stand_in.url.clone();
     let app = spawn_app_with(|s| s.services.demo_session = url).await;
 
+    let assertion = client_assertion("203.0.113.77");
     let response = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .header("X-Forwarded-For", "10.1.1.1, 203.0.113.77")
-        .header("X-Request-Id", "req-demo-123")
-        .json(&serde_json::json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))
-        .send()
-        .await
-        .expect("request");
+        .login_with(
+            DEMO_EMAIL,
+            DEMO_PASSWORD,
+            &[
+                (CLIENT_HEADER, &assertion),
+                ("X-Forwarded-For", "10.1.1.1, 203.0.113.99"),
+                ("X-Request-Id", "req-demo-123"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("body");
     let body: serde_json::Value = serde_json::from_str(&text).expect("json");
@@ -48,11 +52,41 @@ async fn a_demo_account_login_answers_with_a_fresh_demo_session() {
         received[0].body,
         serde_json::json!({"demo_account_type": "individual_bakery"})
     );
+    // demo-session gets the gateway's assertion as it came, to verify and rate-limit the
+    // client it names; X-Forwarded-For is nobody's business any more
     assert_eq!(
-        received[0].forwarded_for.as_deref(),
-        Some("10.1.1.1, 203.0.113.77")
+        received[0].client_assertion.as_deref(),
+        Some(assertion.as_str())
     );
+    assert_eq!(received[0].forwarded_for, None);
     assert_eq!(received[0].request_id.as_deref(), Some("req-demo-123"));
+}
+
+#[tokio::test]
+async fn a_direct_demo_login_forwards_no_client_assertion() {
+    let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
+    let url = stand_in.url.clone();
+    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let response = app
+        .login_with(
+            DEMO_EMAIL,
+            DEMO_PASSWORD,
+            &[("X-Forwarded-For", "203.0.113.77")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let received = stand_in.received.lock().expect("lock").clone();
+    assert_eq!(received.len(), 1);
+    // nothing to vouch for: demo-session sees tenant-service as the client
+    assert_eq!(received[0].client_assertion, None);
+    assert_eq!(received[0].forwarded_for, None);
+    // the request id tenant-service gave the request still follows it
+    assert!(
+        received[0]
+            .request_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+    );
 }
 
 #[tokio::test]
@@ -195,22 +229,48 @@ fn no_access_token_is_ever_signed_for_a_demo_tenant() {
 async fn failing_on_purpose_does_not_lock_the_demo_account_for_everyone() {
     let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
     let url = stand_in.url.clone();
-    // 3 failures per address allowed in the test settings
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    // test settings: 3 failures per address and client; the slow-down, which the demo
+    // account never gets, would be 10 s from the first failure
+    let app = spawn_app_with(|s| {
+        s.services.demo_session = url;
+        s.login.slowdown_after_failures = 1;
+        s.login.slowdown_base = Duration::from_secs(10);
+        s.login.slowdown_max = Duration::from_secs(10);
+    })
+    .await;
+    // many clients failing a little
     for i in 0..6 {
         let response = app
             .login(DEMO_EMAIL, "adivinando", &format!("192.0.2.{i}"))
             .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
     }
+    // one client failing a lot: refused on the demo account once it has failed 3 times
+    for i in 0..5 {
+        let response = app.login(DEMO_EMAIL, "adivinando", "192.0.2.200").await;
+        let expected = if i < 3 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(response.status(), expected, "attempt {i}");
+    }
+    let refused = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.200").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_eq!(json(refused).await["error"], "too_many_attempts");
+
+    // meanwhile a clean client gets its demo at once (a generous bound: unslowed it takes
+    // one password check, slowed it would take 10 s)
+    let started = Instant::now();
     let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.100").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json(response).await["demo"], true);
-    // the client that failed is still limited as a client
-    let app = spawn_app_with(|s| s.login.max_failures_per_ip = 2).await;
-    for _ in 0..2 {
-        app.login(DEMO_EMAIL, "adivinando", "192.0.2.200").await;
-    }
-    let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.200").await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "not slowed down"
+    );
+    // and so do the clients that failed a little
+    let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "192.0.2.1").await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
+use bakery_config::client::{CLIENT_HEADER, ClientAddress, ClientAssertions};
 use bakery_config::db;
 use bakery_config::settings::{DatabaseSettings, ServiceUrls};
 use bakery_tenant::models::{NewTenant, NewUser};
@@ -57,14 +58,17 @@ pub struct TestApp {
     pub settings: Settings,
 }
 
-/// Settings of a service under test: low limits so throttling shows quickly, and a
-/// demo-session URL where nothing listens (tests that need one pass their own).
+/// Settings of a service under test: low limits so throttling shows quickly, a slow-down of
+/// a few milliseconds (tests assert what is refused and what is let in, not how long the
+/// waits are), and a demo-session URL where nothing listens (tests that need one pass their
+/// own).
 pub fn test_settings(db: &TestDatabase) -> Settings {
     Settings {
         server: bakery_test_support::server_settings(),
         database: DatabaseSettings {
             url: db.url.clone(),
             pool_size: 4,
+            limits: Default::default(),
         },
         redis: bakery_test_support::redis_settings(),
         tokens: bakery_test_support::token_settings(),
@@ -75,8 +79,11 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
         },
         telemetry: bakery_test_support::telemetry_settings(),
         login: LoginSettings {
-            max_failures_per_email: 3,
             max_failures_per_ip: 10,
+            max_failures_per_email_and_ip: 3,
+            slowdown_after_failures: 5,
+            slowdown_base: Duration::from_millis(1),
+            slowdown_max: Duration::from_millis(5),
             failure_window: Duration::from_secs(120),
             demo_session_timeout: Duration::from_secs(5),
         },
@@ -236,15 +243,51 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// `POST /api/auth/login` from client address `ip` (as the gateway would append it).
+    /// `POST /api/auth/login` from client address `ip`, asserted as the gateway would.
     pub async fn login(&self, email: &str, password: &str, ip: &str) -> reqwest::Response {
-        self.http
-            .post(self.url("/api/auth/login"))
-            .header("X-Forwarded-For", ip)
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
+        let assertion = client_assertion(ip);
+        self.login_with(email, password, &[(CLIENT_HEADER, &assertion)])
             .await
-            .expect("request")
+    }
+
+    /// `POST /api/auth/login` with these headers only (no assertion unless given): a direct
+    /// call, whose client is the test's own address.
+    pub async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Every key this app's limiter wrote in Redis, with its TTL in seconds.
+    pub async fn limiter_keys(&self) -> Vec<(String, i64)> {
+        let pool = bakery_config::cache::build_pool(&self.settings.redis).expect("redis pool");
+        let mut conn = pool.get().await.expect("redis");
+        let pattern = format!("{}login:*", self.settings.redis.key_prefix);
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query_async(&mut conn)
+            .await
+            .expect("keys");
+        let mut with_ttl = Vec::new();
+        for key in keys {
+            let ttl: i64 = redis::cmd("TTL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .expect("ttl");
+            with_ttl.push((key, ttl));
+        }
+        with_ttl
     }
 
     pub async fn get_with(&self, path: &str, bearer: Option<&str>) -> reqwest::Response {
@@ -278,6 +321,14 @@ pub fn sign(identity: &Identity) -> String {
         .expect("sign")
 }
 
+/// A client assertion naming `ip`, signed as the gateway would (valid a minute).
+pub fn client_assertion(ip: &str) -> String {
+    let ip = ip.parse().expect("an IP address");
+    ClientAssertions::new(&bakery_test_support::internal_secret())
+        .sign(ClientAddress::new(ip), 60)
+        .expect("sign")
+}
+
 pub fn service_token() -> String {
     sign(&Identity::service("inventory-service", 60))
 }
@@ -294,6 +345,7 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub body: serde_json::Value,
+    pub client_assertion: Option<String>,
     pub forwarded_for: Option<String>,
     pub request_id: Option<String>,
 }
@@ -342,6 +394,7 @@ pub async fn stand_in_demo_session(status: u16, body: serde_json::Value) -> Stan
                     };
                     record.lock().expect("lock").push(Recorded {
                         body: serde_json::from_slice(&payload).unwrap_or_default(),
+                        client_assertion: header(CLIENT_HEADER),
                         forwarded_for: header("x-forwarded-for"),
                         request_id: header("x-request-id"),
                     });
