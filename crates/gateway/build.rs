@@ -22,7 +22,10 @@ fn content_type(name: &str) -> &'static str {
 }
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    // read when the script runs, not baked in when it is compiled: a build script compiled
+    // for another checkout sharing the target directory must still read this one's files
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let dir = Path::new(&manifest_dir).join("static");
     println!("cargo:rerun-if-changed={}", dir.display());
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,

@@ -6,6 +6,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,8 +21,44 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// A word that is not in the vocabulary (or not a well-formed session id).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("unknown demo account type {0:?}")]
+    AccountType(String),
+    #[error("unknown demo session status {0:?}")]
+    Status(String),
+    // the id itself is left out: a session id is a bearer credential
+    #[error("not a well-formed demo session id")]
+    SessionId,
+}
+
+/// The text columns that hold these types (`demo_account_type`, `status`, `id` of
+/// demo-session's tables, which are `text` with a CHECK): written as their words, read back
+/// with `FromStr`, so a row that does not parse is a deserialization error naming the value
+/// instead of a value quietly skipped.
+macro_rules! text_column {
+    ($type:ty) => {
+        impl ToSql<Text, Pg> for $type {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl FromSql<Text, Pg> for $type {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                Ok(text.parse::<$type>()?)
+            }
+        }
+    };
+}
+
 /// Which demo bakery a prospect tries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, AsExpression, FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountType {
     IndividualBakery,
@@ -45,14 +86,16 @@ impl fmt::Display for AccountType {
 }
 
 impl FromStr for AccountType {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         AccountType::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or(())
+            .ok_or_else(|| ParseError::AccountType(s.to_owned()))
     }
 }
+
+text_column!(AccountType);
 
 /// A demo session id: `demo_`, 24 random letters and digits (about 143 bits), then a
 /// 12-character tag, a MAC of the random part under the session key
@@ -61,7 +104,11 @@ impl FromStr for AccountType {
 /// gateway refuse a made-up id with one hash, before any cache, Redis or database is asked
 /// ([`SessionId::is_authentic`]). Being alphanumeric it is also a valid Kubernetes label
 /// value, URL segment and Redis key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Parsing ([`FromStr`], also when a row is read) checks the form only, not the tag: ids in
+/// the database were issued by demo-session, and tests insert made-up ones.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(try_from = "String", into = "String")]
 pub struct SessionId(String);
 
@@ -137,16 +184,20 @@ impl SessionId {
 }
 
 impl FromStr for SessionId {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        let rest = s.strip_prefix(Self::PREFIX).ok_or(())?;
+    type Err = ParseError;
+    /// The form the `demo_sessions.id` CHECK constraint allows.
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let rest = s.strip_prefix(Self::PREFIX).ok_or(ParseError::SessionId)?;
         let ok = (22..=64).contains(&rest.len())
             && rest
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| SessionId(s.to_owned())).ok_or(())
+        ok.then(|| SessionId(s.to_owned()))
+            .ok_or(ParseError::SessionId)
     }
 }
+
+text_column!(SessionId);
 
 impl TryFrom<String> for SessionId {
     type Error = String;
@@ -168,7 +219,10 @@ impl fmt::Display for SessionId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a session is in its life: `pending → ready → expired → destroyed`, or
+/// `pending → failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     Pending,
@@ -191,18 +245,26 @@ impl SessionStatus {
 }
 
 impl FromStr for SessionStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         Ok(match s {
             "pending" => SessionStatus::Pending,
             "ready" => SessionStatus::Ready,
             "expired" => SessionStatus::Expired,
             "destroyed" => SessionStatus::Destroyed,
             "failed" => SessionStatus::Failed,
-            _ => return Err(()),
+            _ => return Err(ParseError::Status(s.to_owned())),
         })
     }
 }
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+text_column!(SessionStatus);
 
 /// The claims of a demo session token (audience [`crate::auth::SESSION_AUDIENCE`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -307,5 +369,24 @@ mod tests {
             assert_eq!(a.as_str().parse::<AccountType>(), Ok(a));
         }
         assert!("bakery".parse::<AccountType>().is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip_and_unknown_words_are_named() {
+        use SessionStatus::*;
+        for s in [Pending, Ready, Expired, Destroyed, Failed] {
+            assert_eq!(s.as_str().parse::<SessionStatus>(), Ok(s));
+            assert_eq!(s.to_string(), s.as_str());
+        }
+        // what a row that does not parse reports (as a diesel deserialization error)
+        let e = "paused".parse::<SessionStatus>().expect_err("not a status");
+        assert_eq!(e.to_string(), "unknown demo session status \"paused\"");
+        let e = "bakery"
+            .parse::<AccountType>()
+            .expect_err("not an account type");
+        assert_eq!(e.to_string(), "unknown demo account type \"bakery\"");
+        // …but never echoes what might be a credential
+        let e = "demo_short".parse::<SessionId>().expect_err("too short");
+        assert!(!e.to_string().contains("short"), "{e}");
     }
 }

@@ -5,7 +5,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
 
 /// One variable that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +70,8 @@ impl<'a> Env<'a> {
         (self.lookup)(key).filter(|v| !v.trim().is_empty())
     }
 
-    fn problem(&mut self, key: &str, problem: impl Into<String>) {
+    /// Records that `key` cannot be used, for a check no typed read expresses.
+    pub fn report(&mut self, key: &str, problem: impl Into<String>) {
         self.problems.push(ConfigProblem {
             variable: key.to_owned(),
             problem: problem.into(),
@@ -81,7 +86,7 @@ impl<'a> Env<'a> {
             Some(v) => match v.trim().parse::<T>() {
                 Ok(parsed) => parsed,
                 Err(_) => {
-                    self.problem(
+                    self.report(
                         key,
                         format!("cannot parse {v:?} as {}", short_type_name::<T>()),
                     );
@@ -103,16 +108,36 @@ impl<'a> Env<'a> {
         if check(&value) {
             value
         } else {
-            self.problem(key, format!("must be {rule}"));
+            self.report(key, format!("must be {rule}"));
             default
         }
+    }
+
+    /// Like [`Env::or`], and the value must lie in `range` (a problem worded
+    /// "must be between {start} and {end}" otherwise).
+    pub fn in_range<T>(&mut self, key: &str, default: T, range: RangeInclusive<T>) -> T
+    where
+        T: FromStr + Clone + PartialOrd + fmt::Display,
+    {
+        let rule = format!("between {} and {}", range.start(), range.end());
+        self.or_checked(key, default, &rule, |v| range.contains(v))
+    }
+
+    /// A number of seconds in `range` (see [`Env::in_range`]).
+    pub fn seconds(&mut self, key: &str, default: u64, range: RangeInclusive<u64>) -> Duration {
+        Duration::from_secs(self.in_range(key, default, range))
+    }
+
+    /// A number of milliseconds in `range` (see [`Env::in_range`]).
+    pub fn millis(&mut self, key: &str, default: u64, range: RangeInclusive<u64>) -> Duration {
+        Duration::from_millis(self.in_range(key, default, range))
     }
 
     /// A value that has no default: missing is a problem.
     pub fn required<T: FromStr + Default>(&mut self, key: &str) -> T {
         match self.raw(key) {
             None => {
-                self.problem(key, "is required and not set");
+                self.report(key, "is required and not set");
                 T::default()
             }
             Some(_) => self.or(key, T::default()),
@@ -125,7 +150,7 @@ impl<'a> Env<'a> {
         match raw.trim().parse::<T>() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.problem(
+                self.report(
                     key,
                     format!("cannot parse {raw:?} as {}", short_type_name::<T>()),
                 );
@@ -138,9 +163,9 @@ impl<'a> Env<'a> {
     pub fn secret(&mut self, key: &str, min_len: usize) -> Secret {
         let value: String = self.required(key);
         if !value.is_empty() && value.len() < min_len {
-            self.problem(key, format!("must be at least {min_len} characters long"));
+            self.report(key, format!("must be at least {min_len} characters long"));
         }
-        Secret(value)
+        Secret::new(value)
     }
 
     /// Ends loading: every problem found, or the settings.
@@ -162,16 +187,18 @@ fn short_type_name<T>() -> &'static str {
     }
 }
 
-/// A value that must never be logged.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
+/// A value that must never be logged. Held in `secrecy`'s [`SecretString`] rather than a
+/// bare `String`: the well-kept way to keep a key out of `{:?}` output and to zero its
+/// memory when dropped, read only where [`Secret::expose`] says so.
+#[derive(Clone, Default)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        Secret(SecretString::from(value.into()))
     }
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -233,6 +260,26 @@ mod tests {
         let _ = env.secret("C", 32);
         let err = env.finish(()).expect_err("must fail");
         assert_eq!(err.variables(), vec!["A", "B", "C"]);
+    }
+
+    #[test]
+    fn ranges_name_their_bounds() {
+        let m = map(&[("A", "0"), ("B", "61"), ("C", "250")]);
+        let mut env = Env::from_map(&m);
+        let _ = env.in_range("A", 5u32, 1..=10);
+        let _ = env.seconds("B", 30, 1..=60);
+        let c = env.millis("C", 1000, 1..=60_000);
+        let d = env.seconds("D", 30, 1..=60);
+        assert_eq!(
+            (c, d),
+            (Duration::from_millis(250), Duration::from_secs(30))
+        );
+        let err = env.finish(()).expect_err("must fail");
+        assert_eq!(err.variables(), vec!["A", "B"]);
+        assert!(
+            err.to_string().contains("A: must be between 1 and 10"),
+            "{err}"
+        );
     }
 
     #[test]

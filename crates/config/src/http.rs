@@ -1,6 +1,8 @@
 //! HTTP plumbing every service shares: the JSON error envelope
-//! `{"error": code, "message": text}`, handlers that turn extractor failures into it,
-//! and the health and readiness routes.
+//! `{"error": code, "message": text}`, the one place a service error becomes an answer
+//! ([`error_response`]: the cause chain logged, never sent), handlers that turn extractor
+//! failures and unknown routes or methods into the envelope, and the health and readiness
+//! routes.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -102,6 +104,43 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The answer for a service error whose code, status and message `api` says: what every
+/// service's `ResponseError::error_response` is. A `5xx` is logged with the error's whole
+/// cause chain ([`chain`]): `error` for a `500` (our fault), `warn` for the others (a
+/// dependency down, refused for load); a `429` is logged at `info` (a client held back,
+/// which an attack would otherwise turn into a flood of warnings). The client only ever
+/// gets `api`'s code and message.
+pub fn error_response(error: &dyn std::error::Error, api: ApiError) -> HttpResponse {
+    let status = api.status.as_u16();
+    if api.status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(status, code = %api.code, error = %chain(error), "request failed");
+    } else if api.status.is_server_error() {
+        tracing::warn!(status, code = %api.code, error = %chain(error), "request refused");
+    } else if api.status == StatusCode::TOO_MANY_REQUESTS {
+        tracing::info!(status, code = %api.code, error = %error, "request throttled");
+    }
+    api.error_response()
+}
+
+/// `error` and every cause under it (`source()`), joined with `": "`. A cause whose text
+/// its parent already shows (`#[error("database: {0}")]` over a `#[source]`) is not
+/// repeated.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut shown = text.clone();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !shown.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        shown = message;
+        source = cause.source();
+    }
+    text
+}
+
 /// `400` for malformed JSON, `422` for JSON of the wrong shape, `413` for too large.
 pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
@@ -170,6 +209,17 @@ pub async fn not_found() -> HttpResponse {
     .error_response()
 }
 
+/// A known path with the wrong method: `405` in the JSON envelope (actix answers a bare
+/// `405` otherwise). Every service registers it as its resources' `default_service`.
+pub async fn method_not_allowed() -> HttpResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Método no permitido en esta ruta.",
+    )
+    .error_response()
+}
+
 /// A dependency a service needs to serve requests (database, Redis, an upstream).
 pub trait ReadinessCheck: Send + Sync {
     fn name(&self) -> &str;
@@ -227,4 +277,43 @@ pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
 pub fn health_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("pool exhausted")]
+    struct Root;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Failure {
+        /// The cause's text is shown by the variant itself.
+        #[error("database: {0}")]
+        Shown(#[source] Root),
+        /// Only the chain shows it.
+        #[error("database")]
+        Hidden(#[source] Root),
+    }
+
+    #[test]
+    fn the_chain_names_every_cause_once() {
+        assert_eq!(chain(&Failure::Shown(Root)), "database: pool exhausted");
+        assert_eq!(chain(&Failure::Hidden(Root)), "database: pool exhausted");
+        assert_eq!(chain(&Root), "pool exhausted");
+    }
+
+    #[test]
+    fn a_server_error_never_sends_its_cause() {
+        let response = error_response(&Failure::Hidden(Root), ApiError::internal());
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal_error"), "{text}");
+        assert!(!text.contains("pool exhausted"), "{text}");
+    }
 }

@@ -1,16 +1,30 @@
 //! Shared plumbing for every Bakery-IA service.
 //!
-//! - [`env`]: reading typed values from the environment, collecting every problem by name.
-//! - [`settings`]: the settings groups services compose (server, databases, Redis, demo, tokens…).
-//! - [`telemetry`]: `tracing` set-up (readable in development, JSON in production) and request ids.
-//! - [`http`]: the JSON error envelope, extractor error handlers, health and readiness routes.
-//! - [`cli`]: the runtime and exit code every binary shares.
-//! - [`server`]: the actix-web server every service runs (middleware, errors, health, shutdown).
+//! Start-up:
+//! - [`env`]: reading typed values from the environment, collecting every problem by name;
+//!   [`env::Secret`] for keys.
+//! - [`settings`]: the settings groups services compose (server, databases, Redis, demo,
+//!   tokens…, and [`settings::ServiceSettings`], the groups of a service with a database).
+//! - [`cli`]: what every binary's `main` shares: subcommand, settings, telemetry, runtime,
+//!   exit code, `migrate`.
+//! - [`telemetry`]: `tracing` set-up (readable in development, JSON in production) and
+//!   request ids.
+//! - [`server`]: the actix-web server every service runs (middleware, errors, health,
+//!   shutdown).
+//!
+//! The edge:
+//! - [`http`]: the JSON error envelope, the one `ResponseError` glue (cause chain logged,
+//!   never sent), extractor errors, `405`, health and readiness routes.
+//! - [`pagination`]: `limit`/`offset` pages and the `{items, limit, offset, total}` envelope.
 //! - [`auth`]: the identity token the gateway mints and the services verify.
 //! - [`client`]: the client address, resolved by the gateway and asserted to services.
+//! - [`tenants`]: the tenant directory's wire types and the demo template tenants.
+//! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and
+//!   tenant-service.
+//!
+//! Storage:
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
-//! - [`cache`]: the Redis pool and key naming.
-//! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and tenant-service.
+//! - [`cache`]: the Redis pool, key naming and the fixed-window counter.
 
 pub mod auth;
 pub mod cache;
@@ -20,8 +34,10 @@ pub mod db;
 pub mod demo;
 pub mod env;
 pub mod http;
+pub mod pagination;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
+pub mod tenants;
 
 pub use env::{ConfigError, Env};

@@ -1,14 +1,20 @@
 //! The actix-web server every service runs: request ids and logs, JSON errors for
-//! extractor failures and unknown routes, `/health` and `/ready`, graceful shutdown.
+//! extractor failures and unknown routes, `/health` and `/ready`, graceful shutdown;
+//! [`Serving`], what each service's `Application::build` starts; and [`ServiceBase`], what
+//! a service with a database of its own starts from.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::http::{configure_extractors, health_routes, not_found};
-use crate::settings::ServerSettings;
+use crate::auth::IdentityVerifier;
+use crate::cache::{self, RedisPool};
+use crate::db::{self, PgPool, PostgresReady};
+use crate::http::{Readiness, configure_extractors, health_routes, not_found};
+use crate::settings::{ServerSettings, ServiceSettings};
 use crate::telemetry::request_span;
 
 /// Largest JSON body a service accepts.
@@ -19,21 +25,25 @@ pub fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind(settings.address())
 }
 
-/// Starts serving on `listener`; `routes` adds the service's own app data and routes.
-/// The returned server stops gracefully on SIGTERM/SIGINT, giving in-flight requests
-/// `shutdown_timeout_secs` to finish.
+/// Starts serving on `listener`: `/health`, and `/ready` running `readiness`'s checks;
+/// `routes` adds the service's own app data and routes. The returned server stops
+/// gracefully on SIGTERM/SIGINT, giving in-flight requests `shutdown_timeout_secs` to
+/// finish.
 pub fn serve<F>(
     listener: TcpListener,
     settings: &ServerSettings,
+    readiness: Readiness,
     routes: F,
 ) -> std::io::Result<Server>
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
+    let readiness = web::Data::new(readiness);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(request_span))
             .configure(|c| configure_extractors(c, JSON_LIMIT))
+            .app_data(readiness.clone())
             .configure(health_routes)
             .configure(routes.clone())
             .default_service(web::to(not_found))
@@ -42,4 +52,67 @@ where
     .shutdown_timeout(settings.shutdown_timeout_secs)
     .run();
     Ok(server)
+}
+
+/// A service bound and serving: the port it listens on (tests bind port 0 and ask), and
+/// the server, which runs until SIGTERM/SIGINT and then lets in-flight requests finish.
+pub struct Serving {
+    port: u16,
+    server: Server,
+}
+
+impl Serving {
+    /// Binds `HOST:PORT` and starts serving `readiness` and `routes` (see [`serve`]);
+    /// `service` names it in the log.
+    pub fn start<F>(
+        service: &'static str,
+        settings: &ServerSettings,
+        readiness: Readiness,
+        routes: F,
+    ) -> std::io::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        let listener = bind(settings)?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, settings, readiness, routes)?;
+        tracing::info!(port, "{service} listening");
+        Ok(Serving { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// What a service with a database of its own (tenant-service, inventory-service) starts
+/// from. Both pools connect lazily: a dependency that is down does not stop start-up.
+pub struct ServiceBase {
+    pub pool: PgPool,
+    pub redis: RedisPool,
+    /// `/ready` asks PostgreSQL only: in these services Redis is a cache or a limiter that
+    /// fails open, so a Redis outage is no reason to take pods out of service.
+    pub readiness: Readiness,
+    /// Verifies the identity the gateway forwards (the `Identity` extractor's app data).
+    pub identities: web::Data<IdentityVerifier>,
+}
+
+impl ServiceBase {
+    pub fn open(settings: &ServiceSettings) -> anyhow::Result<Self> {
+        let pool = db::build_pool(&settings.database)?;
+        Ok(ServiceBase {
+            readiness: Readiness(vec![Arc::new(PostgresReady {
+                name: "postgres",
+                pool: pool.clone(),
+            })]),
+            pool,
+            redis: cache::build_pool(&settings.redis)?,
+            identities: web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret)),
+        })
+    }
 }

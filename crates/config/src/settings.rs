@@ -353,6 +353,38 @@ impl TokenSettings {
     }
 }
 
+/// The groups a service with a database of its own reads (tenant-service,
+/// inventory-service): where it listens, its database, Redis, the signing keys, where the
+/// other services are, its logs.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub tokens: TokenSettings,
+    pub services: ServiceUrls,
+    pub telemetry: TelemetrySettings,
+}
+
+impl ServiceSettings {
+    pub fn from_env(env: &mut Env, default_port: u16, database: Database) -> Self {
+        ServiceSettings {
+            server: ServerSettings::from_env(env, default_port),
+            database: DatabaseSettings::from_env(env, database),
+            redis: RedisSettings::from_env(env),
+            tokens: TokenSettings::from_env(env),
+            services: ServiceUrls::from_env(env),
+            telemetry: TelemetrySettings::from_env(env),
+        }
+    }
+}
+
+impl AsRef<TelemetrySettings> for ServiceSettings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

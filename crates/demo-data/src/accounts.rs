@@ -120,35 +120,53 @@ mod tests {
     #[test]
     fn published_accounts_match_the_contract() {
         let accounts = load().expect("accounts.toml is valid");
-        let by_type = |t| {
-            accounts
+        // what docs/demo-data.md ("Accounts, ids and credentials") publishes
+        for (t, tenant_id, name, city, email, password) in [
+            (
+                AccountType::IndividualBakery,
+                "00000000-0000-4000-a000-000000000001",
+                "Panadería San Pablo - Demo",
+                "Madrid",
+                "demo.individual@panaderiasanpablo.com",
+                "DemoSanPablo2024!",
+            ),
+            (
+                AccountType::CentralBakerSatellite,
+                "00000000-0000-4000-a000-000000000002",
+                "Panadería La Espiga - Demo",
+                "Barcelona",
+                "demo.central@panaderialaespiga.com",
+                "DemoLaEspiga2024!",
+            ),
+        ] {
+            let a = accounts
                 .iter()
                 .find(|a| a.account_type == t)
-                .expect("every type")
-        };
-        let sp = by_type(AccountType::IndividualBakery);
-        assert_eq!(
-            sp.tenant_id.to_string(),
-            "00000000-0000-4000-a000-000000000001"
-        );
-        assert_eq!(sp.name, "Panadería San Pablo - Demo");
-        assert_eq!(sp.city, "Madrid");
-        assert_eq!(sp.email, "demo.individual@panaderiasanpablo.com");
-        assert_eq!(sp.password, "DemoSanPablo2024!");
-        let le = by_type(AccountType::CentralBakerSatellite);
-        assert_eq!(
-            le.tenant_id.to_string(),
-            "00000000-0000-4000-a000-000000000002"
-        );
-        assert_eq!(le.name, "Panadería La Espiga - Demo");
-        assert_eq!(le.city, "Barcelona");
-        assert_eq!(le.email, "demo.central@panaderialaespiga.com");
-        assert_eq!(le.password, "DemoLaEspiga2024!");
+                .expect("every type");
+            assert_eq!(a.tenant_id.to_string(), tenant_id);
+            assert_eq!((a.name.as_str(), a.city.as_str()), (name, city));
+            assert_eq!((a.email.as_str(), a.password.as_str()), (email, password));
+        }
         for a in &accounts {
             assert!(a.bakery().is_ok(), "{}", a.data);
             assert!(!a.description.ends_with('\n') && a.description.len() > 80);
             assert!(a.features.len() >= 4);
         }
+    }
+
+    /// The services read the template ids with their own small parser
+    /// (`bakery_config::tenants`, which inventory-service can depend on): the same ids.
+    #[test]
+    fn the_services_know_the_same_templates() {
+        let ids: Vec<Uuid> = load()
+            .expect("accounts.toml is valid")
+            .iter()
+            .map(|a| a.tenant_id)
+            .collect();
+        assert_eq!(
+            bakery_config::tenants::template_tenant_ids().map(<[Uuid]>::to_vec),
+            Ok(ids)
+        );
     }
 
     #[test]

@@ -331,126 +331,151 @@ impl Bakery {
         self.products.iter().find(|p| p.name == name)
     }
 
-    /// Every rule a file must follow beyond its shape.
+    /// Every rule a file must follow beyond its shape. The first broken rule is the one
+    /// reported, so the checks run in the file's own order: names, sales plan, ingredients,
+    /// products, orders, standing order.
     pub fn check(&self) -> Result<(), String> {
+        self.check_names_are_unique()?;
+        self.sales.check()?;
+        for i in &self.ingredients {
+            if let Some(s) = &i.supplier {
+                self.supplier_known(s, &i.name)?;
+            }
+            check_lots(&i.name, &i.lots)?;
+        }
+        for p in &self.products {
+            self.check_product(p)?;
+        }
+        for o in &self.orders {
+            self.check_order(o)?;
+        }
+        if let Some(standing) = &self.standing_order {
+            self.supplier_known(&standing.supplier, "standing_order")?;
+            if !self.products.iter().any(|p| p.standing_order.is_some()) {
+                return Err("standing_order: no product has a standing_order quantity".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows refer to one another by name, so a name must say which row it means.
+    fn check_names_are_unique(&self) -> Result<(), String> {
         unique("supplier", self.suppliers.iter().map(|s| s.name.as_str()))?;
         unique(
             "ingredient",
             self.ingredients.iter().map(|i| i.name.as_str()),
         )?;
         unique("product", self.products.iter().map(|p| p.name.as_str()))?;
-        unique("order", self.orders.iter().map(|o| o.reference.as_str()))?;
+        unique("order", self.orders.iter().map(|o| o.reference.as_str()))
+    }
 
-        let sales = &self.sales;
-        if sales.days == 0 || sales.days > 366 {
+    fn supplier_known(&self, name: &str, whose: &str) -> Result<(), String> {
+        self.supplier(name)
+            .map(|_| ())
+            .ok_or_else(|| format!("{whose}: unknown supplier {name:?}"))
+    }
+
+    fn check_product(&self, p: &ProductData) -> Result<(), String> {
+        if let Some(s) = &p.supplier {
+            self.supplier_known(s, &p.name)?;
+        }
+        check_lots(&p.name, &p.lots)?;
+        match (&p.recipe, p.purchase_cost, p.kind) {
+            (Some(_), _, ProductKind::ParBaked) => {
+                return Err(format!("{}: a par-baked product has no recipe", p.name));
+            }
+            (None, None, _) => {
+                return Err(format!("{}: needs a recipe or a purchase_cost", p.name));
+            }
+            (_, _, ProductKind::ParBaked) if p.supplier.is_none() => {
+                return Err(format!("{}: a par-baked product needs a supplier", p.name));
+            }
+            _ => {}
+        }
+        match &p.recipe {
+            Some(recipe) => self.check_recipe(&p.name, recipe),
+            None => Ok(()),
+        }
+    }
+
+    fn check_recipe(&self, product: &str, recipe: &RecipeData) -> Result<(), String> {
+        if recipe.yield_quantity <= Decimal::ZERO || recipe.lines.is_empty() {
+            return Err(format!(
+                "{product}: a recipe yields something from something"
+            ));
+        }
+        for (ingredient, quantity) in &recipe.lines {
+            if self.ingredient(ingredient).is_none() {
+                return Err(format!("{product}: unknown ingredient {ingredient:?}"));
+            }
+            if *quantity <= Decimal::ZERO {
+                return Err(format!("{product}: {ingredient} quantity must be > 0"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_order(&self, o: &OrderData) -> Result<(), String> {
+        self.supplier_known(&o.supplier, &o.reference)?;
+        if o.lines.is_empty() {
+            return Err(format!("order {}: no lines", o.reference));
+        }
+        for (item, quantity) in &o.lines {
+            if self.ingredient(item).is_none() && self.product(item).is_none() {
+                return Err(format!("order {}: unknown item {item:?}", o.reference));
+            }
+            if *quantity <= Decimal::ZERO {
+                return Err(format!(
+                    "order {}: {item} quantity must be > 0",
+                    o.reference
+                ));
+            }
+        }
+        if o.expected < o.ordered {
+            return Err(format!("order {}: expected before ordered", o.reference));
+        }
+        if o.status == OrderState::Late && o.expected >= 0 {
+            return Err(format!(
+                "order {}: late means expected before today",
+                o.reference
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl SalesPlan {
+    fn check(&self) -> Result<(), String> {
+        if self.days == 0 || self.days > 366 {
             return Err("sales.days must be between 1 and 366".into());
         }
-        if !(0.0..1.0).contains(&sales.noise) {
+        if !(0.0..1.0).contains(&self.noise) {
             return Err("sales.noise must be in [0, 1)".into());
         }
-        if sales
+        if self
             .weekday_factors
             .iter()
             .any(|f| !(0.0..=5.0).contains(f))
         {
             return Err("sales.weekday_factors must be between 0 and 5".into());
         }
-        let shares: f64 = sales.batches.iter().map(|b| b.share).sum();
-        if sales.batches.is_empty()
-            || sales.batches.iter().any(|b| b.share <= 0.0)
+        let shares: f64 = self.batches.iter().map(|b| b.share).sum();
+        if self.batches.is_empty()
+            || self.batches.iter().any(|b| b.share <= 0.0)
             || (shares - 1.0).abs() > 1e-6
         {
             return Err("sales.batches: positive shares adding up to 1".into());
         }
+        // one daily ticket per channel and payment method
         unique(
             "sales batch",
-            sales
-                .batches
+            self.batches
                 .iter()
                 .map(|b| format!("{}:{}", b.channel, b.payment_method))
                 .collect::<Vec<_>>()
                 .iter()
                 .map(String::as_str),
-        )?;
-
-        let supplier_known = |name: &str, whose: &str| {
-            self.supplier(name)
-                .map(|_| ())
-                .ok_or_else(|| format!("{whose}: unknown supplier {name:?}"))
-        };
-        for i in &self.ingredients {
-            if let Some(s) = &i.supplier {
-                supplier_known(s, &i.name)?;
-            }
-            check_lots(&i.name, &i.lots)?;
-        }
-        for p in &self.products {
-            if let Some(s) = &p.supplier {
-                supplier_known(s, &p.name)?;
-            }
-            check_lots(&p.name, &p.lots)?;
-            match (&p.recipe, p.purchase_cost, p.kind) {
-                (Some(_), _, ProductKind::ParBaked) => {
-                    return Err(format!("{}: a par-baked product has no recipe", p.name));
-                }
-                (None, None, _) => {
-                    return Err(format!("{}: needs a recipe or a purchase_cost", p.name));
-                }
-                (_, _, ProductKind::ParBaked) if p.supplier.is_none() => {
-                    return Err(format!("{}: a par-baked product needs a supplier", p.name));
-                }
-                _ => {}
-            }
-            if let Some(recipe) = &p.recipe {
-                if recipe.yield_quantity <= Decimal::ZERO || recipe.lines.is_empty() {
-                    return Err(format!(
-                        "{}: a recipe yields something from something",
-                        p.name
-                    ));
-                }
-                for (ingredient, quantity) in &recipe.lines {
-                    if self.ingredient(ingredient).is_none() {
-                        return Err(format!("{}: unknown ingredient {ingredient:?}", p.name));
-                    }
-                    if *quantity <= Decimal::ZERO {
-                        return Err(format!("{}: {ingredient} quantity must be > 0", p.name));
-                    }
-                }
-            }
-        }
-        for o in &self.orders {
-            supplier_known(&o.supplier, &o.reference)?;
-            if o.lines.is_empty() {
-                return Err(format!("order {}: no lines", o.reference));
-            }
-            for (item, quantity) in &o.lines {
-                if self.ingredient(item).is_none() && self.product(item).is_none() {
-                    return Err(format!("order {}: unknown item {item:?}", o.reference));
-                }
-                if *quantity <= Decimal::ZERO {
-                    return Err(format!(
-                        "order {}: {item} quantity must be > 0",
-                        o.reference
-                    ));
-                }
-            }
-            if o.expected < o.ordered {
-                return Err(format!("order {}: expected before ordered", o.reference));
-            }
-            if o.status == OrderState::Late && o.expected >= 0 {
-                return Err(format!(
-                    "order {}: late means expected before today",
-                    o.reference
-                ));
-            }
-        }
-        if let Some(standing) = &self.standing_order {
-            supplier_known(&standing.supplier, "standing_order")?;
-            if !self.products.iter().any(|p| p.standing_order.is_some()) {
-                return Err("standing_order: no product has a standing_order quantity".into());
-            }
-        }
-        Ok(())
+        )
     }
 }
 

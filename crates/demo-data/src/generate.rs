@@ -16,7 +16,8 @@ use serde_json::json;
 
 use crate::accounts::DemoAccount;
 use crate::catalog::{
-    Bakery, DataError, LotData, OrderState, ProductData, RecipeData, StandingOrder, SupplierData,
+    Bakery, DataError, LotData, OrderData, OrderState, ProductData, RecipeData, StandingOrder,
+    SupplierData,
 };
 use crate::ids::Ids;
 use crate::rng::SplitMix64;
@@ -284,7 +285,6 @@ impl Generator<'_> {
     }
 
     fn lots(&self, item: &Item<'_>, lots: &[LotData], rows: &mut InventoryRows) {
-        let t = self.tenant();
         let code = item
             .ingredient
             .or(item.product)
@@ -293,55 +293,59 @@ impl Generator<'_> {
         let code = code.get(..4).unwrap_or("LOTE");
         for (n, lot) in lots.iter().enumerate() {
             let key = format!("{}#{}", item.name, n + 1);
-            let lot_id = self.ids.of("lot", &key);
             let received = self.day(lot.received);
-            let received_at = at(received, hm(8, 0));
-            let initial = qty(lot.initial.unwrap_or(item.reorder_quantity.max(lot.left)));
-            let left = qty(lot.left);
-            rows.stock_lots.push(StockLot {
-                tenant_id: t,
-                id: lot_id,
+            let stock_lot = StockLot {
+                tenant_id: self.tenant(),
+                id: self.ids.of("lot", &key),
                 ingredient_id: item.ingredient,
                 product_id: item.product,
                 lot_code: format!("L{}-{code}-{}", received.format("%y%m%d"), n + 1),
-                quantity: left,
-                initial_quantity: initial,
+                quantity: qty(lot.left),
+                initial_quantity: qty(lot.initial.unwrap_or(item.reorder_quantity.max(lot.left))),
                 unit_cost: item.unit_cost.round_dp(4),
-                received_at,
+                received_at: at(received, hm(8, 0)),
                 expires_at: Some(received + Duration::days(item.shelf_life_days)),
-            });
-            let movement =
-                |suffix: &str, delta: Decimal, reason: &str, note: &str, when| StockMovement {
-                    tenant_id: t,
-                    id: self.ids.of("movement", &format!("{key}:{suffix}")),
-                    lot_id: Some(lot_id),
-                    ingredient_id: item.ingredient,
-                    product_id: item.product,
-                    quantity_delta: delta,
-                    reason: reason.to_owned(),
-                    reference_id: None,
-                    note: Some(note.to_owned()),
-                    created_at: when,
-                };
-            if initial > Decimal::ZERO {
-                let (reason, note) = if item.made_in_house {
-                    ("production_output", "Elaborado en el obrador")
-                } else {
-                    ("delivery", "Recepción de mercancía")
-                };
-                rows.stock_movements
-                    .push(movement("in", initial, reason, note, received_at));
-            }
-            if left < initial {
-                let (reason, note) = if item.ingredient.is_some() {
-                    ("production_use", "Consumo en producción (acumulado)")
-                } else {
-                    ("sale", "Horneado y vendido (acumulado)")
-                };
-                let when = received_at.max(at(self.day(-1), hm(20, 0)));
-                rows.stock_movements
-                    .push(movement("out", left - initial, reason, note, when));
-            }
+            };
+            self.lot_movements(item, &key, &stock_lot, rows);
+            rows.stock_lots.push(stock_lot);
+        }
+    }
+
+    /// The movements that explain a lot's quantity: what came in, and (when some is gone)
+    /// one movement for what was used or sold since.
+    fn lot_movements(&self, item: &Item<'_>, key: &str, lot: &StockLot, rows: &mut InventoryRows) {
+        let movement =
+            |suffix: &str, delta: Decimal, reason: &str, note: &str, when| StockMovement {
+                tenant_id: lot.tenant_id,
+                id: self.ids.of("movement", &format!("{key}:{suffix}")),
+                lot_id: Some(lot.id),
+                ingredient_id: item.ingredient,
+                product_id: item.product,
+                quantity_delta: delta,
+                reason: reason.to_owned(),
+                reference_id: None,
+                note: Some(note.to_owned()),
+                created_at: when,
+            };
+        let (initial, left) = (lot.initial_quantity, lot.quantity);
+        if initial > Decimal::ZERO {
+            let (reason, note) = if item.made_in_house {
+                ("production_output", "Elaborado en el obrador")
+            } else {
+                ("delivery", "Recepción de mercancía")
+            };
+            rows.stock_movements
+                .push(movement("in", initial, reason, note, lot.received_at));
+        }
+        if left < initial {
+            let (reason, note) = if item.ingredient.is_some() {
+                ("production_use", "Consumo en producción (acumulado)")
+            } else {
+                ("sale", "Horneado y vendido (acumulado)")
+            };
+            let when = lot.received_at.max(at(self.day(-1), hm(20, 0)));
+            rows.stock_movements
+                .push(movement("out", left - initial, reason, note, when));
         }
     }
 
@@ -423,71 +427,87 @@ impl Generator<'_> {
     }
 
     fn orders(&self, rows: &mut InventoryRows) -> Result<(), DataError> {
-        let t = self.tenant();
         for o in &self.bakery.orders {
-            let order_id = self.ids.of("order", &o.reference);
-            let expected = self.day(o.expected);
-            let mut total = Decimal::ZERO;
-            for (item, quantity) in &o.lines {
-                let (ingredient_id, product_id, unit_cost) =
-                    self.orderable(item).ok_or_else(|| {
-                        DataError::new(self.file, format!("order {}: unknown {item}", o.reference))
-                    })?;
-                let quantity = qty(*quantity);
-                total += money(quantity * unit_cost);
-                rows.purchase_order_lines.push(PurchaseOrderLine {
-                    tenant_id: t,
-                    id: self
-                        .ids
-                        .of("order_line", &format!("{}/{item}", o.reference)),
-                    order_id,
-                    ingredient_id,
-                    product_id,
-                    quantity,
-                    unit_cost,
-                });
-            }
-            let delivered_at = (o.status == OrderState::Delivered).then(|| at(expected, hm(7, 40)));
-            let status = match o.status {
-                OrderState::Late => OrderState::InTransit,
-                other => other,
-            };
-            rows.purchase_orders.push(PurchaseOrder {
-                tenant_id: t,
-                id: order_id,
-                supplier_id: self.supplier_id(&o.supplier),
-                reference: o.reference.clone(),
-                status: status.as_str().to_owned(),
-                source: "manual".to_owned(),
-                ordered_at: at(self.day(o.ordered), hm(8, 15)),
-                expected_at: expected,
-                delivered_at,
-                total: money(total),
-                notes: o.notes.clone(),
-            });
-            let delivery_status = match status {
-                OrderState::Pending => Some("scheduled"),
-                OrderState::InTransit | OrderState::Late => Some("in_transit"),
-                OrderState::Delivered => Some("delivered"),
-                OrderState::Draft | OrderState::Cancelled => None,
-            };
-            if let Some(delivery_status) = delivery_status {
-                rows.deliveries.push(Delivery {
-                    tenant_id: t,
-                    id: self.ids.of("delivery", &o.reference),
-                    order_id,
-                    status: delivery_status.to_owned(),
-                    carrier: o.carrier.clone(),
-                    tracking_code: o.tracking_code.clone(),
-                    eta: at(expected, hm(7, 0)),
-                    delivered_at,
-                });
-            }
+            self.order(o, rows)?;
         }
         if let Some(standing) = &self.bakery.standing_order {
             self.standing_orders(standing, rows);
         }
         Ok(())
+    }
+
+    /// One order of the data file, with its lines and, once sent, its delivery.
+    fn order(&self, o: &OrderData, rows: &mut InventoryRows) -> Result<(), DataError> {
+        let order_id = self.ids.of("order", &o.reference);
+        let expected = self.day(o.expected);
+        let total = self.order_lines(o, order_id, rows)?;
+        let delivered_at = (o.status == OrderState::Delivered).then(|| at(expected, hm(7, 40)));
+        let status = match o.status {
+            OrderState::Late => OrderState::InTransit,
+            other => other,
+        };
+        rows.purchase_orders.push(PurchaseOrder {
+            tenant_id: self.tenant(),
+            id: order_id,
+            supplier_id: self.supplier_id(&o.supplier),
+            reference: o.reference.clone(),
+            status: status.as_str().to_owned(),
+            source: "manual".to_owned(),
+            ordered_at: at(self.day(o.ordered), hm(8, 15)),
+            expected_at: expected,
+            delivered_at,
+            total: money(total),
+            notes: o.notes.clone(),
+        });
+        let delivery_status = match status {
+            OrderState::Pending => Some("scheduled"),
+            OrderState::InTransit | OrderState::Late => Some("in_transit"),
+            OrderState::Delivered => Some("delivered"),
+            OrderState::Draft | OrderState::Cancelled => None,
+        };
+        if let Some(delivery_status) = delivery_status {
+            rows.deliveries.push(Delivery {
+                tenant_id: self.tenant(),
+                id: self.ids.of("delivery", &o.reference),
+                order_id,
+                status: delivery_status.to_owned(),
+                carrier: o.carrier.clone(),
+                tracking_code: o.tracking_code.clone(),
+                eta: at(expected, hm(7, 0)),
+                delivered_at,
+            });
+        }
+        Ok(())
+    }
+
+    /// The lines of one order of the data file; answers the order's total (each line's
+    /// amount rounded to cents, as an invoice adds them up).
+    fn order_lines(
+        &self,
+        o: &OrderData,
+        order_id: uuid::Uuid,
+        rows: &mut InventoryRows,
+    ) -> Result<Decimal, DataError> {
+        let mut total = Decimal::ZERO;
+        for (item, quantity) in &o.lines {
+            let (ingredient_id, product_id, unit_cost) = self.orderable(item).ok_or_else(|| {
+                DataError::new(self.file, format!("order {}: unknown {item}", o.reference))
+            })?;
+            let quantity = qty(*quantity);
+            total += money(quantity * unit_cost);
+            rows.purchase_order_lines.push(PurchaseOrderLine {
+                tenant_id: self.tenant(),
+                id: self
+                    .ids
+                    .of("order_line", &format!("{}/{item}", o.reference)),
+                order_id,
+                ingredient_id,
+                product_id,
+                quantity,
+                unit_cost,
+            });
+        }
+        Ok(total)
     }
 
     /// (ingredient id, product id, unit cost) of something that can be ordered.

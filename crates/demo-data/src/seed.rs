@@ -339,21 +339,6 @@ async fn insert_inventory(c: &mut AsyncPgConnection, rows: &InventoryRows) -> Qu
         };
     }
     // parents first: TABLES_IN_FK_ORDER
-    insert!(
-        suppliers,
-        ingredients,
-        products,
-        stock_lots,
-        stock_movements,
-        recipes,
-        recipe_lines,
-        production_batches,
-        purchase_orders,
-        purchase_order_lines,
-        deliveries,
-        sales,
-        sale_lines,
-        forecast_models
-    );
+    bakery_inventory::model_tables!(insert);
     Ok(())
 }

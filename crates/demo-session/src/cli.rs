@@ -3,56 +3,47 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bakery_config::env::load_or_exit;
-use bakery_config::{db, telemetry};
+use bakery_config::cli::{self, Service, ServiceCommand};
+use bakery_config::settings::DatabaseSettings;
 use clap::{Parser, Subcommand};
 
 use crate::settings::Settings;
-use crate::startup::{Application, demo_sessions};
-
-#[derive(Parser)]
-#[command(
-    name = "demo-session",
-    about = "Bakery-IA demo sessions: lifecycle, cloning, cleanup"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
+use crate::startup::{Application, NAME, demo_sessions};
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API and run the background sweeper (the default).
-    Serve,
-    /// Apply pending migrations of the demo_session database and exit.
-    Migrate,
+    // `serve` also runs the background sweeper and the warm pool's refiller
+    #[command(flatten)]
+    Service(ServiceCommand),
     /// One cleanup pass (the hourly CronJob), printing what it removed as JSON.
     Cleanup,
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = load_or_exit(Settings::from_env);
-    telemetry::init("demo-session", &settings.telemetry);
-    bakery_config::cli::block_on("demo-session", async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => {
-                let app = Application::build(settings).await?;
-                tracing::info!(port = app.port(), "demo-session listening");
-                app.run_until_stopped().await?;
-            }
-            Command::Migrate => {
-                let applied = db::run_migrations(&settings.database.url, crate::MIGRATIONS).await?;
-                tracing::info!(?applied, "demo_session database migrated");
-            }
+    let command = cli::subcommand(NAME, "Bakery-IA demo sessions: lifecycle, cloning, cleanup");
+    cli::run(
+        NAME,
+        Settings::from_env,
+        async |settings: Settings| match command.unwrap_or(Command::Service(ServiceCommand::Serve))
+        {
+            Command::Service(command) => command.run(settings, crate::MIGRATIONS).await,
             Command::Cleanup => {
-                let sessions = demo_sessions(Arc::new(settings)).await?;
-                let report = sessions.cleanup().await?;
+                let report = demo_sessions(Arc::new(settings)).await?.cleanup().await?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
+                Ok(())
             }
-        }
-        Ok(())
-    })
+        },
+    )
+}
+
+impl Service for Settings {
+    fn database(&self) -> &DatabaseSettings {
+        &self.database
+    }
+
+    async fn serve(self) -> anyhow::Result<()> {
+        Ok(Application::build(self).await?.run_until_stopped().await?)
+    }
 }
 
 #[derive(Parser)]
@@ -67,12 +58,14 @@ struct CloneCli {
 }
 
 pub fn clone_main() -> ExitCode {
-    let cli = CloneCli::parse();
-    let settings = load_or_exit(Settings::from_env);
-    telemetry::init("clone-demo-tenant", &settings.telemetry);
-    bakery_config::cli::block_on("clone-demo-tenant", async move {
-        let outcome = crate::clone_job::run(&settings, &cli.session_id).await?;
-        tracing::info!(session_id = %cli.session_id, ?outcome, "clone-demo-tenant done");
-        Ok(())
-    })
+    let session_id = CloneCli::parse().session_id;
+    cli::run(
+        "clone-demo-tenant",
+        Settings::from_env,
+        async |settings: Settings| {
+            let outcome = crate::clone_job::run(&settings, &session_id).await?;
+            tracing::info!(%session_id, ?outcome, "clone-demo-tenant done");
+            Ok(())
+        },
+    )
 }

@@ -21,35 +21,33 @@
 //! those triggers for that transaction only. Row-level security and check constraints
 //! still apply. Without the grant, the copy runs with the checks, just slower.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
 use bakery_config::db::{self, AsyncPgConnection};
+use bakery_config::demo::{AccountType, SessionId};
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use uuid::Uuid;
 
+/// Why a clone, a removal or a tenant-row update failed. The database's own error is the
+/// source, so logs show the whole chain (`database: <what PostgreSQL said>`).
 #[derive(Debug, thiserror::Error)]
 pub enum CloneError {
     #[error("no template tenant for this account type")]
     TemplateMissing,
-    #[error("database: {0}")]
+    #[error("database")]
     Database(#[from] diesel::result::Error),
-    #[error("database pool: {0}")]
-    Pool(String),
+    /// The inventory schema cannot be cloned as it is (the message says why).
     #[error("clone plan: {0}")]
     Plan(String),
-}
-
-impl From<bakery_config::db::DbError> for CloneError {
-    fn from(e: bakery_config::db::DbError) -> Self {
-        match e {
-            bakery_config::db::DbError::Query(q) => CloneError::Database(q),
-            other => CloneError::Pool(other.to_string()),
-        }
-    }
+    #[error("reading the rows removed per table")]
+    RemovedCounts(#[source] serde_json::Error),
+    #[error("warm tenant {0} has no tenant row")]
+    NoTenantRow(Uuid),
 }
 
 #[derive(QueryableByName)]
@@ -139,71 +137,89 @@ pub fn foreign_key_order(
     Ok(order)
 }
 
+/// The columns (in their order) of every table that has a `tenant_id` column.
+async fn tenant_owned_columns(
+    conn: &mut AsyncPgConnection,
+) -> Result<HashMap<String, Vec<ColumnRow>>, CloneError> {
+    let rows: Vec<ColumnRow> = sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+                data_type::text AS data_type \
+         FROM information_schema.columns \
+         WHERE table_schema = current_schema() \
+         ORDER BY table_name, ordinal_position",
+    )
+    .load(conn)
+    .await?;
+    let mut by_table: HashMap<String, Vec<ColumnRow>> = HashMap::new();
+    for row in rows {
+        by_table
+            .entry(row.table_name.clone())
+            .or_default()
+            .push(row);
+    }
+    by_table.retain(|_, cols| cols.iter().any(|c| c.column_name == "tenant_id"));
+    if by_table.is_empty() {
+        return Err(CloneError::Plan(
+            "no tenant-owned tables: migrate first".to_owned(),
+        ));
+    }
+    Ok(by_table)
+}
+
+/// `(child, parent)` for every foreign key of the schema.
+async fn foreign_keys(conn: &mut AsyncPgConnection) -> Result<Vec<(String, String)>, CloneError> {
+    let edges: Vec<ForeignKeyRow> = sql_query(
+        "SELECT cl.relname::text AS child, pl.relname::text AS parent \
+         FROM pg_constraint c \
+         JOIN pg_class cl ON cl.oid = c.conrelid \
+         JOIN pg_class pl ON pl.oid = c.confrelid \
+         WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+    )
+    .load(conn)
+    .await?;
+    Ok(edges.into_iter().map(|e| (e.child, e.parent)).collect())
+}
+
+/// `(table, column list, select list)` of one table's copy: `tenant_id` becomes the
+/// virtual tenant, dates and timestamps move by the offset, the rest is copied as is.
+fn copy_of(table: &str, columns: &[ColumnRow]) -> (String, String, String) {
+    let mut names = Vec::new();
+    let mut exprs = Vec::new();
+    for c in columns {
+        let name = format!("\"{}\"", c.column_name);
+        let expr = match (c.column_name.as_str(), c.data_type.as_str()) {
+            ("tenant_id", _) => format!("'{VIRTUAL}'::uuid"),
+            (_, "date") => format!("{name} + {OFFSET_DAYS}"),
+            (_, "timestamp with time zone") => {
+                format!("{name} + make_interval(days => {OFFSET_DAYS})")
+            }
+            _ => name.clone(),
+        };
+        names.push(name);
+        exprs.push(expr);
+    }
+    (table.to_owned(), names.join(", "), exprs.join(", "))
+}
+
 const TEMPLATE: &str = "{template}";
 const VIRTUAL: &str = "{virtual}";
 
 impl ClonePlan {
-    /// Reads the inventory tables' columns.
+    /// Reads the inventory tables' columns and foreign keys, and whether this role may skip
+    /// foreign-key triggers.
     pub async fn load(conn: &mut AsyncPgConnection) -> Result<Self, CloneError> {
-        let rows: Vec<ColumnRow> = sql_query(
-            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
-                    data_type::text AS data_type \
-             FROM information_schema.columns \
-             WHERE table_schema = current_schema() \
-             ORDER BY table_name, ordinal_position",
-        )
-        .load(conn)
-        .await?;
-        let mut by_table: HashMap<&str, Vec<&ColumnRow>> = HashMap::new();
-        for row in &rows {
-            by_table
-                .entry(row.table_name.as_str())
-                .or_default()
-                .push(row);
-        }
-        let tenant_owned: Vec<String> = by_table
+        let columns = tenant_owned_columns(conn).await?;
+        let tenant_owned: Vec<String> = columns.keys().cloned().collect();
+        let tables = foreign_key_order(&tenant_owned, &foreign_keys(conn).await?)?;
+        let copies = tables
             .iter()
-            .filter(|(_, cols)| cols.iter().any(|c| c.column_name == "tenant_id"))
-            .map(|(t, _)| (*t).to_owned())
-            .collect();
-        if tenant_owned.is_empty() {
-            return Err(CloneError::Plan(
-                "no tenant-owned tables: migrate first".to_owned(),
-            ));
-        }
-        let edges: Vec<ForeignKeyRow> = sql_query(
-            "SELECT cl.relname::text AS child, pl.relname::text AS parent \
-             FROM pg_constraint c \
-             JOIN pg_class cl ON cl.oid = c.conrelid \
-             JOIN pg_class pl ON pl.oid = c.confrelid \
-             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
-        )
-        .load(conn)
-        .await?;
-        let edges: Vec<(String, String)> = edges.into_iter().map(|e| (e.child, e.parent)).collect();
-        let tables = foreign_key_order(&tenant_owned, &edges)?;
-        let mut copies = Vec::new();
-        for table in &tables {
-            let columns = by_table
-                .get(table.as_str())
-                .ok_or_else(|| CloneError::Plan(format!("table {table} vanished")))?;
-            let mut names = Vec::new();
-            let mut exprs = Vec::new();
-            for c in columns {
-                let name = format!("\"{}\"", c.column_name);
-                let expr = match (c.column_name.as_str(), c.data_type.as_str()) {
-                    ("tenant_id", _) => format!("'{VIRTUAL}'::uuid"),
-                    (_, "date") => format!("{name} + {OFFSET_DAYS}"),
-                    (_, "timestamp with time zone") => {
-                        format!("{name} + make_interval(days => {OFFSET_DAYS})")
-                    }
-                    _ => name.clone(),
-                };
-                names.push(name);
-                exprs.push(expr);
-            }
-            copies.push((table.clone(), names.join(", "), exprs.join(", ")));
-        }
+            .map(|table| {
+                let cols = columns
+                    .get(table)
+                    .ok_or_else(|| CloneError::Plan(format!("table {table} vanished")))?;
+                Ok(copy_of(table, cols))
+            })
+            .collect::<Result<Vec<_>, CloneError>>()?;
         let foreign_key_checks = if may_skip_foreign_key_triggers(conn).await {
             ForeignKeyChecks::SkippedForCopy
         } else {
@@ -272,9 +288,30 @@ const OFFSET_DAYS: &str = "current_setting('app.clone_offset_days')::int";
 pub struct CloneRequest {
     pub template_id: Uuid,
     pub virtual_tenant_id: Uuid,
-    pub session_id: String,
-    pub account_type: String,
+    pub owner: CloneFor,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Whom a virtual tenant is cloned for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloneFor {
+    /// A session, from the start.
+    Session(SessionId),
+    /// The warm pool, until a session adopts the tenant ([`adopt_virtual_tenant`]).
+    WarmPool,
+}
+
+impl CloneRequest {
+    /// What the tenant row's `demo_session_id` says: the session's id, or the pool's
+    /// placeholder.
+    fn demo_session_id(&self) -> Cow<'_, str> {
+        match &self.owner {
+            CloneFor::Session(id) => Cow::Borrowed(id.as_str()),
+            CloneFor::WarmPool => {
+                Cow::Owned(crate::pool::placeholder_session_id(self.virtual_tenant_id))
+            }
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -302,7 +339,7 @@ pub async fn create_virtual_tenant(
                  RETURNING id",
             )
             .bind::<SqlUuid, _>(req.virtual_tenant_id)
-            .bind::<Text, _>(&req.session_id)
+            .bind::<Text, _>(req.demo_session_id())
             .bind::<Timestamptz, _>(req.expires_at)
             .bind::<SqlUuid, _>(req.template_id)
             .get_result::<IdRow>(c)
@@ -359,7 +396,7 @@ pub async fn remove_inventory(
                 .await
         })
         .await?;
-    serde_json::from_str(&removed.removed).map_err(|e| CloneError::Plan(e.to_string()))
+    serde_json::from_str(&removed.removed).map_err(CloneError::RemovedCounts)
 }
 
 #[derive(QueryableByName)]
@@ -391,7 +428,7 @@ pub async fn remove_virtual_tenant(
 /// The template tenant of an account type.
 pub async fn find_template(
     conn: &mut AsyncPgConnection,
-    account_type: &str,
+    account_type: AccountType,
 ) -> Result<Option<Uuid>, CloneError> {
     let row = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
@@ -443,7 +480,7 @@ pub async fn virtual_tenants(conn: &mut AsyncPgConnection) -> Result<Vec<Uuid>, 
 pub async fn adopt_virtual_tenant(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
-    session_id: &str,
+    session_id: &SessionId,
     expires_at: DateTime<Utc>,
 ) -> Result<(), CloneError> {
     let updated = conn
@@ -463,9 +500,7 @@ pub async fn adopt_virtual_tenant(
     if updated == 1 {
         Ok(())
     } else {
-        Err(CloneError::Plan(format!(
-            "warm tenant {tenant} has no tenant row"
-        )))
+        Err(CloneError::NoTenantRow(tenant))
     }
 }
 

@@ -1,8 +1,17 @@
 //! The one error type of demo-session and its JSON answers (Spanish, for prospects).
+//!
+//! Every failure that is not the client's keeps its cause as a `#[source]`, so the log of a
+//! `5xx` shows the whole chain (`bakery_config::http::chain`); the client only ever gets
+//! the code and message `DemoError::api` gives.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use bakery_config::auth::TokenError;
 use bakery_config::http::ApiError;
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+use crate::cloner::CloneError;
+use crate::jobs::JobError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -22,36 +31,91 @@ pub enum DemoError {
     CapacityReached { retry_after: u64 },
     #[error("template missing")]
     TemplateMissing,
-    #[error("clone failed: {0}")]
-    CloneFailed(String),
+    #[error("clone failed")]
+    CloneFailed(#[source] CloneFailure),
     #[error("admin credential required")]
     AdminRequired,
-    #[error("internal: {0}")]
-    Internal(String),
+    /// No pooled connection within `DATABASE_POOL_WAIT_MS` (or none could be opened):
+    /// refused for load.
+    #[error("no database connection")]
+    DatabasePool(#[source] PoolError),
+    /// A query failed (PostgreSQL cancelling it at `statement_timeout`/`lock_timeout` is
+    /// refused for load too, see `is_busy`); a row that does not parse lands here.
+    #[error("database")]
+    Database(#[source] diesel::result::Error),
+    #[error("internal")]
+    Internal(#[source] InternalError),
+}
+
+/// Why a clone did not give a ready session (`503 demo_preparation_failed`).
+#[derive(Debug, thiserror::Error)]
+pub enum CloneFailure {
+    /// Copying into the tenant or inventory database.
+    #[error(transparent)]
+    Copy(#[from] CloneError),
+    /// No connection to the tenant or inventory database.
+    #[error("no database connection")]
+    Pool(#[source] PoolError),
+    /// The clone Job (`k8s-job` strategy).
+    #[error(transparent)]
+    Job(#[from] JobError),
+    /// Cleanup gave up on the session (stuck pending) while it was being cloned.
+    #[error("session no longer pending")]
+    NoLongerPending,
+}
+
+/// Our own faults (`500`).
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    #[error("the session duration does not fit a date")]
+    Duration(#[source] chrono::OutOfRangeError),
+    #[error("signing the session token")]
+    Token(#[source] TokenError),
+    #[error("reading the stats document")]
+    Stats(#[source] serde_json::Error),
 }
 
 impl From<diesel::result::Error> for DemoError {
     fn from(e: diesel::result::Error) -> Self {
-        DemoError::Internal(e.to_string())
+        DemoError::Database(e)
     }
 }
 
-impl From<bakery_config::db::DbError> for DemoError {
-    fn from(e: bakery_config::db::DbError) -> Self {
-        DemoError::Internal(e.to_string())
+impl From<PoolError> for DemoError {
+    fn from(e: PoolError) -> Self {
+        DemoError::DatabasePool(e)
     }
 }
 
-impl From<crate::cloner::CloneError> for DemoError {
-    fn from(e: crate::cloner::CloneError) -> Self {
+impl From<InternalError> for DemoError {
+    fn from(e: InternalError) -> Self {
+        DemoError::Internal(e)
+    }
+}
+
+/// A missing template is its own answer (`503 demo_unavailable`); any other failure of the
+/// cloner's work (also outside a clone: finding the template, the tenant's expiry, listing
+/// virtual tenants) answers `503 demo_preparation_failed`.
+impl From<CloneError> for DemoError {
+    fn from(e: CloneError) -> Self {
         match e {
-            crate::cloner::CloneError::TemplateMissing => DemoError::TemplateMissing,
-            other => DemoError::CloneFailed(other.to_string()),
+            CloneError::TemplateMissing => DemoError::TemplateMissing,
+            other => DemoError::CloneFailed(CloneFailure::Copy(other)),
+        }
+    }
+}
+
+impl From<CloneFailure> for DemoError {
+    fn from(e: CloneFailure) -> Self {
+        match e {
+            CloneFailure::Copy(copy) => copy.into(),
+            other => DemoError::CloneFailed(other),
         }
     }
 }
 
 impl DemoError {
+    /// The code, status and message the client gets.
     fn api(&self) -> ApiError {
         use StatusCode as S;
         match self {
@@ -109,24 +173,35 @@ impl DemoError {
                 "admin_required",
                 "Se necesita una credencial de administración (X-Admin-Key).",
             ),
-            // no pooled connection within DATABASE_POOL_WAIT_MS (`DbError::Pool` and the
-            // lifecycle's pool errors both read "database pool: …"), or a statement
-            // PostgreSQL cancelled at statement_timeout/lock_timeout: refused for load, so
-            // 503 with Retry-After, never a 500
-            DemoError::Internal(detail) if is_busy(detail) => ApiError::unavailable(
-                "El servicio de demos está muy ocupado. Inténtalo de nuevo en unos segundos.",
-            )
-            .with_retry_after(2),
-            DemoError::Internal(_) => ApiError::internal(),
+            // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
+            // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with
+            // Retry-After, never a 500
+            DemoError::DatabasePool(_) => busy(),
+            DemoError::Database(e) if is_busy(e) => busy(),
+            DemoError::Database(_) | DemoError::Internal(_) => ApiError::internal(),
         }
     }
 }
 
-/// Whether an internal error is the database refusing for load (see `api`).
-fn is_busy(detail: &str) -> bool {
-    detail.starts_with("database pool:")
-        || detail.contains("canceling statement due to statement timeout")
-        || detail.contains("canceling statement due to lock timeout")
+fn busy() -> ApiError {
+    ApiError::unavailable(
+        "El servicio de demos está muy ocupado. Inténtalo de nuevo en unos segundos.",
+    )
+    .with_retry_after(2)
+}
+
+/// Whether PostgreSQL cancelled the statement for one of the request limits (see `api`).
+/// Not `bakery_config::db::is_timeout`: that also counts a session ended for idling in a
+/// transaction, which demo-session has always answered `500`.
+fn is_busy(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("canceling statement due to statement timeout")
+                || message.contains("canceling statement due to lock timeout")
+        }
+        _ => false,
+    }
 }
 
 impl ResponseError for DemoError {
@@ -134,10 +209,8 @@ impl ResponseError for DemoError {
         self.api().status
     }
 
+    /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        if let DemoError::Internal(detail) | DemoError::CloneFailed(detail) = self {
-            tracing::error!(detail, "demo-session error");
-        }
-        self.api().error_response()
+        bakery_config::http::error_response(self, self.api())
     }
 }

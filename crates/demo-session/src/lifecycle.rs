@@ -10,20 +10,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bakery_config::auth::{SESSION_AUDIENCE, TokenKeys};
+use bakery_config::cache::CacheError;
 use bakery_config::client::ClientAddress;
-use bakery_config::db::PgPool;
+use bakery_config::db::{AsyncPgConnection, PgConn, PgPool};
 use bakery_config::demo::{
     AccountType, CachedSession, SessionClaims, SessionId, SessionIdKey, SessionStatus,
 };
+use bakery_config::http::chain;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
+use diesel_async::pooled_connection::deadpool::PoolError;
 use serde::Serialize;
 use tokio::sync::RwLock;
 use uuid::Uuid;
 
 use crate::client::client_hash;
-use crate::cloner::{self, ClonePlan, CloneRequest};
-use crate::error::DemoError;
+use crate::cloner::{self, CloneError, CloneFor, ClonePlan, CloneRequest};
+use crate::error::{CloneFailure, DemoError, InternalError};
 use crate::jobs::JobCloner;
 use crate::pool;
 use crate::redis_copy::SessionCache;
@@ -41,10 +44,10 @@ pub struct Pools {
 /// What a prospect (and the gateway's fallback) sees of a session.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub virtual_tenant_id: Uuid,
-    pub demo_account_type: String,
-    pub status: String,
+    pub demo_account_type: AccountType,
+    pub status: SessionStatus,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub seconds_left: i64,
@@ -55,20 +58,40 @@ pub struct SessionView {
     pub session_token: Option<String>,
 }
 
-/// What one removal took away.
+/// What removing one virtual tenant's data took away.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct Removal {
-    pub session_id: String,
-    pub virtual_tenant_id: Uuid,
+pub struct Removed {
     pub tenant_rows: i64,
     pub inventory_rows: HashMap<String, i64>,
     pub redis_keys: u64,
 }
 
+/// What one session's removal took away.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removal {
+    pub session_id: SessionId,
+    pub virtual_tenant_id: Uuid,
+    #[serde(flatten)]
+    pub removed: Removed,
+}
+
+/// Why a virtual tenant's data could not (all) be removed; cleanup retries.
+#[derive(Debug, thiserror::Error)]
+pub enum RemovalError {
+    #[error("no database connection")]
+    Pool(#[source] PoolError),
+    #[error("removing the inventory rows")]
+    Inventory(#[source] CloneError),
+    #[error("removing the tenant row")]
+    Tenant(#[source] CloneError),
+    #[error("removing the Redis keys")]
+    Redis(#[source] CacheError),
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct CleanupReport {
     /// Sessions that passed their end in this run.
-    pub expired: Vec<String>,
+    pub expired: Vec<SessionId>,
     /// Sessions whose data this run removed.
     pub cleaned: Vec<Removal>,
     /// Virtual tenants without a session that this run removed.
@@ -81,8 +104,18 @@ pub struct CleanupReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CleanupFailure {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub error: String,
+}
+
+/// A session create has decided on, before it is admitted.
+struct Admission {
+    id: SessionId,
+    account: AccountType,
+    template_id: Uuid,
+    virtual_tenant_id: Uuid,
+    ip_hash: String,
+    expires_at: DateTime<Utc>,
 }
 
 pub struct DemoSessions {
@@ -101,7 +134,8 @@ pub struct DemoSessions {
 
 impl DemoSessions {
     /// Reads the clone plan from the inventory schema (so the inventory database must be
-    /// migrated) and prepares the Kubernetes client when that strategy is on.
+    /// migrated) and prepares the Kubernetes client when that strategy is on. Session
+    /// copies in Redis live at most `REDIS_SESSION_TTL`.
     pub async fn new(
         settings: Arc<Settings>,
         pools: Pools,
@@ -124,7 +158,7 @@ impl DemoSessions {
             token_keys: TokenKeys::new(&settings.session_secret, SESSION_AUDIENCE),
             id_key: SessionIdKey::new(&settings.session_secret),
             pools,
-            cache,
+            cache: cache.with_ttl_cap(settings.demo.redis_session_ttl),
             settings,
             plan,
             templates: RwLock::new(HashMap::new()),
@@ -143,15 +177,16 @@ impl DemoSessions {
 
     fn view(&self, s: &DemoSession, token: Option<String>) -> SessionView {
         let now = Utc::now();
-        let status = if s.status == "ready" && s.expires_at <= now {
-            "expired".to_owned()
+        // past its end it is over, even before the sweeper marks it
+        let status = if s.status == SessionStatus::Ready && s.expires_at <= now {
+            SessionStatus::Expired
         } else {
-            s.status.clone()
+            s.status
         };
         SessionView {
             session_id: s.id.clone(),
             virtual_tenant_id: s.virtual_tenant_id,
-            demo_account_type: s.demo_account_type.clone(),
+            demo_account_type: s.demo_account_type,
             status,
             created_at: s.created_at,
             expires_at: s.expires_at,
@@ -163,22 +198,22 @@ impl DemoSessions {
         }
     }
 
-    fn cached(s: &DemoSession) -> Option<CachedSession> {
-        Some(CachedSession {
-            session_id: s.id.clone(),
+    fn cached(s: &DemoSession) -> CachedSession {
+        CachedSession {
+            session_id: s.id.to_string(),
             virtual_tenant_id: s.virtual_tenant_id,
-            demo_account_type: s.demo_account_type.parse().ok()?,
-            status: s.status.parse::<SessionStatus>().ok()?,
+            demo_account_type: s.demo_account_type,
+            status: s.status,
             expires_at: s.expires_at,
-        })
+        }
     }
 
     async fn template_for(&self, account: AccountType) -> Result<Uuid, DemoError> {
         if let Some(id) = self.templates.read().await.get(&account) {
             return Ok(*id);
         }
-        let mut conn = self.pools.tenant.get().await.map_err(db_pool)?;
-        let id = cloner::find_template(&mut conn, account.as_str())
+        let mut conn = self.pools.tenant.get().await?;
+        let id = cloner::find_template(&mut conn, account)
             .await?
             .ok_or(DemoError::TemplateMissing)?;
         self.templates.write().await.insert(account, id);
@@ -193,7 +228,7 @@ impl DemoSessions {
             Err(e) => {
                 // Redis is down: fall back to counting in PostgreSQL
                 tracing::warn!(error = %e, "rate limit falls back to PostgreSQL");
-                let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+                let mut conn = self.pools.sessions.get().await?;
                 let recent = sessions::count_recent_for_client(&mut conn, client).await?;
                 if recent >= i64::from(limit) {
                     Err(DemoError::RateLimited { retry_after: 600 })
@@ -204,35 +239,19 @@ impl DemoSessions {
         }
     }
 
-    /// Creates a session: limits, pending row, clone, ready, Redis copy, token.
+    /// Creates a session in three steps: admit it (rate limit, template, global cap, then
+    /// a warm pool tenant or a `pending` row), clone for it (only without a warm tenant),
+    /// finish it (`ready`, the Redis copy, the token).
     pub async fn create(
         &self,
         account: AccountType,
         client: ClientAddress,
     ) -> Result<SessionView, DemoError> {
-        let ip_hash = client_hash(&self.settings.ip_hash_key, client);
-        self.check_rate_limit(&ip_hash).await?;
-        let template_id = self.template_for(account).await?;
-        let id = SessionId::generate(&self.id_key);
-        let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
-            .map_err(|e| DemoError::Internal(e.to_string()))?;
-        let expires_at = Utc::now() + duration;
-        let virtual_tenant_id = Uuid::new_v4();
-        let new_session = NewDemoSession {
-            id: id.as_str(),
-            virtual_tenant_id,
-            base_tenant_id: template_id,
-            demo_account_type: account.as_str(),
-            status: "pending",
-            clone_strategy: self.settings.clone_strategy.as_str(),
-            client_ip_hash: Some(&ip_hash),
-            expires_at,
-        };
+        let admission = self.prepare(account, client).await?;
         let started = Instant::now();
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-        let warm = self.admit(&mut conn, account, &new_session).await?;
-        if let Some(session) = warm {
-            let answer = self.hand_over(conn, session, account, started).await;
+        let mut conn = self.pools.sessions.get().await?;
+        if let Some(warm) = self.admit(&mut conn, &admission).await? {
+            let answer = self.hand_over(conn, warm, started).await;
             // refill only once the prospect has their answer: a clone running alongside
             // would compete with the hand-over for the CPU
             self.refill.notify_one();
@@ -242,49 +261,36 @@ impl DemoSessions {
             self.refill.notify_one();
             tracing::info!(%account, "warm pool empty: cloning on demand");
         }
-
-        let request = CloneRequest {
-            template_id,
-            virtual_tenant_id,
-            session_id: id.to_string(),
-            account_type: account.as_str().to_owned(),
-            expires_at,
-        };
         let started = Instant::now();
-        let cloned = match &self.jobs {
-            None => self.clone_inline(&request).await,
-            Some(jobs) => jobs.run(&request).await.map_err(DemoError::CloneFailed),
-        };
-        if let Err(e) = cloned {
-            tracing::error!(session_id = %id, error = %e, "clone failed");
-            sessions::mark_failed(&mut conn, id.as_str(), &e.to_string()).await?;
-            if self
-                .remove_data(Some(&request.session_id), virtual_tenant_id)
-                .await
-                .is_ok()
-            {
-                sessions::mark_removed(&mut conn, id.as_str()).await?;
-            }
-            return Err(e);
-        }
-        let clone_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let Some(ready) = sessions::mark_ready(&mut conn, id.as_str(), clone_ms).await? else {
-            // cleanup gave up on it while we were cloning
-            return Err(DemoError::CloneFailed(
-                "session no longer pending".to_owned(),
-            ));
-        };
-        drop(conn);
-        if let Some(c) = Self::cached(&ready) {
-            self.cache.store(&c).await;
-        }
-        let token = self.sign_token(&ready, account)?;
-        tracing::info!(session_id = %id, %virtual_tenant_id, clone_ms, "demo session ready");
-        Ok(self.view(&ready, Some(token)))
+        self.clone_for(&mut conn, &admission).await?;
+        self.finish(conn, &admission.id, started, false).await
     }
 
     fn pool_enabled(&self) -> bool {
         self.settings.warm_pool_size > 0 && self.jobs.is_none()
+    }
+
+    /// What admission needs, decided before it: the client is under its rate limit, the
+    /// template, a fresh id and tenant, the end.
+    async fn prepare(
+        &self,
+        account: AccountType,
+        client: ClientAddress,
+    ) -> Result<Admission, DemoError> {
+        let ip_hash = client_hash(&self.settings.ip_hash_key, client);
+        self.check_rate_limit(&ip_hash).await?;
+        let template_id = self.template_for(account).await?;
+        let id = SessionId::generate(&self.id_key);
+        let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
+            .map_err(InternalError::Duration)?;
+        Ok(Admission {
+            id,
+            account,
+            template_id,
+            virtual_tenant_id: Uuid::new_v4(),
+            ip_hash,
+            expires_at: Utc::now() + duration,
+        })
     }
 
     /// Admits a new session under the global cap: a warm pool tenant when one is ready
@@ -294,12 +300,21 @@ impl DemoSessions {
     /// statements would let every one of them see room for itself).
     async fn admit(
         &self,
-        conn: &mut bakery_config::db::PgConn,
-        account: AccountType,
-        new: &NewDemoSession<'_>,
+        conn: &mut AsyncPgConnection,
+        a: &Admission,
     ) -> Result<Option<DemoSession>, DemoError> {
         let cap = i64::from(self.settings.max_active_sessions);
         let pool_enabled = self.pool_enabled();
+        let new = NewDemoSession {
+            id: &a.id,
+            virtual_tenant_id: a.virtual_tenant_id,
+            base_tenant_id: a.template_id,
+            demo_account_type: a.account,
+            status: SessionStatus::Pending,
+            clone_strategy: self.settings.clone_strategy.as_str(),
+            client_ip_hash: Some(&a.ip_hash),
+            expires_at: a.expires_at,
+        };
         conn.transaction::<_, DemoError, _>(async |c| {
             sessions::lock_admissions(c).await?;
             if sessions::count_active(c).await? >= cap {
@@ -307,27 +322,67 @@ impl DemoSessions {
             }
             if pool_enabled
                 && let Some(warm) =
-                    pool::claim(c, account, new.id, new.client_ip_hash, new.expires_at).await?
+                    pool::claim(c, a.account, &a.id, Some(&a.ip_hash), a.expires_at).await?
             {
                 return Ok(Some(warm));
             }
-            sessions::insert(c, new).await?;
+            sessions::insert(c, &new).await?;
             Ok(None)
         })
         .await
     }
 
+    /// Clones the template into the admitted session's tenant (in-process, or as a Job).
+    /// On failure the session is `failed` with the reason, and whatever the clone created
+    /// is removed; if that removal fails too, cleanup finishes it.
+    async fn clone_for(
+        &self,
+        conn: &mut AsyncPgConnection,
+        a: &Admission,
+    ) -> Result<(), DemoError> {
+        let cloned = match &self.jobs {
+            None => {
+                self.clone_inline(&CloneRequest {
+                    template_id: a.template_id,
+                    virtual_tenant_id: a.virtual_tenant_id,
+                    owner: CloneFor::Session(a.id.clone()),
+                    expires_at: a.expires_at,
+                })
+                .await
+            }
+            Some(jobs) => jobs
+                .run(&a.id, a.virtual_tenant_id)
+                .await
+                .map_err(CloneFailure::Job),
+        };
+        let Err(failure) = cloned else {
+            return Ok(());
+        };
+        let e = DemoError::from(failure);
+        let reason = chain(&e);
+        tracing::error!(session_id = %a.id, error = %reason, "clone failed");
+        sessions::mark_failed(conn, &a.id, &reason).await?;
+        match self.remove_session_data(&a.id, a.virtual_tenant_id).await {
+            Ok(_) => sessions::mark_removed(conn, &a.id).await?,
+            Err(removal) => tracing::warn!(
+                session_id = %a.id,
+                error = %chain(&removal),
+                "failed clone not removed yet; cleanup removes it"
+            ),
+        }
+        Err(e)
+    }
+
     /// Turns a claimed pool tenant into the session's: its tenant row takes the session id
-    /// and end, then the session is ready.
+    /// and end, then the session is finished.
     async fn hand_over(
         &self,
-        mut conn: bakery_config::db::PgConn,
+        mut conn: PgConn,
         session: DemoSession,
-        account: AccountType,
         started: Instant,
     ) -> Result<SessionView, DemoError> {
         let adopted = {
-            let mut tenant = self.pools.tenant.get().await.map_err(db_pool)?;
+            let mut tenant = self.pools.tenant.get().await?;
             cloner::adopt_virtual_tenant(
                 &mut tenant,
                 session.virtual_tenant_id,
@@ -338,19 +393,36 @@ impl DemoSessions {
         };
         if let Err(e) = adopted {
             // the session row owns the tenant now: failing it lets cleanup remove it
-            sessions::mark_failed(&mut conn, &session.id, &e.to_string()).await?;
+            sessions::mark_failed(&mut conn, &session.id, &chain(&e)).await?;
             return Err(e.into());
         }
+        self.finish(conn, &session.id, started, true).await
+    }
+
+    /// `pending → ready`, the Redis copy and the token: the end of every create.
+    /// `clone_ms` is the time since `started`.
+    async fn finish(
+        &self,
+        mut conn: PgConn,
+        id: &SessionId,
+        started: Instant,
+        warm_pool: bool,
+    ) -> Result<SessionView, DemoError> {
         let clone_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let ready = sessions::mark_ready(&mut conn, &session.id, clone_ms)
+        let ready = sessions::mark_ready(&mut conn, id, clone_ms)
             .await?
-            .ok_or_else(|| DemoError::CloneFailed("session no longer pending".to_owned()))?;
+            // cleanup gave up on it while it was being prepared
+            .ok_or(DemoError::CloneFailed(CloneFailure::NoLongerPending))?;
         drop(conn);
-        if let Some(c) = Self::cached(&ready) {
-            self.cache.store(&c).await;
-        }
-        let token = self.sign_token(&ready, account)?;
-        tracing::info!(session_id = %ready.id, virtual_tenant_id = %ready.virtual_tenant_id, clone_ms, "demo session ready (warm pool)");
+        self.cache.store(&Self::cached(&ready)).await;
+        let token = self.sign_token(&ready)?;
+        tracing::info!(
+            session_id = %ready.id,
+            virtual_tenant_id = %ready.virtual_tenant_id,
+            clone_ms,
+            warm_pool,
+            "demo session ready"
+        );
         Ok(self.view(&ready, Some(token)))
     }
 
@@ -368,35 +440,48 @@ impl DemoSessions {
                 Err(e) => return Err(e),
             };
             let slots = {
-                let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+                let mut conn = self.pools.sessions.get().await?;
                 pool::reserve(&mut conn, account, template, self.settings.warm_pool_size).await?
             };
             for tenant in slots {
-                let request = CloneRequest {
-                    template_id: template,
-                    virtual_tenant_id: tenant,
-                    session_id: pool::placeholder_session_id(tenant),
-                    account_type: account.as_str().to_owned(),
-                    // a placeholder until a session adopts it; cleanup removes stale slots
-                    expires_at: Utc::now() + chrono::Duration::days(1),
-                };
-                let result = self.clone_inline(&request).await;
-                let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-                match result {
-                    Ok(()) => {
-                        pool::mark_warm(&mut conn, tenant).await?;
-                        cloned += 1;
-                    }
-                    Err(e) => {
-                        tracing::warn!(%tenant, error = %e, "warm pool clone failed");
-                        if self.remove_data(None, tenant).await.is_ok() {
-                            pool::release(&mut conn, tenant).await?;
-                        }
-                    }
+                if self.warm(template, tenant).await? {
+                    cloned += 1;
                 }
             }
         }
         Ok(cloned)
+    }
+
+    /// Clones one reserved pool slot; `false` when the clone failed (its slot is then
+    /// released once whatever it wrote is removed; cleanup removes it otherwise).
+    async fn warm(&self, template: Uuid, tenant: Uuid) -> Result<bool, DemoError> {
+        let request = CloneRequest {
+            template_id: template,
+            virtual_tenant_id: tenant,
+            owner: CloneFor::WarmPool,
+            // a placeholder until a session adopts it; cleanup removes stale slots
+            expires_at: Utc::now() + chrono::Duration::days(1),
+        };
+        let result = self.clone_inline(&request).await;
+        let mut conn = self.pools.sessions.get().await?;
+        match result {
+            Ok(()) => {
+                pool::mark_warm(&mut conn, tenant).await?;
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!(%tenant, error = %chain(&e), "warm pool clone failed");
+                match self.remove_tenant_data(tenant).await {
+                    Ok(_) => pool::release(&mut conn, tenant).await?,
+                    Err(removal) => tracing::warn!(
+                        %tenant,
+                        error = %chain(&removal),
+                        "failed warm clone not removed yet; cleanup removes it"
+                    ),
+                }
+                Ok(false)
+            }
+        }
     }
 
     /// Waits until a slot was claimed (or `max_wait` passed).
@@ -404,25 +489,26 @@ impl DemoSessions {
         let _ = tokio::time::timeout(max_wait, self.refill.notified()).await;
     }
 
-    fn sign_token(&self, s: &DemoSession, account: AccountType) -> Result<String, DemoError> {
+    fn sign_token(&self, s: &DemoSession) -> Result<String, DemoError> {
         let claims = SessionClaims {
-            sub: s.id.clone(),
+            sub: s.id.to_string(),
             virtual_tenant_id: s.virtual_tenant_id,
-            demo_account_type: account,
+            demo_account_type: s.demo_account_type,
             aud: SESSION_AUDIENCE.to_owned(),
             iat: Utc::now().timestamp(),
             exp: s.expires_at.timestamp(),
         };
-        self.token_keys
+        Ok(self
+            .token_keys
             .sign(&claims)
-            .map_err(|e| DemoError::Internal(e.to_string()))
+            .map_err(InternalError::Token)?)
     }
 
     /// Both databases at once; on any failure, whatever was created is removed.
-    async fn clone_inline(&self, req: &CloneRequest) -> Result<(), DemoError> {
+    async fn clone_inline(&self, req: &CloneRequest) -> Result<(), CloneFailure> {
         let (mut tenant, mut inventory) =
             tokio::try_join!(self.pools.tenant.get(), self.pools.inventory.get())
-                .map_err(|e| DemoError::CloneFailed(e.to_string()))?;
+                .map_err(CloneFailure::Pool)?;
         let (t, i) = tokio::join!(
             cloner::create_virtual_tenant(&mut tenant, req),
             cloner::copy_inventory(&mut inventory, &self.plan, req)
@@ -433,8 +519,8 @@ impl DemoSessions {
     }
 
     async fn find(&self, id: &SessionId) -> Result<DemoSession, DemoError> {
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-        sessions::find(&mut conn, id.as_str())
+        let mut conn = self.pools.sessions.get().await?;
+        sessions::find(&mut conn, id)
             .await?
             .ok_or(DemoError::NotFound)
     }
@@ -443,45 +529,42 @@ impl DemoSessions {
     pub async fn get(&self, id: &SessionId) -> Result<SessionView, DemoError> {
         let s = self.find(id).await?;
         let view = self.view(&s, None);
-        match view.status.as_str() {
-            "ready" | "pending" => Ok(view),
-            _ => Err(DemoError::Expired),
+        match view.status {
+            SessionStatus::Ready | SessionStatus::Pending => Ok(view),
+            SessionStatus::Expired | SessionStatus::Destroyed | SessionStatus::Failed => {
+                Err(DemoError::Expired)
+            }
         }
     }
 
     /// Adds one session duration, at most `DEMO_SESSION_MAX_EXTENSIONS` times.
     pub async fn extend(&self, id: &SessionId) -> Result<SessionView, DemoError> {
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+        let mut conn = self.pools.sessions.get().await?;
         let extended = sessions::extend(
             &mut conn,
-            id.as_str(),
+            id,
             self.settings.demo.session_duration,
             self.max_extensions(),
         )
         .await?;
         let Some(s) = extended else {
-            let current = sessions::find(&mut conn, id.as_str())
+            let current = sessions::find(&mut conn, id)
                 .await?
                 .ok_or(DemoError::NotFound)?;
-            let view = self.view(&current, None);
-            return Err(match view.status.as_str() {
-                "pending" => DemoError::NotReady,
-                "ready" => DemoError::NoExtensionsLeft,
-                _ => DemoError::Expired,
+            return Err(match self.view(&current, None).status {
+                SessionStatus::Pending => DemoError::NotReady,
+                SessionStatus::Ready => DemoError::NoExtensionsLeft,
+                SessionStatus::Expired | SessionStatus::Destroyed | SessionStatus::Failed => {
+                    DemoError::Expired
+                }
             });
         };
         drop(conn);
-        let mut tenant = self.pools.tenant.get().await.map_err(db_pool)?;
+        let mut tenant = self.pools.tenant.get().await?;
         cloner::set_tenant_expiry(&mut tenant, s.virtual_tenant_id, s.expires_at).await?;
-        if let Some(c) = Self::cached(&s) {
-            self.cache.store(&c).await;
-        }
-        self.cache.announce(&s.id).await;
-        let account: AccountType = s
-            .demo_account_type
-            .parse()
-            .map_err(|_| DemoError::Internal("bad account type in database".to_owned()))?;
-        let token = self.sign_token(&s, account)?;
+        self.cache.store(&Self::cached(&s)).await;
+        self.cache.announce(s.id.as_str()).await;
+        let token = self.sign_token(&s)?;
         Ok(self.view(&s, Some(token)))
     }
 
@@ -489,21 +572,21 @@ impl DemoSessions {
     /// but its data is still being removed (a sweeper holds it, or the removal failed and
     /// is retried): the gateway already refuses it either way.
     pub async fn destroy(&self, id: &SessionId) -> Result<Option<Removal>, DemoError> {
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-        let ended = sessions::end_now(&mut conn, id.as_str()).await?;
+        let mut conn = self.pools.sessions.get().await?;
+        let ended = sessions::end_now(&mut conn, id).await?;
         drop(conn);
         let Some(s) = ended else {
             // unknown, or already ended: report which
             self.find(id).await?;
             return Err(DemoError::Expired);
         };
-        self.cache.forget(&s.id).await;
+        self.cache.forget(s.id.as_str()).await;
         self.clean_one(&s.id).await
     }
 
     /// Removes one session's data if nobody else is cleaning it.
-    async fn clean_one(&self, id: &str) -> Result<Option<Removal>, DemoError> {
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+    async fn clean_one(&self, id: &SessionId) -> Result<Option<Removal>, DemoError> {
+        let mut conn = self.pools.sessions.get().await?;
         let result = conn
             .transaction::<_, DemoError, _>(async |c| {
                 let Some(s) = sessions::claim_one(c, id).await? else {
@@ -519,75 +602,96 @@ impl DemoSessions {
     /// transaction's connection, so the row stays locked until it is recorded).
     async fn clean_claimed(
         &self,
-        conn: &mut bakery_config::db::AsyncPgConnection,
+        conn: &mut AsyncPgConnection,
         s: &DemoSession,
     ) -> Result<Option<Removal>, DemoError> {
-        match self.remove_data(Some(&s.id), s.virtual_tenant_id).await {
-            Ok(removal) => {
+        match self.remove_session_data(&s.id, s.virtual_tenant_id).await {
+            Ok(removed) => {
                 sessions::mark_cleaned(conn, &s.id).await?;
-                Ok(Some(removal))
+                Ok(Some(Removal {
+                    session_id: s.id.clone(),
+                    virtual_tenant_id: s.virtual_tenant_id,
+                    removed,
+                }))
             }
             Err(e) => {
-                tracing::warn!(session_id = %s.id, error = %e, "cleanup failed; will retry");
-                sessions::record_cleanup_failure(conn, &s.id, &e).await?;
+                let error = chain(&e);
+                tracing::warn!(session_id = %s.id, %error, "cleanup failed; will retry");
+                sessions::record_cleanup_failure(conn, &s.id, &error).await?;
                 Ok(None)
             }
         }
     }
 
+    /// Removes a session's virtual tenant ([`Self::remove_tenant_data`]) and its copy in
+    /// Redis.
+    async fn remove_session_data(
+        &self,
+        id: &SessionId,
+        tenant: Uuid,
+    ) -> Result<Removed, RemovalError> {
+        let removed = self.remove_tenant_data(tenant).await?;
+        self.cache.forget(id.as_str()).await;
+        Ok(removed)
+    }
+
     /// Removes a virtual tenant's rows from every database and its Redis keys.
-    async fn remove_data(&self, session_id: Option<&str>, tenant: Uuid) -> Result<Removal, String> {
+    async fn remove_tenant_data(&self, tenant: Uuid) -> Result<Removed, RemovalError> {
         let (mut inv, mut ten) =
             tokio::try_join!(self.pools.inventory.get(), self.pools.tenant.get())
-                .map_err(|e| e.to_string())?;
+                .map_err(RemovalError::Pool)?;
         let inventory_rows = cloner::remove_inventory(&mut inv, &self.plan, tenant)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(RemovalError::Inventory)?;
         let tenant_rows = cloner::remove_virtual_tenant(&mut ten, tenant)
             .await
-            .map_err(|e| e.to_string())?;
-        let redis_keys = self.cache.remove_tenant_keys(tenant).await?;
-        if let Some(id) = session_id {
-            self.cache.forget(id).await;
-        }
-        Ok(Removal {
-            session_id: session_id.unwrap_or_default().to_owned(),
-            virtual_tenant_id: tenant,
+            .map_err(RemovalError::Tenant)?;
+        let redis_keys = self
+            .cache
+            .remove_tenant_keys(tenant)
+            .await
+            .map_err(RemovalError::Redis)?;
+        Ok(Removed {
             tenant_rows,
             inventory_rows,
             redis_keys,
         })
     }
 
-    /// One cleanup pass: expire, remove what ended or got stuck, remove orphans. Safe to
-    /// run on several replicas at once: rows are claimed with `FOR UPDATE SKIP LOCKED`.
+    /// One cleanup run, pass by pass: expire, remove what ended or got stuck, remove stale
+    /// pool slots, remove orphans. Safe to run on several replicas at once: rows are
+    /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
         let mut report = CleanupReport::default();
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
-        report.expired = sessions::expire_due(&mut conn).await?;
-        for id in &report.expired {
-            self.cache.forget(id).await;
+        let mut conn = self.pools.sessions.get().await?;
+        report.expired = self.expire_due(&mut conn).await?;
+        self.clean_ended(&mut conn, &mut report).await?;
+        report.warm_removed = self.remove_stale_slots(&mut conn).await?;
+        drop(conn);
+        report.orphans_removed = self.remove_orphans().await?;
+        Ok(report)
+    }
+
+    /// Pass 1: ready sessions past their end become `expired`; gateways are told.
+    async fn expire_due(&self, conn: &mut AsyncPgConnection) -> Result<Vec<SessionId>, DemoError> {
+        let expired = sessions::expire_due(conn).await?;
+        for id in &expired {
+            self.cache.forget(id.as_str()).await;
         }
+        Ok(expired)
+    }
+
+    /// Pass 2: removes the data of sessions that ended or got stuck, a claimed batch at a
+    /// time, until none is left or a whole batch failed (those wait for their back-off).
+    async fn clean_ended(
+        &self,
+        conn: &mut AsyncPgConnection,
+        report: &mut CleanupReport,
+    ) -> Result<(), DemoError> {
         loop {
-            let pending_timeout = self.settings.pending_timeout;
-            let batch = conn
-                .transaction::<_, DemoError, _>(async |c| {
-                    let claimed = sessions::claim_for_cleanup(c, pending_timeout, 20).await?;
-                    let mut done = Vec::new();
-                    for s in &claimed {
-                        match self.clean_claimed(c, s).await? {
-                            Some(r) => done.push(Ok(r)),
-                            None => done.push(Err(CleanupFailure {
-                                session_id: s.id.clone(),
-                                error: "removal failed; retried later".to_owned(),
-                            })),
-                        }
-                    }
-                    Ok(done)
-                })
-                .await?;
+            let batch = self.clean_batch(conn).await?;
             if batch.is_empty() {
-                break;
+                return Ok(());
             }
             let all_failed = batch.iter().all(Result::is_err);
             for r in batch {
@@ -597,53 +701,82 @@ impl DemoSessions {
                 }
             }
             if all_failed {
-                break;
+                return Ok(());
             }
         }
-        let stuck_after = self.settings.pending_timeout;
-        report.warm_removed = conn
-            .transaction::<_, DemoError, _>(async |c| {
-                let stale = pool::claim_stale(c, stuck_after).await?;
-                let mut removed = Vec::new();
-                for tenant in stale {
-                    match self.remove_data(None, tenant).await {
-                        Ok(_) => {
-                            pool::release(c, tenant).await?;
-                            removed.push(tenant);
-                        }
-                        Err(e) => {
-                            tracing::warn!(%tenant, error = %e, "stale pool slot not removed")
-                        }
-                    }
-                }
-                Ok(removed)
-            })
-            .await?;
-        drop(conn);
-        report.orphans_removed = self.remove_orphans().await?;
-        Ok(report)
     }
 
-    /// Virtual tenants whose session row is gone or already removed.
+    /// Claims up to 20 sessions to clean and cleans them, in one transaction (the claims
+    /// last until each outcome is recorded).
+    async fn clean_batch(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<Vec<Result<Removal, CleanupFailure>>, DemoError> {
+        let pending_timeout = self.settings.pending_timeout;
+        conn.transaction::<_, DemoError, _>(async |c| {
+            let claimed = sessions::claim_for_cleanup(c, pending_timeout, 20).await?;
+            let mut done = Vec::new();
+            for s in &claimed {
+                done.push(
+                    self.clean_claimed(c, s)
+                        .await?
+                        .ok_or_else(|| CleanupFailure {
+                            session_id: s.id.clone(),
+                            error: "removal failed; retried later".to_owned(),
+                        }),
+                );
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    /// Pass 3: warm pool tenants of an earlier day, or whose clone got stuck.
+    async fn remove_stale_slots(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> Result<Vec<Uuid>, DemoError> {
+        let stuck_after = self.settings.pending_timeout;
+        conn.transaction::<_, DemoError, _>(async |c| {
+            let stale = pool::claim_stale(c, stuck_after).await?;
+            let mut removed = Vec::new();
+            for tenant in stale {
+                match self.remove_tenant_data(tenant).await {
+                    Ok(_) => {
+                        pool::release(c, tenant).await?;
+                        removed.push(tenant);
+                    }
+                    Err(e) => {
+                        tracing::warn!(%tenant, error = %chain(&e), "stale pool slot not removed");
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
+    /// Pass 4: virtual tenants whose session row is gone or already removed, and that no
+    /// pool slot owns.
     async fn remove_orphans(&self) -> Result<Vec<Uuid>, DemoError> {
         let candidates = {
-            let mut ten = self.pools.tenant.get().await.map_err(db_pool)?;
+            let mut ten = self.pools.tenant.get().await?;
             cloner::virtual_tenants(&mut ten).await?
         };
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
         let owned = {
-            let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+            let mut conn = self.pools.sessions.get().await?;
             let mut owned = sessions::tenants_with_sessions(&mut conn, &candidates).await?;
             owned.extend(pool::owned(&mut conn, &candidates).await?);
             owned
         };
         let mut removed = Vec::new();
         for tenant in candidates.into_iter().filter(|t| !owned.contains(t)) {
-            match self.remove_data(None, tenant).await {
+            match self.remove_tenant_data(tenant).await {
                 Ok(_) => removed.push(tenant),
-                Err(e) => tracing::warn!(%tenant, error = %e, "orphan removal failed"),
+                Err(e) => tracing::warn!(%tenant, error = %chain(&e), "orphan removal failed"),
             }
         }
         Ok(removed)
@@ -651,11 +784,7 @@ impl DemoSessions {
 
     /// Sessions by status and account type, created per hour, extensions, durations.
     pub async fn stats(&self) -> Result<serde_json::Value, DemoError> {
-        let mut conn = self.pools.sessions.get().await.map_err(db_pool)?;
+        let mut conn = self.pools.sessions.get().await?;
         crate::stats::collect(&mut conn, self.max_extensions()).await
     }
-}
-
-fn db_pool(e: impl std::fmt::Display) -> DemoError {
-    DemoError::Internal(format!("database pool: {e}"))
 }

@@ -6,7 +6,7 @@
 //! it, so cleanup never takes a pooled tenant for an orphan. Only clones made today are
 //! handed out (their dates were rebased to today); older ones are removed by cleanup.
 
-use bakery_config::demo::AccountType;
+use bakery_config::demo::{AccountType, SessionId};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
@@ -22,7 +22,7 @@ pub struct WarmTenant {
     #[diesel(sql_type = SqlUuid)]
     pub base_tenant_id: Uuid,
     #[diesel(sql_type = Text)]
-    pub demo_account_type: String,
+    pub demo_account_type: AccountType,
     #[diesel(sql_type = diesel::sql_types::Date)]
     pub cloned_for: NaiveDate,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -35,7 +35,8 @@ struct IdRow {
     virtual_tenant_id: Uuid,
 }
 
-/// The placeholder session id a pooled tenant carries until it is claimed.
+/// The placeholder session id a pooled tenant's row carries until a session adopts it (not
+/// a [`SessionId`]: no session has it).
 pub fn placeholder_session_id(tenant: Uuid) -> String {
     format!("warm-{}", tenant.simple())
 }
@@ -51,7 +52,7 @@ pub async fn reserve(
 ) -> diesel::QueryResult<Vec<Uuid>> {
     conn.transaction::<_, diesel::result::Error, _>(async |c| {
         sql_query("SELECT pg_advisory_xact_lock(hashtext('warm_tenants:' || $1))")
-            .bind::<Text, _>(account.as_str())
+            .bind::<Text, _>(account)
             .execute(c)
             .await?;
         #[derive(QueryableByName)]
@@ -63,7 +64,7 @@ pub async fn reserve(
             "SELECT count(*) AS n FROM warm_tenants \
              WHERE demo_account_type = $1 AND cloned_for = current_date",
         )
-        .bind::<Text, _>(account.as_str())
+        .bind::<Text, _>(account)
         .get_result::<N>(c)
         .await?
         .n;
@@ -77,7 +78,7 @@ pub async fn reserve(
             )
             .bind::<SqlUuid, _>(id)
             .bind::<SqlUuid, _>(template)
-            .bind::<Text, _>(account.as_str())
+            .bind::<Text, _>(account)
             .execute(c)
             .await?;
             ids.push(id);
@@ -111,7 +112,7 @@ pub async fn release(conn: &mut AsyncPgConnection, tenant: Uuid) -> diesel::Quer
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     account: AccountType,
-    session_id: &str,
+    session_id: &SessionId,
     client_ip_hash: Option<&str>,
     expires_at: DateTime<Utc>,
 ) -> diesel::QueryResult<Option<DemoSession>> {
@@ -128,7 +129,7 @@ pub async fn claim(
          SELECT $2, virtual_tenant_id, base_tenant_id, $1, 'pending', 'inline', $3, $4 FROM claimed \
          RETURNING *",
     )
-    .bind::<Text, _>(account.as_str())
+    .bind::<Text, _>(account)
     .bind::<Text, _>(session_id)
     .bind::<diesel::sql_types::Nullable<Text>, _>(client_ip_hash)
     .bind::<Timestamptz, _>(expires_at)

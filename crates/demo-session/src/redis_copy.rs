@@ -2,20 +2,59 @@
 //! the per-client rate limit. Redis is never the truth: every failure here is logged and
 //! the caller carries on with PostgreSQL.
 
-use bakery_config::cache::{self, Keys, RedisPool};
+use std::time::Duration;
+
+use bakery_config::cache::{self, CacheError, Keys, RedisPool};
 use bakery_config::demo::{CachedSession, invalidation_channel, session_key};
-use chrono::Utc;
+use bakery_config::http::chain;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct SessionCache {
     pool: RedisPool,
     keys: Keys,
+    /// `REDIS_SESSION_TTL`: the longest a copy lives (see [`copy_ttl`]).
+    ttl_cap: Option<Duration>,
+}
+
+/// Why a session copy could not be written.
+#[derive(Debug, thiserror::Error)]
+enum CopyError {
+    #[error("encoding the session")]
+    Encode(#[source] serde_json::Error),
+    #[error(transparent)]
+    Redis(#[from] CacheError),
+}
+
+/// The TTL of a session's copy: the seconds it has left, at most `cap`; `None` once it has
+/// ended (nothing to keep). A copy that expires before its session is no loss: the gateway
+/// then asks demo-session (`GET /api/demo/session/{id}`), which answers from PostgreSQL.
+pub fn copy_ttl(
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cap: Option<Duration>,
+) -> Option<u64> {
+    let left = u64::try_from((expires_at - now).num_seconds())
+        .ok()
+        .filter(|s| *s > 0)?;
+    Some(cap.map_or(left, |cap| left.min(cap.as_secs().max(1))))
 }
 
 impl SessionCache {
+    /// A cache whose copies live as long as their sessions (see [`Self::with_ttl_cap`]).
     pub fn new(pool: RedisPool, keys: Keys) -> Self {
-        SessionCache { pool, keys }
+        SessionCache {
+            pool,
+            keys,
+            ttl_cap: None,
+        }
+    }
+
+    /// Copies live at most `cap` (`REDIS_SESSION_TTL`), however long their session has left.
+    pub fn with_ttl_cap(mut self, cap: Duration) -> Self {
+        self.ttl_cap = Some(cap);
+        self
     }
 
     pub fn pool(&self) -> &RedisPool {
@@ -26,34 +65,34 @@ impl SessionCache {
         &self.keys
     }
 
-    /// Stores the session with a TTL equal to the time it has left.
+    /// Stores the session with a TTL equal to the time it has left, at most the cap.
     pub async fn store(&self, session: &CachedSession) {
-        let ttl = (session.expires_at - Utc::now()).num_seconds();
-        if ttl <= 0 {
+        let Some(ttl) = copy_ttl(session.expires_at, Utc::now(), self.ttl_cap) else {
             return self.forget(&session.session_id).await;
+        };
+        if let Err(e) = self.try_store(session, ttl).await {
+            tracing::warn!(error = %chain(&e), session_id = %session.session_id, "redis: session copy not stored");
         }
-        let result = async {
-            let json = serde_json::to_string(session).map_err(|e| e.to_string())?;
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("SET")
-                .arg(session_key(&self.keys, &session.session_id))
-                .arg(json)
-                .arg("EX")
-                .arg(ttl)
-                .query_async::<()>(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, session_id = %session.session_id, "redis: session copy not stored");
-        }
+    }
+
+    async fn try_store(&self, session: &CachedSession, ttl: u64) -> Result<(), CopyError> {
+        let json = serde_json::to_string(session).map_err(CopyError::Encode)?;
+        let mut conn = self.pool.get().await.map_err(CacheError::from)?;
+        redis::cmd("SET")
+            .arg(session_key(&self.keys, &session.session_id))
+            .arg(json)
+            .arg("EX")
+            .arg(ttl)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(CacheError::from)?;
+        Ok(())
     }
 
     /// Drops the copy and tells every gateway to drop theirs.
     pub async fn forget(&self, session_id: &str) {
         let result = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let mut conn = self.pool.get().await?;
             redis::pipe()
                 .cmd("DEL")
                 .arg(session_key(&self.keys, session_id))
@@ -63,64 +102,74 @@ impl SessionCache {
                 .arg(session_id)
                 .ignore()
                 .query_async::<()>(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+                .await?;
+            Ok::<_, CacheError>(())
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(error = %e, session_id, "redis: session copy not dropped");
+            tracing::warn!(error = %chain(&e), session_id, "redis: session copy not dropped");
         }
     }
 
     /// Tells gateways a session changed (extended): they re-read it.
     pub async fn announce(&self, session_id: &str) {
         let result = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let mut conn = self.pool.get().await?;
             redis::cmd("PUBLISH")
                 .arg(invalidation_channel(&self.keys))
                 .arg(session_id)
                 .query_async::<()>(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+                .await?;
+            Ok::<_, CacheError>(())
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(error = %e, session_id, "redis: invalidation not published");
+            tracing::warn!(error = %chain(&e), session_id, "redis: invalidation not published");
         }
     }
 
     /// Removes every key of a tenant (any service's cache). Errors are returned: cleanup
     /// retries them.
-    pub async fn remove_tenant_keys(&self, tenant: Uuid) -> Result<u64, String> {
+    pub async fn remove_tenant_keys(&self, tenant: Uuid) -> Result<u64, CacheError> {
         let pattern = format!("{}*", self.keys.tenant_prefix(&tenant));
-        cache::delete_matching(&self.pool, &pattern)
-            .await
-            .map_err(|e| e.to_string())
+        cache::delete_matching(&self.pool, &pattern).await
     }
 
     /// Counts one creation for `client` in the current hour. `Ok(None)` when under the
     /// limit, `Ok(Some(retry_after_secs))` when over, `Err` when Redis is unavailable.
-    pub async fn hit_rate_limit(&self, client: &str, limit: u32) -> Result<Option<u64>, String> {
+    /// The shared fixed-window counter (inventory's demo write quota uses it too).
+    pub async fn hit_rate_limit(
+        &self,
+        client: &str,
+        limit: u32,
+    ) -> Result<Option<u64>, CacheError> {
         let key = self.keys.key(&["demo", "rate", client]);
-        let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-        let (count, ttl): (u64, i64) = redis::pipe()
-            .atomic()
-            .cmd("INCR")
-            .arg(&key)
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(3600)
-            .arg("NX")
-            .ignore()
-            .cmd("TTL")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        if count > u64::from(limit) {
-            Ok(Some(u64::try_from(ttl).unwrap_or(3600).max(1)))
-        } else {
-            Ok(None)
-        }
+        cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 3600).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_lives_as_long_as_its_session_at_most_the_cap() {
+        let now = Utc::now();
+        let in_30_min = now + chrono::Duration::minutes(30);
+        assert_eq!(copy_ttl(in_30_min, now, None), Some(1800));
+        assert_eq!(
+            copy_ttl(in_30_min, now, Some(Duration::from_secs(3600))),
+            Some(1800)
+        );
+        assert_eq!(
+            copy_ttl(in_30_min, now, Some(Duration::from_secs(600))),
+            Some(600)
+        );
+        // ended: no copy, whatever the cap
+        assert_eq!(copy_ttl(now, now, Some(Duration::from_secs(600))), None);
+        assert_eq!(
+            copy_ttl(now - chrono::Duration::seconds(5), now, None),
+            None
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! The public demo API (the contract in ARCHITECTURE.md) and the admin endpoints.
+//! The public demo API (the contract in docs/api.md, "Demo sessions"; the lifecycle behind
+//! it in docs/demo-sessions.md) and the admin endpoints.
 
 use actix_web::{HttpResponse, web};
 use bakery_config::client::ClientAddress;

@@ -1,4 +1,7 @@
 // Mirrors migrations/demo_session (kept by hand; the tests load every column).
+// `id`, `demo_account_type` and `status` are `text` with a CHECK, not enums: Rust reads and
+// writes them as `SessionId`, `AccountType` and `SessionStatus` (`bakery_config::demo`
+// implements `FromSql`/`ToSql` for `Text`).
 
 diesel::table! {
     demo_sessions (id) {

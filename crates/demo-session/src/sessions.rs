@@ -1,7 +1,12 @@
 //! The `demo_sessions` table: the truth about every session.
+//!
+//! Ids, account types and statuses are typed ([`SessionId`], [`AccountType`],
+//! [`SessionStatus`]); the `text` columns map to them through `bakery_config::demo`, so a
+//! row that does not parse is a query error naming the value.
 
 use std::time::Duration;
 
+use bakery_config::demo::{AccountType, SessionId, SessionStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Interval, Text};
@@ -14,11 +19,12 @@ use crate::schema::demo_sessions;
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName, PartialEq, Eq)]
 #[diesel(table_name = demo_sessions, check_for_backend(diesel::pg::Pg))]
 pub struct DemoSession {
-    pub id: String,
+    pub id: SessionId,
     pub virtual_tenant_id: Uuid,
     pub base_tenant_id: Uuid,
-    pub demo_account_type: String,
-    pub status: String,
+    pub demo_account_type: AccountType,
+    pub status: SessionStatus,
+    /// `inline` or `k8s-job` (`settings::CloneStrategy`, as it was when the session began).
     pub clone_strategy: String,
     pub client_ip_hash: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -37,11 +43,11 @@ pub struct DemoSession {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = demo_sessions)]
 pub struct NewDemoSession<'a> {
-    pub id: &'a str,
+    pub id: &'a SessionId,
     pub virtual_tenant_id: Uuid,
     pub base_tenant_id: Uuid,
-    pub demo_account_type: &'a str,
-    pub status: &'a str,
+    pub demo_account_type: AccountType,
+    pub status: SessionStatus,
     pub clone_strategy: &'a str,
     pub client_ip_hash: Option<&'a str>,
     pub expires_at: DateTime<Utc>,
@@ -55,7 +61,10 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewDemoSession<'_>) -> Q
         .map(|_| ())
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<DemoSession>> {
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: &SessionId,
+) -> QueryResult<Option<DemoSession>> {
     demo_sessions::table
         .find(id)
         .select(DemoSession::as_select())
@@ -67,16 +76,16 @@ pub async fn find(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<
 /// `pending → ready`; `None` when the session is no longer pending (cleanup failed it).
 pub async fn mark_ready(
     conn: &mut AsyncPgConnection,
-    id: &str,
+    id: &SessionId,
     clone_ms: i32,
 ) -> QueryResult<Option<DemoSession>> {
     diesel::update(
         demo_sessions::table
             .filter(demo_sessions::id.eq(id))
-            .filter(demo_sessions::status.eq("pending")),
+            .filter(demo_sessions::status.eq(SessionStatus::Pending)),
     )
     .set((
-        demo_sessions::status.eq("ready"),
+        demo_sessions::status.eq(SessionStatus::Ready),
         demo_sessions::ready_at.eq(diesel::dsl::now),
         demo_sessions::clone_duration_ms.eq(clone_ms),
         demo_sessions::updated_at.eq(diesel::dsl::now),
@@ -88,10 +97,14 @@ pub async fn mark_ready(
 }
 
 /// `pending → failed`, with the reason. Data removal is recorded separately.
-pub async fn mark_failed(conn: &mut AsyncPgConnection, id: &str, reason: &str) -> QueryResult<()> {
+pub async fn mark_failed(
+    conn: &mut AsyncPgConnection,
+    id: &SessionId,
+    reason: &str,
+) -> QueryResult<()> {
     diesel::update(demo_sessions::table.filter(demo_sessions::id.eq(id)))
         .set((
-            demo_sessions::status.eq("failed"),
+            demo_sessions::status.eq(SessionStatus::Failed),
             demo_sessions::failure_reason.eq(reason),
             demo_sessions::ended_at.eq(diesel::dsl::now),
             demo_sessions::updated_at.eq(diesel::dsl::now),
@@ -102,7 +115,7 @@ pub async fn mark_failed(conn: &mut AsyncPgConnection, id: &str, reason: &str) -
 }
 
 /// After a failed clone whose compensation succeeded: nothing is left to clean.
-pub async fn mark_removed(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<()> {
+pub async fn mark_removed(conn: &mut AsyncPgConnection, id: &SessionId) -> QueryResult<()> {
     diesel::update(demo_sessions::table.filter(demo_sessions::id.eq(id)))
         .set(demo_sessions::destroyed_at.eq(diesel::dsl::now))
         .execute(conn)
@@ -114,7 +127,7 @@ pub async fn mark_removed(conn: &mut AsyncPgConnection, id: &str) -> QueryResult
 /// concurrent extends can never exceed the maximum.
 pub async fn extend(
     conn: &mut AsyncPgConnection,
-    id: &str,
+    id: &SessionId,
     by: Duration,
     max_extensions: i32,
 ) -> QueryResult<Option<DemoSession>> {
@@ -133,14 +146,17 @@ pub async fn extend(
 }
 
 /// `ready → expired` now (the prospect ended it); `None` if it was not ready.
-pub async fn end_now(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<DemoSession>> {
+pub async fn end_now(
+    conn: &mut AsyncPgConnection,
+    id: &SessionId,
+) -> QueryResult<Option<DemoSession>> {
     diesel::update(
         demo_sessions::table
             .filter(demo_sessions::id.eq(id))
-            .filter(demo_sessions::status.eq_any(["ready", "pending"])),
+            .filter(demo_sessions::status.eq_any([SessionStatus::Ready, SessionStatus::Pending])),
     )
     .set((
-        demo_sessions::status.eq("expired"),
+        demo_sessions::status.eq(SessionStatus::Expired),
         demo_sessions::ended_at.eq(diesel::dsl::now),
         demo_sessions::expires_at.eq(diesel::dsl::now),
         demo_sessions::updated_at.eq(diesel::dsl::now),
@@ -152,14 +168,14 @@ pub async fn end_now(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Opti
 }
 
 /// `ready → expired` for every session past its end; answers the ids.
-pub async fn expire_due(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+pub async fn expire_due(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SessionId>> {
     diesel::update(
         demo_sessions::table
-            .filter(demo_sessions::status.eq("ready"))
+            .filter(demo_sessions::status.eq(SessionStatus::Ready))
             .filter(demo_sessions::expires_at.le(diesel::dsl::now)),
     )
     .set((
-        demo_sessions::status.eq("expired"),
+        demo_sessions::status.eq(SessionStatus::Expired),
         demo_sessions::ended_at.eq(diesel::dsl::now),
         demo_sessions::updated_at.eq(diesel::dsl::now),
     ))
@@ -195,7 +211,10 @@ pub async fn claim_for_cleanup(
 }
 
 /// Locks one session for cleanup if nobody else holds it.
-pub async fn claim_one(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<DemoSession>> {
+pub async fn claim_one(
+    conn: &mut AsyncPgConnection,
+    id: &SessionId,
+) -> QueryResult<Option<DemoSession>> {
     sql_query(
         "SELECT * FROM demo_sessions WHERE id = $1 AND destroyed_at IS NULL \
          FOR UPDATE SKIP LOCKED",
@@ -207,7 +226,7 @@ pub async fn claim_one(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Op
 }
 
 /// The data is gone: expired → destroyed, stuck pending → failed, failed stays failed.
-pub async fn mark_cleaned(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<()> {
+pub async fn mark_cleaned(conn: &mut AsyncPgConnection, id: &SessionId) -> QueryResult<()> {
     sql_query(
         "UPDATE demo_sessions SET \
              status = CASE status WHEN 'expired' THEN 'destroyed' ELSE 'failed' END, \
@@ -225,7 +244,7 @@ pub async fn mark_cleaned(conn: &mut AsyncPgConnection, id: &str) -> QueryResult
 
 pub async fn record_cleanup_failure(
     conn: &mut AsyncPgConnection,
-    id: &str,
+    id: &SessionId,
     error: &str,
 ) -> QueryResult<()> {
     diesel::update(demo_sessions::table.filter(demo_sessions::id.eq(id)))
@@ -250,7 +269,7 @@ pub async fn lock_admissions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
 /// Pending and ready sessions that have not ended.
 pub async fn count_active(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     demo_sessions::table
-        .filter(demo_sessions::status.eq_any(["pending", "ready"]))
+        .filter(demo_sessions::status.eq_any([SessionStatus::Pending, SessionStatus::Ready]))
         .filter(demo_sessions::expires_at.gt(diesel::dsl::now))
         .count()
         .get_result(conn)

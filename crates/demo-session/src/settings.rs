@@ -167,3 +167,9 @@ impl Settings {
         }
     }
 }
+
+impl AsRef<TelemetrySettings> for Settings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}

@@ -5,20 +5,24 @@ use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Payload, Server};
+use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use bakery_config::cache::{self, Keys, RedisReady};
 use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PostgresReady};
 use bakery_config::env::Secret;
 use bakery_config::http::Readiness;
-use bakery_config::server;
+use bakery_config::server::Serving;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::lifecycle::{DemoSessions, Pools};
 use crate::redis_copy::SessionCache;
 use crate::routes;
 use crate::settings::Settings;
+
+/// The binary's name, in logs.
+pub const NAME: &str = "demo-session";
 
 /// Builds the lifecycle service on its pools (shared by the server, the sweeper, the
 /// `cleanup` subcommand and the tests).
@@ -34,8 +38,7 @@ pub async fn demo_sessions(settings: Arc<Settings>) -> anyhow::Result<Arc<DemoSe
 }
 
 pub struct Application {
-    port: u16,
-    server: Server,
+    serving: Serving,
     sessions: Arc<DemoSessions>,
 }
 
@@ -43,21 +46,18 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let sessions = demo_sessions(settings.clone()).await?;
-        let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
-        let readiness = web::Data::new(Readiness(vec![
+        let readiness = Readiness(vec![
             Arc::new(PostgresReady {
                 name: "postgres",
                 pool: db::build_pool_for_url(&settings.database.url, 1)?,
             }),
             Arc::new(RedisReady(cache::build_pool(&settings.redis)?)),
-        ]));
+        ]);
         let data = web::Data::from(sessions.clone());
         let admin = web::Data::new(AdminSecret(settings.admin_api_key.clone()));
         let assertions = web::Data::new(ClientAssertions::new(&settings.internal_secret));
-        let server = server::serve(listener, &settings.server, move |cfg| {
-            cfg.app_data(readiness.clone())
-                .app_data(data.clone())
+        let serving = Serving::start(NAME, &settings.server, readiness, move |cfg| {
+            cfg.app_data(data.clone())
                 .app_data(admin.clone())
                 .app_data(assertions.clone())
                 .configure(routes::configure);
@@ -68,15 +68,11 @@ impl Application {
         if settings.warm_pool_size > 0 {
             spawn_refiller(sessions.clone());
         }
-        Ok(Application {
-            port,
-            server,
-            sessions,
-        })
+        Ok(Application { serving, sessions })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.serving.port()
     }
 
     pub fn sessions(&self) -> Arc<DemoSessions> {
@@ -84,7 +80,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.serving.run_until_stopped().await
     }
 }
 
@@ -145,10 +141,14 @@ impl FromRequest for AdminKey {
             .get("x-admin-key")
             .and_then(|v| v.to_str().ok());
         ready(match (expected, given) {
-            // compare digests so the comparison time says nothing about the key
+            // digests of equal length compared in constant time (`subtle`, not `==`, which
+            // may stop at the first differing byte): the time taken says nothing about the
+            // key, nor about its length
             (Some(secret), Some(given))
-                if Sha256::digest(given.as_bytes())
-                    == Sha256::digest(secret.0.expose().as_bytes()) =>
+                if bool::from(
+                    Sha256::digest(given.as_bytes())[..]
+                        .ct_eq(&Sha256::digest(secret.0.expose().as_bytes())[..]),
+                ) =>
             {
                 Ok(AdminKey)
             }

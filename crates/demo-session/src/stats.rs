@@ -4,7 +4,7 @@ use diesel::sql_query;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::error::DemoError;
+use crate::error::{DemoError, InternalError};
 
 #[derive(diesel::QueryableByName)]
 struct Json {
@@ -56,5 +56,5 @@ pub async fn collect(
     .bind::<Integer, _>(max_extensions)
     .get_result(conn)
     .await?;
-    serde_json::from_str(&row.stats).map_err(|e| DemoError::Internal(e.to_string()))
+    serde_json::from_str(&row.stats).map_err(|e| InternalError::Stats(e).into())
 }

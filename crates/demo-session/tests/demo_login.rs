@@ -3,7 +3,6 @@
 
 mod common;
 
-use bakery_config::settings::{DatabaseSettings, ServiceUrls};
 use bakery_tenant::settings::{LoginSettings, Settings as TenantSettings};
 use bakery_tenant::startup::Application as TenantService;
 use common::*;
@@ -12,22 +11,14 @@ use serde_json::Value;
 #[tokio::test]
 async fn a_demo_login_gets_its_own_virtual_tenant_not_the_template() {
     let demo = spawn_app().await;
+    // the same tenant database demo-session clones into
+    let mut service = bakery_test_support::service_settings(
+        &demo.tenant_db.url,
+        bakery_test_support::redis_settings(),
+    );
+    service.services.demo_session = demo.address.clone();
     let tenant_service = TenantService::build(TenantSettings {
-        server: bakery_test_support::server_settings(),
-        // the same tenant database demo-session clones into
-        database: DatabaseSettings {
-            url: demo.tenant_db.url.clone(),
-            pool_size: 4,
-            limits: Default::default(),
-        },
-        redis: bakery_test_support::redis_settings(),
-        tokens: bakery_test_support::token_settings(),
-        services: ServiceUrls {
-            demo_session: demo.address.clone(),
-            tenant: "http://127.0.0.1:9".to_owned(),
-            inventory: "http://127.0.0.1:9".to_owned(),
-        },
-        telemetry: bakery_test_support::telemetry_settings(),
+        common: service,
         login: LoginSettings::default(),
     })
     .await

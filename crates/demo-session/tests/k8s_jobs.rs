@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bakery_config::demo::SessionStatus;
 use bakery_demo_session::clone_job::{self, CloneOutcome};
 use bakery_demo_session::sessions;
 use bakery_demo_session::settings::{CloneStrategy, Settings};
@@ -323,7 +324,7 @@ async fn assert_failed_and_removed(app: &TestApp, stand_in: &StandIn, reason: &s
         "demo_preparation_failed"
     );
     let session = the_session(app).await;
-    assert_eq!(session.status, "failed");
+    assert_eq!(session.status, SessionStatus::Failed);
     let failure = session.failure_reason.clone().expect("reason");
     assert!(failure.contains(reason), "{failure}");
     assert!(session.destroyed_at.is_some(), "compensation done");
@@ -436,6 +437,53 @@ async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending
         clone_job::run(&app.settings, session.as_str())
             .await
             .expect("skip"),
-        CloneOutcome::NotPending("failed".to_owned())
+        CloneOutcome::NotPending(SessionStatus::Failed)
+    );
+}
+
+#[tokio::test]
+async fn clone_demo_tenant_copies_under_clone_statement_timeout_ms() {
+    let app = spawn_app().await;
+    let session = bakery_test_support::session_id();
+    let tenant = uuid::Uuid::new_v4();
+    let mut s = app.sessions_conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut s,
+        &format!(
+            "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
+               clone_strategy, expires_at) VALUES ('{session}', '{tenant}', '{SAN_PABLO}', \
+               'individual_bakery', 'pending', 'k8s-job', now() + interval '30 minutes')"
+        ),
+    )
+    .await
+    .expect("pending session");
+    // copying sale_lines takes a second (ALWAYS: the copy may run as a replica)
+    let mut inv = app.inventory_conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut inv,
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$; \
+         CREATE TRIGGER slow BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION slow(); \
+         ALTER TABLE sale_lines ENABLE ALWAYS TRIGGER slow;",
+    )
+    .await
+    .expect("trigger");
+    // CLONE_STATEMENT_TIMEOUT_MS below that: cancelled (a connection with the default
+    // limits, 5 s, would have let it through)
+    let mut short = app.settings.clone();
+    short.inventory_database.limits.statement_timeout = Duration::from_millis(200);
+    let e = clone_job::run(&short, session.as_str())
+        .await
+        .expect_err("cancelled");
+    assert!(
+        format!("{e:#}").contains("canceling statement due to statement timeout"),
+        "{e:#}"
+    );
+    // within it, the same copy goes through
+    assert_eq!(
+        clone_job::run(&app.settings, session.as_str())
+            .await
+            .expect("clone"),
+        CloneOutcome::Cloned
     );
 }

@@ -5,6 +5,7 @@ mod common;
 use std::collections::HashSet;
 
 use bakery_config::db;
+use bakery_config::demo::{SessionId, SessionStatus};
 use bakery_demo_session::sessions;
 use common::*;
 use diesel::sql_query;
@@ -268,7 +269,11 @@ mod common_count {
 
 #[tokio::test]
 async fn extend_three_times_then_409() {
-    let app = spawn_app().await;
+    // REDIS_SESSION_TTL above the two hours a fully extended session has: the copy's TTL
+    // follows the time left (the cap is `the_redis_copy_lives_at_most_redis_session_ttl`)
+    let app =
+        spawn_app_with(|s| s.demo.redis_session_ttl = std::time::Duration::from_secs(3 * 3600))
+            .await;
     let body = app.create("individual_bakery").await;
     let id = body["session_id"].as_str().expect("id").to_owned();
     let mut expires =
@@ -543,7 +548,7 @@ async fn three_cleanups_at_once_clean_each_session_exactly_once() {
     for r in [r1, r2, r3] {
         let r = r.expect("no cleanup errors");
         assert!(r.failures.is_empty(), "{:?}", r.failures);
-        cleaned.extend(r.cleaned.into_iter().map(|c| c.session_id));
+        cleaned.extend(r.cleaned.into_iter().map(|c| c.session_id.to_string()));
     }
     cleaned.sort();
     let mut expected: Vec<String> = ids.into_iter().collect();
@@ -575,7 +580,7 @@ async fn stuck_pending_sessions_and_orphan_tenants_are_removed() {
     let report = app.sessions.cleanup().await.expect("cleanup");
     assert_eq!(report.orphans_removed, vec![orphan]);
     assert_eq!(report.cleaned.len(), 1);
-    assert_eq!(report.cleaned[0].session_id, stuck.as_str());
+    assert_eq!(report.cleaned[0].session_id, stuck);
     let mut inv = app.inventory_conn().await;
     assert!(
         inventory_counts(&mut inv, orphan)
@@ -952,11 +957,12 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
 
     // the failure is recorded with its reason, and the session is not destroyed yet
     let mut s = app.sessions_conn().await;
-    let row = sessions::find(&mut s, &id)
+    let typed: SessionId = id.parse().expect("a session id");
+    let row = sessions::find(&mut s, &typed)
         .await
         .expect("query")
         .expect("row");
-    assert_eq!(row.status, "expired");
+    assert_eq!(row.status, SessionStatus::Expired);
     assert_eq!(row.cleanup_attempts, 1);
     assert!(
         row.last_cleanup_error
@@ -989,11 +995,11 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
             .values()
             .all(|n| *n == 0)
     );
-    let row = sessions::find(&mut s, &id)
+    let row = sessions::find(&mut s, &typed)
         .await
         .expect("query")
         .expect("row");
-    assert_eq!(row.status, "destroyed");
+    assert_eq!(row.status, SessionStatus::Destroyed);
     assert_eq!(row.last_cleanup_error, None);
 }
 
@@ -1013,7 +1019,7 @@ async fn demo_session_migrations_apply_and_roll_back_completely() {
 
 #[tokio::test]
 async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
-    use bakery_demo_session::cloner::{self, ClonePlan, CloneRequest, ForeignKeyChecks};
+    use bakery_demo_session::cloner::{self, CloneFor, ClonePlan, CloneRequest, ForeignKeyChecks};
     let app = spawn_app().await;
     let template: Uuid = SAN_PABLO.parse().expect("uuid");
     let mut inv = app.inventory_conn().await;
@@ -1024,8 +1030,7 @@ async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
         let request = CloneRequest {
             template_id: template,
             virtual_tenant_id: tenant,
-            session_id: format!("test-{checks:?}"),
-            account_type: "individual_bakery".to_owned(),
+            owner: CloneFor::WarmPool,
             expires_at: chrono::Utc::now(),
         };
         let plan = plan.clone().with_foreign_key_checks(checks);
@@ -1052,4 +1057,87 @@ async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
         .await
         .unwrap_or_else(|e| panic!("{checks:?}: {e}"));
     }
+}
+
+#[tokio::test]
+async fn the_redis_copy_lives_at_most_redis_session_ttl() {
+    let app =
+        spawn_app_with(|s| s.demo.redis_session_ttl = std::time::Duration::from_secs(60)).await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id");
+    let key = format!("{}demo:session:{id}", app.settings.redis.key_prefix);
+    let mut redis = app.redis().await;
+    let ttl = |mut redis: redis::aio::MultiplexedConnection, key: String| async move {
+        redis::cmd("TTL")
+            .arg(&key)
+            .query_async::<i64>(&mut redis)
+            .await
+            .expect("ttl")
+    };
+    // thirty minutes left, but the copy lives one minute
+    let first = ttl(redis.clone(), key.clone()).await;
+    assert!((55..=60).contains(&first), "ttl {first}");
+    // an extension does not lift the cap
+    assert_eq!(app.extend_session(id).await.status().as_u16(), 200);
+    let extended = ttl(redis.clone(), key.clone()).await;
+    assert!((55..=60).contains(&extended), "ttl {extended}");
+    // once the copy is gone, demo-session answers the gateway's fallback from PostgreSQL
+    redis::cmd("DEL")
+        .arg(&key)
+        .query_async::<()>(&mut redis)
+        .await
+        .expect("del");
+    let r = app.get_session(id).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let got: Value = r.json().await.expect("json");
+    assert_eq!(got["status"], "ready");
+    assert!(got["seconds_left"].as_i64().expect("secs") > 59 * 60);
+}
+
+#[tokio::test]
+async fn a_row_that_does_not_parse_is_an_error_naming_the_value() {
+    let app = spawn_app().await;
+    let body = app.create("individual_bakery").await;
+    let id = body["session_id"].as_str().expect("id");
+    // only possible without the CHECK constraint; never skipped quietly if it happens
+    let mut s = app.sessions_conn().await;
+    s.batch_execute(
+        "ALTER TABLE demo_sessions DROP CONSTRAINT demo_sessions_status_check; \
+         UPDATE demo_sessions SET status = 'paused'",
+    )
+    .await
+    .expect("a status no session has");
+    let typed: SessionId = id.parse().expect("a session id");
+    let e = sessions::find(&mut s, &typed)
+        .await
+        .expect_err("not a status");
+    // the column, then the value (what a 5xx's log shows)
+    let chain = bakery_config::http::chain(&e);
+    assert!(
+        chain.contains("status") && chain.contains("unknown demo session status \"paused\""),
+        "{chain}"
+    );
+    // through the API: a 500 in the envelope; the cause goes to the log only
+    let r = app.get_session(id).await;
+    assert_eq!(r.status().as_u16(), 500);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "internal_error");
+    assert!(!v.to_string().contains("paused"), "{v}");
+}
+
+#[tokio::test]
+async fn without_a_database_connection_requests_are_refused_503_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        // the sessions database cannot be reached: no pooled connection can be had
+        if let Some((server, _)) = s.database.url.rsplit_once('/') {
+            s.database.url = format!("{server}/no_such_database");
+        }
+    })
+    .await;
+    let id = bakery_test_support::session_id();
+    let r = app.get_session(id.as_str()).await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers()["retry-after"], "2");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "unavailable");
 }

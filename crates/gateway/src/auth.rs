@@ -1,6 +1,7 @@
 //! Who is calling: a customer's access token (verified here), or a demo session given as
 //! `X-Demo-Session-Id` or as its session token in `Authorization: Bearer`. The result is
-//! a [`Principal`], from which the identity forwarded upstream is minted (contract 1).
+//! a [`Principal`], from which the identity forwarded upstream is minted (docs/gateway.md,
+//! "Credentials").
 
 use std::time::Duration;
 

@@ -3,23 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bakery_config::cli;
 use bakery_config::env::load_or_exit;
-use bakery_config::telemetry;
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
 use crate::policy::Policy;
 use crate::settings::Settings;
-use crate::startup::Application;
-
-#[derive(Parser)]
-#[command(
-    name = "gateway",
-    about = "Bakery-IA gateway: routing, authentication, demo sessions and their policy"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
+use crate::startup::{Application, NAME};
 
 #[derive(Subcommand)]
 enum Command {
@@ -30,33 +20,34 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let settings = load_or_exit(Settings::from_env);
-            telemetry::init("gateway", &settings.telemetry);
-            bakery_config::cli::block_on("gateway", async move {
-                let app = Application::build(settings).await?;
-                tracing::info!(port = app.port(), "gateway listening");
-                app.run_until_stopped().await?;
-                Ok(())
-            })
+    let command = cli::subcommand(
+        NAME,
+        "Bakery-IA gateway: routing, authentication, demo sessions and their policy",
+    );
+    match command.unwrap_or(Command::Serve) {
+        Command::Serve => cli::run(NAME, Settings::from_env, async |settings: Settings| {
+            Ok(Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?)
+        }),
+        Command::Policy => print_policy(),
+    }
+}
+
+/// `policy`: needs `DEMO_POLICY_FILE` only, so a policy can be checked anywhere.
+fn print_policy() -> ExitCode {
+    let file: Option<PathBuf> = load_or_exit(|env| env.optional("DEMO_POLICY_FILE"));
+    let printed = Policy::load(file.as_deref())
+        .and_then(|policy| Ok(serde_json::to_string_pretty(policy.document())?));
+    match printed {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
         }
-        // needs DEMO_POLICY_FILE only, so a policy can be checked anywhere
-        Command::Policy => {
-            let file: Option<PathBuf> = load_or_exit(|env| env.optional("DEMO_POLICY_FILE"));
-            let printed = Policy::load(file.as_deref())
-                .and_then(|policy| Ok(serde_json::to_string_pretty(policy.document())?));
-            match printed {
-                Ok(json) => {
-                    println!("{json}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("gateway: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+        Err(e) => {
+            eprintln!("{NAME}: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

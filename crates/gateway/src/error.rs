@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use bakery_config::http::ApiError;
 
+use crate::auth::MintError;
+use crate::proxy::UpstreamFailure;
 use crate::routes::Upstream;
+use crate::session::LookupFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -35,15 +38,18 @@ pub enum GatewayError {
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("{0:?} unreachable: {1}")]
-    UpstreamUnavailable(Upstream, String),
+    UpstreamUnavailable(Upstream, #[source] UpstreamFailure),
     #[error("{0:?} timed out")]
     UpstreamTimeout(Upstream),
     #[error("{0:?} answer too large")]
     UpstreamResponseTooLarge(Upstream),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The gateway's identity or client assertion could not be signed.
+    #[error("cannot sign: {0}")]
+    Mint(#[from] MintError),
     #[error("demo sessions cannot be resolved: {0}")]
-    SessionLookupUnavailable(String),
+    SessionLookupUnavailable(#[source] LookupFailure),
     /// The client sent too many refused credentials in this window.
     #[error("too many refused credentials; retry in {retry_after} s")]
     TooManyFailures { retry_after: u64 },
@@ -138,7 +144,7 @@ impl GatewayError {
                 "upstream_response_too_large",
                 "La respuesta del servicio es demasiado grande.".into(),
             ),
-            Internal(_) => {
+            Internal(_) | Mint(_) => {
                 let api = ApiError::internal();
                 (api.status, "internal_error", api.message.into_owned())
             }
@@ -167,11 +173,8 @@ impl ResponseError for GatewayError {
         self.api().status
     }
 
+    /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        let api = self.api();
-        if api.status.is_server_error() {
-            tracing::warn!(error = %self, "gateway error");
-        }
-        api.error_response()
+        bakery_config::http::error_response(self, self.api())
     }
 }

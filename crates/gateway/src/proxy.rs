@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header as ax};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bakery_config::settings::ServiceUrls;
 use bakery_config::telemetry::REQUEST_ID_HEADER;
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, BodyStream, Empty, StreamBody};
 use hyper::body::Frame;
@@ -255,7 +255,7 @@ impl Proxy {
             if overflow.load(Ordering::Relaxed) {
                 GatewayError::PayloadTooLarge
             } else {
-                GatewayError::UpstreamUnavailable(upstream, error_chain(&e))
+                GatewayError::UpstreamUnavailable(upstream, e.into())
             }
         })?;
         self.relay(response, upstream, deadline).await
@@ -277,8 +277,7 @@ impl Proxy {
                 continue;
             }
             let pass_admin = fwd.pass_admin_key && n == ADMIN_KEY_HEADER;
-            if HOP_BY_HOP.contains(&n)
-                || named.iter().any(|t| t == n)
+            if is_connection_header(n, &named)
                 || (is_identity_header(n) && !pass_admin)
                 || matches!(n, "host" | "expect" | "x-request-id" | "forwarded")
             {
@@ -291,7 +290,8 @@ impl Proxy {
                 headers.append(name, value);
             }
         }
-        // X-Forwarded-For: what the client sent, then the peer (contract 8)
+        // X-Forwarded-For: what the client sent, then the peer (docs/gateway.md, "Headers the
+        // upstream never sees from the client")
         let mut xff: Vec<u8> = forwarded_for.join(&b", "[..]);
         if let Some(peer) = req.peer_addr() {
             if !xff.is_empty() {
@@ -323,56 +323,112 @@ impl Proxy {
         upstream: Upstream,
         deadline: tokio::time::Instant,
     ) -> Result<HttpResponse, GatewayError> {
-        let status = StatusCode::from_u16(response.status().as_u16())
-            .map_err(|e| GatewayError::UpstreamUnavailable(upstream, format!("bad status: {e}")))?;
+        let unavailable = |failure| GatewayError::UpstreamUnavailable(upstream, failure);
+        let code = response.status().as_u16();
+        let status =
+            StatusCode::from_u16(code).map_err(|_| unavailable(UpstreamFailure::Status(code)))?;
         let max = self.limits.max_response_body;
         let length = content_length(response.headers())
-            .map_err(|e| GatewayError::UpstreamUnavailable(upstream, e.to_owned()))?;
+            .map_err(|e| unavailable(UpstreamFailure::Length(e)))?;
         if length.is_some_and(|n| n > max) {
             return Err(GatewayError::UpstreamResponseTooLarge(upstream));
         }
         let mut builder = HttpResponse::build(status);
-        let named = connection_tokens(
-            response
-                .headers()
-                .get_all(hyper::header::CONNECTION)
-                .iter()
-                .map(|v| v.as_bytes()),
-        );
-        for (name, value) in response.headers() {
-            let n = name.as_str();
-            if HOP_BY_HOP.contains(&n)
-                || named.iter().any(|t| t == n)
-                || matches!(n, "content-length" | "x-request-id")
-            {
-                continue;
-            }
-            if let (Ok(name), Ok(value)) = (
-                ax::HeaderName::from_bytes(n.as_bytes()),
-                ax::HeaderValue::from_bytes(value.as_bytes()),
-            ) {
-                builder.append_header((name, value));
-            }
-        }
+        copy_answer_headers(response.headers(), &mut builder);
         // small answers of known length are read whole: one write to the client
         if let Some(n) = length.filter(|n| *n <= BUFFER_UP_TO) {
-            let body = tokio::time::timeout_at(deadline, response.into_body().collect())
-                .await
-                .map_err(|_| GatewayError::UpstreamTimeout(upstream))?
-                .map_err(|e| GatewayError::UpstreamUnavailable(upstream, error_chain(&e)))?
-                .to_bytes();
-            if body.len() as u64 != n {
-                return Err(GatewayError::UpstreamUnavailable(
-                    upstream,
-                    "answer shorter than its Content-Length".into(),
-                ));
-            }
+            let body = read_whole(response.into_body(), n, upstream, deadline).await?;
             return Ok(builder.body(body));
         }
-        let mut seen = 0u64;
-        let data = BodyStream::new(response.into_body())
-            .try_filter_map(|frame| async move { Ok(frame.into_data().ok()) });
-        let body = data.map(move |chunk| {
+        let body = capped_stream(response.into_body(), max, upstream);
+        Ok(match length {
+            Some(n) => builder.body(SizedStream::new(n, body)),
+            None => builder.streaming(body),
+        })
+    }
+}
+
+/// Why an upstream's answer could not be relayed (a `502`).
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamFailure {
+    /// No answer: the connection failed or broke before the answer's head.
+    #[error(transparent)]
+    Request(#[from] hyper_util::client::legacy::Error),
+    /// The answer's body broke off.
+    #[error(transparent)]
+    Body(#[from] hyper::Error),
+    /// A status code the gateway cannot answer with.
+    #[error("bad status: {0}")]
+    Status(u16),
+    /// An unreadable or conflicting `Content-Length` ([`content_length`]).
+    #[error("{0}")]
+    Length(&'static str),
+    #[error("answer shorter than its Content-Length")]
+    Short,
+}
+
+/// Whether a header describes one connection: hop-by-hop, or named in `Connection`
+/// (`named`, lower-case). Never forwarded, either way.
+fn is_connection_header(name: &str, named: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name) || named.iter().any(|t| t == name)
+}
+
+/// The upstream answer's end-to-end headers onto the client's answer. `Content-Length`
+/// is actix's to write (from the body), `X-Request-Id` the gateway's own.
+fn copy_answer_headers(headers: &HeaderMap, builder: &mut HttpResponseBuilder) {
+    let named = connection_tokens(
+        headers
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .map(|v| v.as_bytes()),
+    );
+    for (name, value) in headers {
+        let n = name.as_str();
+        if is_connection_header(n, &named) || matches!(n, "content-length" | "x-request-id") {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            ax::HeaderName::from_bytes(n.as_bytes()),
+            ax::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            builder.append_header((name, value));
+        }
+    }
+}
+
+/// An answer body of `length` bytes, read whole before `deadline`; one that ends short
+/// is refused, not relayed cut.
+async fn read_whole(
+    body: hyper::body::Incoming,
+    length: u64,
+    upstream: Upstream,
+    deadline: tokio::time::Instant,
+) -> Result<Bytes, GatewayError> {
+    let body = tokio::time::timeout_at(deadline, body.collect())
+        .await
+        .map_err(|_| GatewayError::UpstreamTimeout(upstream))?
+        .map_err(|e| GatewayError::UpstreamUnavailable(upstream, e.into()))?
+        .to_bytes();
+    if body.len() as u64 != length {
+        return Err(GatewayError::UpstreamUnavailable(
+            upstream,
+            UpstreamFailure::Short,
+        ));
+    }
+    Ok(body)
+}
+
+/// An answer body streamed to the client, cut with an error past `max` bytes (an answer
+/// without a length can only be measured on the way).
+fn capped_stream(
+    body: hyper::body::Incoming,
+    max: u64,
+    upstream: Upstream,
+) -> impl Stream<Item = Result<Bytes, io::Error>> + 'static {
+    let mut seen = 0u64;
+    BodyStream::new(body)
+        .try_filter_map(|frame| async move { Ok(frame.into_data().ok()) })
+        .map(move |chunk| {
             let chunk = chunk.map_err(io::Error::other)?;
             seen += chunk.len() as u64;
             if seen > max {
@@ -380,12 +436,7 @@ impl Proxy {
                 return Err(io::Error::other("upstream answer too large"));
             }
             Ok::<Bytes, io::Error>(chunk)
-        });
-        Ok(match length {
-            Some(n) => builder.body(SizedStream::new(n, body)),
-            None => builder.streaming(body),
         })
-    }
 }
 
 /// `Content-Length` of an upstream answer: `None` when absent; an error when unreadable
@@ -406,18 +457,6 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, &'static str> {
     Ok(length)
 }
 
-/// An error with its causes (hyper's own message is often just "client error").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// Streams the client's body to the upstream. actix's payload lives on the worker
 /// thread, so a local task feeds it through a small channel; past `limit` bytes the
 /// stream fails and `overflow` is set, so the caller answers `413`.
@@ -436,7 +475,7 @@ fn stream_body(mut payload: web::Payload, limit: u64, overflow: Arc<AtomicBool>)
                         Ok(bytes)
                     }
                 }
-                Err(e) => Err(io::Error::other(e.to_string())),
+                Err(e) => Err(io::Error::other(e)),
             };
             let failed = item.is_err();
             if tx.send(item).await.is_err() || failed {

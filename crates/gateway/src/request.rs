@@ -17,6 +17,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::error::GatewayError;
 
@@ -172,41 +173,42 @@ pub fn canonical_path(raw: &str) -> Result<String, GatewayError> {
     Ok(path)
 }
 
-/// Characters a path segment carries as they are; everything else is percent-encoded.
-fn is_path_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@/".contains(&b)
-}
+// Encoding is done by the `percent-encoding` crate (the `url` crate's, well kept and
+// fuzzed) with two `AsciiSet`s, instead of by hand; decoding stays in `canonical_path`,
+// which must refuse what a lenient decoder would pass through. Non-ASCII bytes are always
+// encoded (`%XX`, upper-case hex); the sets name the ASCII ones.
+
+/// What a path re-encodes: every byte but `A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , = : @ /`.
+const PATH_ENCODED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b';')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// What a query re-encodes: controls, space, `"`, `#`, `<`, `>` (and non-ASCII); `%`
+/// stays, so existing escapes are kept.
+const QUERY_ENCODED: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
 
 /// Re-encodes a canonical path so the upstream decodes exactly it.
 pub fn encode_path(path: &str) -> String {
-    percent_encode_unless(path, is_path_safe)
-}
-
-/// `text` with every byte `safe` refuses written as `%XX`.
-fn percent_encode_unless(text: &str, safe: fn(u8) -> bool) -> String {
-    if text.bytes().all(safe) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for b in text.bytes() {
-        if safe(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Bytes a query carries as they are (everything but controls, space, `"`, `#`, `<`, `>`
-/// and non-ASCII; `%` stays, so existing escapes are kept).
-fn is_query_safe(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"\"#<>".contains(&b)
+    utf8_percent_encode(path, PATH_ENCODED).to_string()
 }
 
 /// The query, with the bytes a URI cannot carry percent-encoded.
 pub fn encode_query(query: &str) -> String {
-    percent_encode_unless(query, is_query_safe)
+    utf8_percent_encode(query, QUERY_ENCODED).to_string()
 }
 
 /// Refuses a `_method` parameter, however it is encoded.
@@ -317,6 +319,29 @@ mod tests {
         for q in ["q=a\"b", "q=<a>", "q=ñ&x=1"] {
             let uri = format!("http://inventory:8003/api/x?{}", encode_query(q));
             assert!(uri.parse::<hyper::Uri>().is_ok(), "{uri}");
+        }
+    }
+
+    /// Every ASCII byte is encoded exactly as the hand-written rules did before the
+    /// `AsciiSet`s replaced them.
+    #[test]
+    fn the_sets_keep_the_former_rules() {
+        let path_safe = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@/".contains(&b);
+        let query_safe = |b: u8| b.is_ascii_graphic() && !b"\"#<>".contains(&b);
+        for b in 0u8..=0x7f {
+            let text = (b as char).to_string();
+            let escaped = format!("%{b:02X}");
+            let expect = |safe: bool| if safe { text.clone() } else { escaped.clone() };
+            assert_eq!(
+                encode_path(&text),
+                expect(path_safe(b)),
+                "path byte {b:#04x}"
+            );
+            assert_eq!(
+                encode_query(&text),
+                expect(query_safe(b)),
+                "query byte {b:#04x}"
+            );
         }
     }
 

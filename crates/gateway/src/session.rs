@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use bakery_config::cache::{Keys, RedisPool};
+use bakery_config::cache::{CacheError, Keys, RedisPool};
 use bakery_config::client::ClientAddress;
 use bakery_config::demo::{self, CachedSession, SessionId, SessionIdKey, SessionStatus};
 use futures_util::StreamExt;
@@ -18,6 +18,17 @@ use moka::sync::Cache;
 
 use crate::error::GatewayError;
 use crate::refusals::{Refusal, Refusals};
+
+/// Why demo-session could not say whether a session exists.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupFailure {
+    /// No answer in time, or an unreadable one.
+    #[error(transparent)]
+    Request(#[from] reqwest::Error),
+    /// An answer other than found, not found or ended.
+    #[error("demo-session answered {0}")]
+    Status(u16),
+}
 
 /// After a Redis error, Redis is skipped for this long (straight to demo-session).
 const REDIS_BACKOFF: Duration = Duration::from_secs(2);
@@ -165,13 +176,9 @@ impl SessionResolver {
             return None;
         }
         let key = demo::session_key(&self.keys, id.as_str());
-        let result: Result<Option<String>, String> = async {
-            let mut conn = self.redis.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("GET")
-                .arg(&key)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+        let result: Result<Option<String>, CacheError> = async {
+            let mut conn = self.redis.get().await?;
+            Ok(redis::cmd("GET").arg(&key).query_async(&mut conn).await?)
         }
         .await;
         match result {
@@ -194,7 +201,7 @@ impl SessionResolver {
 
     async fn ask_demo_session(&self, id: &SessionId) -> Result<CachedSession, GatewayError> {
         let url = format!("{}/api/demo/session/{}", self.demo_session_url, id);
-        let unavailable = |e: String| {
+        let unavailable = |e: LookupFailure| {
             tracing::warn!(error = %e, "demo-session lookup failed");
             GatewayError::SessionLookupUnavailable(e)
         };
@@ -204,15 +211,15 @@ impl SessionResolver {
             .timeout(self.lookup_timeout)
             .send()
             .await
-            .map_err(|e| unavailable(e.to_string()))?;
+            .map_err(|e| unavailable(e.into()))?;
         match response.status().as_u16() {
             200 => response
                 .json::<CachedSession>()
                 .await
-                .map_err(|e| unavailable(e.to_string())),
+                .map_err(|e| unavailable(e.into())),
             404 => Err(GatewayError::SessionNotFound),
             401 | 410 => Err(GatewayError::SessionExpired),
-            status => Err(unavailable(format!("demo-session answered {status}"))),
+            status => Err(unavailable(LookupFailure::Status(status))),
         }
     }
 }

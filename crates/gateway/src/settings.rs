@@ -4,22 +4,16 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use bakery_config::Env;
 use bakery_config::settings::{
     RedisSettings, ServerSettings, ServiceUrls, TelemetrySettings, TokenSettings,
 };
+use bakery_config::{Env, tenants};
 use uuid::Uuid;
 
 use crate::client::{ForwardedHeader, Networks, TrustedProxies};
 use crate::refusals::RefusalSettings;
 
 pub const DEFAULT_PORT: u16 = 8080;
-
-/// The two demo template tenants (contract 10): never reachable through the gateway.
-pub const TEMPLATE_TENANT_IDS: [Uuid; 2] = [
-    Uuid::from_u128(0x00000000_0000_4000_a000_000000000001),
-    Uuid::from_u128(0x00000000_0000_4000_a000_000000000002),
-];
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -66,7 +60,9 @@ pub struct DemoGatewaySettings {
     pub policy_file: Option<PathBuf>,
     /// `DEMO_SESSION_CACHE_SECONDS` (5): how long a resolved session is kept in process.
     pub session_cache_ttl: Duration,
-    /// `DEMO_TEMPLATE_TENANT_IDS` (the two fixed template ids): tenants never reachable.
+    /// `DEMO_TEMPLATE_TENANT_IDS` (unset: the template tenants of `data/demo/accounts.toml`,
+    /// see `bakery_config::tenants`): tenants never reachable (docs/gateway.md,
+    /// "Credentials").
     pub template_tenant_ids: Vec<Uuid>,
     /// `GATEWAY_IDENTITY_TTL_SECONDS` (60): lifetime of the identity forwarded upstream.
     pub identity_ttl_secs: i64,
@@ -97,85 +93,64 @@ impl Settings {
             tokens: TokenSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
             limits: Limits {
-                max_request_body: env.or_checked(
-                    "GATEWAY_MAX_BODY_BYTES",
-                    1024 * 1024,
-                    "between 1 and 1073741824",
-                    |n| (1..=1 << 30).contains(n),
-                ),
-                max_response_body: env.or_checked(
+                max_request_body: env.in_range("GATEWAY_MAX_BODY_BYTES", 1024 * 1024, 1..=1 << 30),
+                max_response_body: env.in_range(
                     "GATEWAY_MAX_RESPONSE_BYTES",
                     16 * 1024 * 1024,
-                    "between 1 and 1073741824",
-                    |n| (1..=1 << 30).contains(n),
+                    1..=1 << 30,
                 ),
             },
             timeouts: Timeouts {
-                connect: Duration::from_millis(env.or_checked(
-                    "UPSTREAM_CONNECT_TIMEOUT_MS",
-                    1000,
-                    "between 1 and 60000",
-                    |n| (1..=60_000).contains(n),
-                )),
-                request: Duration::from_secs(env.or_checked(
-                    "UPSTREAM_TIMEOUT_SECONDS",
-                    30,
-                    "between 1 and 3600",
-                    |n| (1..=3600).contains(n),
-                )),
-                pool_idle_per_host: env.or_checked(
-                    "UPSTREAM_POOL_IDLE_PER_HOST",
-                    64,
-                    "between 0 and 4096",
-                    |n| *n <= 4096,
-                ),
+                connect: env.millis("UPSTREAM_CONNECT_TIMEOUT_MS", 1000, 1..=60_000),
+                request: env.seconds("UPSTREAM_TIMEOUT_SECONDS", 30, 1..=3600),
+                pool_idle_per_host: env.in_range("UPSTREAM_POOL_IDLE_PER_HOST", 64, 0..=4096),
             },
             trusted_proxies: TrustedProxies::new(
                 env.or("GATEWAY_TRUSTED_PROXIES", Networks::default()),
                 env.or("GATEWAY_FORWARDED_HEADER", ForwardedHeader::XForwardedFor),
             ),
             refusals: RefusalSettings {
-                remember_for: Duration::from_secs(env.or_checked(
-                    "GATEWAY_REFUSAL_CACHE_SECONDS",
-                    30,
-                    "between 1 and 3600",
-                    |n| (1..=3600).contains(n),
-                )),
-                max_entries: env.or_checked(
+                remember_for: env.seconds("GATEWAY_REFUSAL_CACHE_SECONDS", 30, 1..=3600),
+                max_entries: env.in_range(
                     "GATEWAY_REFUSAL_CACHE_ENTRIES",
                     100_000,
-                    "between 100 and 10000000",
-                    |n| (100..=10_000_000).contains(n),
+                    100..=10_000_000,
                 ),
-                failures_per_window: env.or_checked(
+                failures_per_window: env.in_range(
                     "GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE",
                     30,
-                    "between 1 and 100000",
-                    |n| (1..=100_000).contains(n),
+                    1..=100_000,
                 ),
                 window: Duration::from_secs(60),
             },
             demo: DemoGatewaySettings {
                 policy_file: env.optional("DEMO_POLICY_FILE"),
-                session_cache_ttl: Duration::from_secs(env.or_checked(
-                    "DEMO_SESSION_CACHE_SECONDS",
-                    5,
-                    "between 0 and 3600",
-                    |n| *n <= 3600,
-                )),
-                template_tenant_ids: env
-                    .or(
-                        "DEMO_TEMPLATE_TENANT_IDS",
-                        UuidList(TEMPLATE_TENANT_IDS.to_vec()),
-                    )
-                    .0,
-                identity_ttl_secs: env.or_checked(
-                    "GATEWAY_IDENTITY_TTL_SECONDS",
-                    60,
-                    "between 5 and 3600",
-                    |n| (5..=3600).contains(n),
-                ),
+                session_cache_ttl: env.seconds("DEMO_SESSION_CACHE_SECONDS", 5, 0..=3600),
+                template_tenant_ids: template_tenant_ids(env),
+                identity_ttl_secs: env.in_range("GATEWAY_IDENTITY_TTL_SECONDS", 60, 5..=3600),
             },
+        }
+    }
+}
+
+impl AsRef<TelemetrySettings> for Settings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}
+
+/// `DEMO_TEMPLATE_TENANT_IDS`, else the template tenants of the demo data. Should neither
+/// give a list, start-up fails: a gateway that knew no templates would let them be reached.
+fn template_tenant_ids(env: &mut Env) -> Vec<Uuid> {
+    const VAR: &str = "DEMO_TEMPLATE_TENANT_IDS";
+    if let Some(UuidList(ids)) = env.optional(VAR) {
+        return ids;
+    }
+    match tenants::template_tenant_ids() {
+        Ok(ids) => ids.to_vec(),
+        Err(e) => {
+            env.report(VAR, format!("unset, and its default cannot be read: {e}"));
+            Vec::new()
         }
     }
 }
@@ -186,15 +161,28 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn template_ids_are_the_contract_ones() {
-        assert_eq!(
-            TEMPLATE_TENANT_IDS[0].to_string(),
-            "00000000-0000-4000-a000-000000000001"
-        );
-        assert_eq!(
-            TEMPLATE_TENANT_IDS[1].to_string(),
-            "00000000-0000-4000-a000-000000000002"
-        );
+    fn the_default_template_ids_are_those_of_accounts_toml() {
+        // read by the demo data's own parser, not by the one the gateway uses
+        let accounts: Vec<Uuid> = bakery_demo_data::accounts::load()
+            .expect("data/demo/accounts.toml is valid")
+            .iter()
+            .map(|a| a.tenant_id)
+            .collect();
+        assert_eq!(accounts.len(), 2);
+        let none = HashMap::new();
+        let mut env = Env::from_map(&none);
+        let settings = Settings::from_env(&mut env);
+        assert_eq!(settings.demo.template_tenant_ids, accounts);
+    }
+
+    #[test]
+    fn template_ids_can_be_set() {
+        let id = Uuid::new_v4();
+        let m: HashMap<String, String> =
+            [("DEMO_TEMPLATE_TENANT_IDS".to_owned(), format!(" {id} ,"))].into();
+        let mut env = Env::from_map(&m);
+        let demo = Settings::from_env(&mut env).demo;
+        assert_eq!(demo.template_tenant_ids, vec![id]);
     }
 
     #[test]

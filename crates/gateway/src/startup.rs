@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::Server;
 use actix_web::web;
 use bakery_config::cache::{self, Keys};
 use bakery_config::client::ClientAddress;
 use bakery_config::demo::{self, SessionIdKey};
 use bakery_config::http::{Readiness, ReadinessCheck};
-use bakery_config::server;
+use bakery_config::server::Serving;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, IdentityMinter, Principal};
@@ -23,6 +22,9 @@ use crate::routes::Upstream;
 use crate::session::{self, SessionResolver};
 use crate::settings::Settings;
 
+/// The binary's name, in logs.
+pub const NAME: &str = "gateway";
+
 /// What the handler shares.
 pub struct AppState {
     pub proxy: Proxy,
@@ -35,7 +37,7 @@ pub struct AppState {
 
 impl AppState {
     /// The `Authorization` value forwarded for `principal`: its signed identity
-    /// (contract 1).
+    /// (docs/gateway.md, "Credentials").
     pub fn sign(&self, principal: &Principal) -> Result<hyper::header::HeaderValue, GatewayError> {
         self.identities
             .authorization(principal)
@@ -54,8 +56,7 @@ impl AppState {
 }
 
 pub struct Application {
-    port: u16,
-    server: Server,
+    serving: Serving,
     invalidations: JoinHandle<()>,
 }
 
@@ -84,7 +85,7 @@ impl Application {
             settings.limits.clone(),
             settings.timeouts.clone(),
         )?;
-        let readiness = web::Data::new(Readiness(
+        let readiness = Readiness(
             Upstream::ALL
                 .into_iter()
                 .map(|upstream| {
@@ -95,7 +96,7 @@ impl Application {
                     }) as Arc<dyn ReadinessCheck>
                 })
                 .collect(),
-        ));
+        );
         let state = web::Data::new(AppState {
             proxy,
             auth: Authenticator::new(&settings.tokens, settings.demo.template_tenant_ids.clone()),
@@ -107,14 +108,11 @@ impl Application {
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
         });
-        let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
         let timeouts = settings.timeouts.clone();
         // called once per worker thread
-        let server = server::serve(listener, &settings.server, move |cfg| {
+        let serving = Serving::start(NAME, &settings.server, readiness, move |cfg| {
             let pool = proxy::upstream_client(&timeouts);
-            cfg.app_data(readiness.clone())
-                .app_data(state.clone())
+            cfg.app_data(state.clone())
                 .app_data(web::Data::new(WorkerPool(pool)))
                 // a prefix scope, not a `{tail:.*}` pattern: no regex per request
                 .service(web::scope("").default_service(web::to(handler::gateway)));
@@ -126,18 +124,17 @@ impl Application {
             demo::invalidation_channel(&keys),
         ));
         Ok(Application {
-            port,
-            server,
+            serving,
             invalidations,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.serving.port()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let result = self.serving.run_until_stopped().await;
         self.invalidations.abort();
         result
     }

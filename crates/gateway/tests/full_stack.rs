@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bakery_config::db::AsyncPgConnection;
-use bakery_gateway::settings::TEMPLATE_TENANT_IDS;
 use bakery_test_support::{self as support, MigrationSet, TestDatabase};
 use common::*;
 use diesel_async::AsyncConnection;
@@ -155,7 +154,7 @@ async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway(
         .as_str()
         .and_then(|t| t.parse().ok())
         .expect("virtual tenant");
-    assert!(!TEMPLATE_TENANT_IDS.contains(&tenant));
+    assert!(!bakery_config::tenants::is_template_tenant(tenant));
 
     // the virtual tenant's copy of the template, by session id and by session token
     let list = |auth: (&'static str, String)| {

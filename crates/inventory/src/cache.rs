@@ -24,7 +24,7 @@
 
 use std::time::Duration;
 
-use bakery_config::cache::{Keys, RedisPool};
+use bakery_config::cache::{CacheError, Keys, RedisPool};
 use bytes::Bytes;
 use uuid::Uuid;
 
@@ -105,13 +105,12 @@ impl Cache {
     /// The tenant's current version (0 before its first write), or `None` when Redis did
     /// not answer: then nothing is read from or stored in the cache.
     pub async fn version(&self, tenant: Uuid) -> Option<u64> {
-        let result: Result<Option<u64>, String> = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("GET")
+        let result: Result<Option<u64>, CacheError> = async {
+            let mut conn = self.pool.get().await?;
+            Ok(redis::cmd("GET")
                 .arg(self.version_key(tenant))
                 .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+                .await?)
         }
         .await;
         match result {
@@ -158,16 +157,15 @@ impl Cache {
     /// Makes every cached list of `tenant` stale, on every replica (after any write that
     /// changes them).
     pub async fn invalidate(&self, tenant: Uuid) {
-        let result: Result<u64, String> = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("EVAL")
+        let result: Result<u64, CacheError> = async {
+            let mut conn = self.pool.get().await?;
+            Ok(redis::cmd("EVAL")
                 .arg(BUMP)
                 .arg(1)
                 .arg(self.version_key(tenant))
                 .arg(self.version_ttl_secs)
                 .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())
+                .await?)
         }
         .await;
         if let Err(error) = result {

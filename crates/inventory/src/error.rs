@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use bakery_config::http::ApiError;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::PoolError;
 use rust_decimal::Decimal;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +31,10 @@ pub enum InventoryError {
     },
     /// A unique rule was broken (for example two ingredients with one name).
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(#[source] DieselError),
     /// The row is still referenced (for example an ingredient used by a recipe).
     #[error("in use: {0}")]
-    InUse(String),
+    InUse(#[source] DieselError),
     /// The caller's role may read but not write.
     #[error("read-only role")]
     ReadOnly,
@@ -45,23 +46,23 @@ pub enum InventoryError {
     DemoRowQuota { table: String },
     /// No pooled connection within `DATABASE_POOL_WAIT_MS` (or the database is down).
     #[error("database pool: {0}")]
-    Pool(String),
+    Pool(#[from] PoolError),
     /// PostgreSQL cancelled a statement at `statement_timeout` or `lock_timeout`.
     #[error("database timeout: {0}")]
-    Timeout(DieselError),
+    Timeout(#[source] DieselError),
     #[error("database: {0}")]
-    Database(DieselError),
+    Database(#[source] DieselError),
 }
 
 impl From<DieselError> for InventoryError {
     fn from(e: DieselError) -> Self {
         match &e {
             DieselError::NotFound => InventoryError::NotFound("resource"),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                InventoryError::Conflict(info.message().to_owned())
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                InventoryError::Conflict(e)
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                InventoryError::InUse(info.message().to_owned())
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                InventoryError::InUse(e)
             }
             // the demo row quota trigger (migrations/inventory/…_demo_row_quota)
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info)
@@ -98,12 +99,6 @@ const BUSY_RETRY_AFTER_SECS: u64 = 2;
 /// The row quota does not pass with a short wait (only a reset or a new demo clears it);
 /// `Retry-After` still comes with every `demo_quota`, as the contract says.
 const ROW_QUOTA_RETRY_AFTER_SECS: u64 = 3600;
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for InventoryError {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        InventoryError::Pool(e.to_string())
-    }
-}
 
 fn what(resource: &str) -> &'static str {
     match resource {
@@ -217,11 +212,8 @@ impl ResponseError for InventoryError {
         self.api().status
     }
 
+    /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        let api = self.api();
-        if api.status.is_server_error() {
-            tracing::error!(error = %self, "inventory request failed");
-        }
-        api.error_response()
+        bakery_config::http::error_response(self, self.api())
     }
 }

@@ -1,73 +1,28 @@
-//! `limit`/`offset` pagination of every list endpoint.
+//! The bounds of every inventory list: `limit`/`offset` pages of at most 200 items (50
+//! unless asked), over the shared [`bakery_config::pagination`] types, refused as
+//! `400 invalid_query`.
 
-use serde::{Deserialize, Serialize};
+pub use bakery_config::pagination::{Page, PageError, PageLimits, PageParams, Paginated};
 
 use crate::error::InventoryError;
 
-pub const DEFAULT_LIMIT: i64 = 50;
-pub const MAX_LIMIT: i64 = 200;
+/// Every inventory list's bounds.
+pub const LIMITS: PageLimits = PageLimits {
+    default: 50,
+    max: 200,
+};
 
-/// What the query string says (`?limit=&offset=`).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct PageParams {
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
-/// A validated page: `limit` in `1..=200` (default 50), `offset >= 0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub limit: i64,
-    pub offset: i64,
-}
-
-impl Default for Page {
-    fn default() -> Self {
-        Page {
-            limit: DEFAULT_LIMIT,
-            offset: 0,
-        }
+/// A refused page is a query value out of range (the message says which one); here rather
+/// than in `error.rs` because it is the one conversion pagination needs.
+impl From<PageError> for InventoryError {
+    fn from(e: PageError) -> Self {
+        InventoryError::InvalidQuery(e.to_string())
     }
 }
 
-impl TryFrom<PageParams> for Page {
-    type Error = InventoryError;
-
-    fn try_from(p: PageParams) -> Result<Self, InventoryError> {
-        let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-        let offset = p.offset.unwrap_or(0);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(InventoryError::InvalidQuery(format!(
-                "limit debe estar entre 1 y {MAX_LIMIT}"
-            )));
-        }
-        if offset < 0 {
-            return Err(InventoryError::InvalidQuery(
-                "offset no puede ser negativo".to_owned(),
-            ));
-        }
-        Ok(Page { limit, offset })
-    }
-}
-
-/// `{"items": [...], "limit", "offset", "total"}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Paginated<T> {
-    pub items: Vec<T>,
-    pub limit: i64,
-    pub offset: i64,
-    pub total: i64,
-}
-
-impl<T> Paginated<T> {
-    pub fn new(items: Vec<T>, page: Page, total: i64) -> Self {
-        Paginated {
-            items,
-            limit: page.limit,
-            offset: page.offset,
-            total,
-        }
-    }
+/// The page `params` ask for, within [`LIMITS`].
+pub fn page(params: PageParams) -> Result<Page, InventoryError> {
+    Ok(params.within(LIMITS)?)
 }
 
 #[cfg(test)]
@@ -75,24 +30,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_and_bounds() {
-        assert_eq!(
-            Page::try_from(PageParams::default()).ok(),
-            Some(Page::default())
-        );
-        for (limit, offset) in [(Some(0), None), (Some(201), None), (None, Some(-1))] {
-            assert!(Page::try_from(PageParams { limit, offset }).is_err());
-        }
-        assert_eq!(
-            Page::try_from(PageParams {
-                limit: Some(200),
-                offset: Some(400)
-            })
-            .ok(),
-            Some(Page {
-                limit: 200,
-                offset: 400
-            })
-        );
+    fn refusals_read_as_before() {
+        let refused = |limit, offset| match page(PageParams { limit, offset }) {
+            Err(InventoryError::InvalidQuery(m)) => m,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(refused(Some(201), None), "limit debe estar entre 1 y 200");
+        assert_eq!(refused(None, Some(-1)), "offset no puede ser negativo");
+        assert_eq!(page(PageParams::default()).ok(), Some(Page::first(LIMITS)));
     }
 }

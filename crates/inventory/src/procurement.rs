@@ -7,7 +7,8 @@
 //! `GET {TENANT_SERVICE_URL}/internal/tenants?demo=false` with a service identity. Demo
 //! tenants are excluded three times: tenant-service leaves them out, entries flagged
 //! `is_demo`/`is_demo_template` are skipped here anyway, and the drafting SQL refuses
-//! those tenants and the two fixed template tenants.
+//! those tenants and the template tenants of `data/demo/accounts.toml`. The directory's
+//! answer is [`bakery_config::tenants::TenantList`], the type tenant-service writes it with.
 //!
 //! Runs as a background task of `inventory-service serve` every
 //! `PROCUREMENT_INTERVAL_SECONDS` (0: off) and once with `inventory-service procurement-run`
@@ -17,9 +18,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
+use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenError, TokenKeys};
 use bakery_config::db::PgPool;
-use serde::{Deserialize, Serialize};
+use bakery_config::tenants::{TenantList, TenantSummary, template_tenant_ids};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::models::purchasing;
@@ -27,42 +29,6 @@ use crate::settings::Settings;
 
 /// The service name in the identity procurement presents to tenant-service.
 pub const SERVICE_NAME: &str = "inventory-service";
-
-/// The two demo template tenants (fixed ids): never drafted for.
-pub const TEMPLATE_TENANTS: [Uuid; 2] = [
-    Uuid::from_u128(0x00000000_0000_4000_a000_000000000001),
-    Uuid::from_u128(0x00000000_0000_4000_a000_000000000002),
-];
-
-/// One entry of `GET /internal/tenants` (unknown fields ignored).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TenantSummary {
-    pub id: Uuid,
-    pub name: String,
-    #[serde(default)]
-    pub slug: String,
-    #[serde(default)]
-    pub business_model: String,
-    #[serde(default)]
-    pub city: String,
-    pub is_demo: bool,
-    pub is_demo_template: bool,
-}
-
-impl TenantSummary {
-    pub fn is_customer(&self) -> bool {
-        !self.is_demo && !self.is_demo_template && !TEMPLATE_TENANTS.contains(&self.id)
-    }
-}
-
-/// `{"tenants": [...], "next_offset": n | null}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TenantList {
-    pub tenants: Vec<TenantSummary>,
-    /// The `offset` of the next page; absent or `null` on the last one.
-    #[serde(default)]
-    pub next_offset: Option<i64>,
-}
 
 /// Page size asked of tenant-service (its maximum).
 const PAGE_SIZE: i64 = 500;
@@ -72,13 +38,13 @@ const MAX_PAGES: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     #[error("tenant-service unreachable: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] reqwest::Error),
     #[error("tenant-service answered {status}: {body}")]
     Status { status: u16, body: String },
     #[error("tenant-service answer not understood: {0}")]
-    Decode(String),
+    Decode(#[source] reqwest::Error),
     #[error("cannot sign the service identity: {0}")]
-    Signing(String),
+    Signing(#[source] TokenError),
 }
 
 /// Who the customer tenants are.
@@ -101,8 +67,8 @@ impl HttpTenantDirectory {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()?,
-            base_url: settings.services.tenant.clone(),
-            keys: TokenKeys::new(&settings.tokens.internal_secret, INTERNAL_AUDIENCE),
+            base_url: settings.common.services.tenant.clone(),
+            keys: TokenKeys::new(&settings.common.tokens.internal_secret, INTERNAL_AUDIENCE),
         })
     }
 }
@@ -130,7 +96,7 @@ impl HttpTenantDirectory {
         let token = self
             .keys
             .sign(&Identity::service(SERVICE_NAME, 60))
-            .map_err(|e| DirectoryError::Signing(e.to_string()))?;
+            .map_err(DirectoryError::Signing)?;
         let response = self
             .client
             .get(format!("{}/internal/tenants", self.base_url))
@@ -142,7 +108,7 @@ impl HttpTenantDirectory {
             .bearer_auth(token)
             .send()
             .await
-            .map_err(|e| DirectoryError::Unreachable(e.to_string()))?;
+            .map_err(DirectoryError::Unreachable)?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
@@ -151,10 +117,7 @@ impl HttpTenantDirectory {
                 body: body.chars().take(500).collect(),
             });
         }
-        response
-            .json()
-            .await
-            .map_err(|e| DirectoryError::Decode(e.to_string()))
+        response.json().await.map_err(DirectoryError::Decode)
     }
 }
 
@@ -182,7 +145,11 @@ pub async fn run_once(
         .filter(|t| !t.is_customer())
         .map(|t| t.id)
         .collect();
-    excluded.extend(TEMPLATE_TENANTS);
+    match template_tenant_ids() {
+        Ok(ids) => excluded.extend_from_slice(ids),
+        // only a broken data file committed; the flags above still exclude the templates
+        Err(e) => tracing::error!(error = %e, "template tenants unknown to procurement"),
+    }
     let mut report = ProcurementReport {
         skipped_demo: listed.iter().filter(|t| !t.is_customer()).count(),
         ..Default::default()

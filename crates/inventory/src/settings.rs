@@ -1,21 +1,14 @@
 //! inventory-service settings (every variable is in `docs/configuration.md`).
 
 use bakery_config::Env;
-use bakery_config::settings::{
-    Database, DatabaseSettings, RedisSettings, ServerSettings, ServiceUrls, TelemetrySettings,
-    TokenSettings,
-};
+use bakery_config::settings::{Database, ServiceSettings, TelemetrySettings};
 
 pub const DEFAULT_PORT: u16 = 8003;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub server: ServerSettings,
-    pub database: DatabaseSettings,
-    pub redis: RedisSettings,
-    pub tokens: TokenSettings,
-    pub services: ServiceUrls,
-    pub telemetry: TelemetrySettings,
+    /// Server, `inventory` database, Redis, signing keys, service URLs, logs.
+    pub common: ServiceSettings,
     /// `INVENTORY_CACHE_TTL_SECONDS` (60): how long a cached list page is kept.
     pub cache_ttl_secs: u64,
     /// `INVENTORY_CACHE_MAX_MB` (32): memory the cached list pages may take in one process
@@ -32,33 +25,11 @@ pub struct Settings {
 impl Settings {
     pub fn from_env(env: &mut Env) -> Self {
         Settings {
-            server: ServerSettings::from_env(env, DEFAULT_PORT),
-            database: DatabaseSettings::from_env(env, Database::Inventory),
-            redis: RedisSettings::from_env(env),
-            tokens: TokenSettings::from_env(env),
-            services: ServiceUrls::from_env(env),
-            telemetry: TelemetrySettings::from_env(env),
-            cache_ttl_secs: env.or_checked(
-                "INVENTORY_CACHE_TTL_SECONDS",
-                60,
-                "between 1 and 86400",
-                |s| (1..=86_400).contains(s),
-            ),
-            cache_max_mb: env.or_checked("INVENTORY_CACHE_MAX_MB", 32, "between 0 and 4096", |m| {
-                *m <= 4096
-            }),
-            demo_writes_per_minute: env.or_checked(
-                "DEMO_WRITES_PER_MINUTE",
-                30,
-                "between 1 and 100000",
-                |n| (1..=100_000).contains(n),
-            ),
-            demo_max_rows_per_table: env.or_checked(
-                "DEMO_MAX_ROWS_PER_TABLE",
-                500,
-                "between 1 and 10000000",
-                |n| (1..=10_000_000).contains(n),
-            ),
+            common: ServiceSettings::from_env(env, DEFAULT_PORT, Database::Inventory),
+            cache_ttl_secs: env.in_range("INVENTORY_CACHE_TTL_SECONDS", 60, 1..=86_400),
+            cache_max_mb: env.in_range("INVENTORY_CACHE_MAX_MB", 32, 0..=4096),
+            demo_writes_per_minute: env.in_range("DEMO_WRITES_PER_MINUTE", 30, 1..=100_000),
+            demo_max_rows_per_table: env.in_range("DEMO_MAX_ROWS_PER_TABLE", 500, 1..=10_000_000),
             procurement_interval_secs: env.or_checked(
                 "PROCUREMENT_INTERVAL_SECONDS",
                 3600,
@@ -66,5 +37,11 @@ impl Settings {
                 |s| *s <= 604_800,
             ),
         }
+    }
+}
+
+impl AsRef<TelemetrySettings> for Settings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.common.telemetry
     }
 }

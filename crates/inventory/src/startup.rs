@@ -3,19 +3,19 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::Server;
 use actix_web::web;
-use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache;
-use bakery_config::db::{self, PgConn, PgPool, PostgresReady};
-use bakery_config::http::Readiness;
-use bakery_config::server;
+use bakery_config::db::{PgConn, PgPool};
+use bakery_config::server::{ServiceBase, Serving};
 
 use crate::cache::Cache;
 use crate::error::InventoryError;
 use crate::quota::DemoQuotas;
 use crate::routes;
 use crate::settings::Settings;
+
+/// The binary's name, in logs.
+pub const NAME: &str = "inventory-service";
 
 /// What handlers share.
 #[derive(Clone)]
@@ -34,55 +34,38 @@ impl AppState {
     }
 }
 
-pub struct Application {
-    port: u16,
-    server: Server,
-}
+/// inventory-service's start-up: [`Application::build`] wires its pools, state and routes, and
+/// answers it serving ([`Serving::port`], [`Serving::run_until_stopped`]).
+pub struct Application;
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::build_pool(&settings.database)?;
-        let redis = cache::build_pool(&settings.redis)?;
-        let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
-        // Redis is only a cache here (a Redis outage falls through to PostgreSQL), so it
-        // is not a readiness condition: pods stay in service while Redis is down.
-        let readiness = web::Data::new(Readiness(vec![Arc::new(PostgresReady {
-            name: "postgres",
-            pool: pool.clone(),
-        })]));
-        let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
-        let keys = cache::Keys::new(settings.redis.key_prefix.clone());
+    pub async fn build(settings: Settings) -> anyhow::Result<Serving> {
+        let common = &settings.common;
+        // `/ready` asks PostgreSQL only: Redis is only a cache here (an outage falls through
+        // to PostgreSQL), so pods stay in service while Redis is down
+        let base = ServiceBase::open(common)?;
+        let keys = cache::Keys::new(common.redis.key_prefix.clone());
         let state = web::Data::new(AppState {
             cache: Cache::new(
-                redis.clone(),
+                base.redis.clone(),
                 keys.clone(),
                 settings.cache_ttl_secs,
                 settings.cache_max_mb.saturating_mul(1024 * 1024),
             ),
             quotas: DemoQuotas::new(
-                redis,
+                base.redis,
                 keys,
                 settings.demo_writes_per_minute,
                 settings.demo_max_rows_per_table,
             ),
-            pool,
+            pool: base.pool,
             settings: Arc::new(settings.clone()),
         });
-        let server = server::serve(listener, &settings.server, move |cfg| {
-            cfg.app_data(readiness.clone())
-                .app_data(verifier.clone())
+        let serving = Serving::start(NAME, &common.server, base.readiness, move |cfg| {
+            cfg.app_data(base.identities.clone())
                 .app_data(state.clone())
                 .configure(routes::configure);
         })?;
-        Ok(Application { port, server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        Ok(serving)
     }
 }

@@ -1,6 +1,7 @@
 //! The tenancy invariant, checked against real PostgreSQL: migrations apply and roll back,
-//! composite keys keep rows inside their tenant, and row-level security hides other
-//! tenants' rows even from a query without a `WHERE`.
+//! the hand-kept Diesel schema names the migrated columns, composite keys keep rows inside
+//! their tenant, and row-level security hides other tenants' rows even from a query
+//! without a `WHERE`.
 
 use bakery_config::db;
 use bakery_test_support::{MigrationSet, TestDatabase};
@@ -95,6 +96,71 @@ async fn migrations_apply_and_roll_back_completely() {
     );
     let policies = schema.iter().filter(|o| o.starts_with("policy ")).count();
     assert_eq!(policies, 15, "one tenant policy per table");
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+/// `(table, the columns `bakery_inventory::schema` declares for it)`, read from the SQL
+/// Diesel writes for `SELECT` of all of them.
+macro_rules! declared {
+    ($($table:ident),* $(,)?) => {{
+        use diesel::QueryDsl;
+        use bakery_inventory::schema::*;
+        vec![$({
+            let sql = diesel::debug_query::<diesel::pg::Pg, _>(
+                &$table::table.select($table::all_columns),
+            )
+            .to_string();
+            let list = sql
+                .strip_prefix("SELECT ")
+                .and_then(|s| s.split(" FROM ").next())
+                .unwrap_or_default();
+            let mut columns: Vec<String> = list
+                .split(", ")
+                .filter_map(|c| c.rsplit('.').next())
+                .map(|c| c.trim_matches('"').to_owned())
+                .collect();
+            columns.sort();
+            (stringify!($table), columns)
+        }),*]
+    }};
+}
+
+#[tokio::test]
+async fn the_schema_names_every_migrated_column() {
+    let database = TestDatabase::migrated(INVENTORY).await;
+    let mut conn = connect(&database).await;
+    let declared = bakery_inventory::model_tables!(declared, demo_row_usage);
+    let tables = count(
+        &mut conn,
+        "SELECT count(*) AS n FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .await;
+    assert_eq!(
+        usize::try_from(tables).ok(),
+        Some(declared.len()),
+        "every table is declared"
+    );
+    for (table, columns) in declared {
+        let mut migrated: Vec<String> = sql_query(
+            "SELECT column_name::text AS column_name FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1",
+        )
+        .bind::<Text, _>(table)
+        .load::<Column>(&mut conn)
+        .await
+        .expect("columns")
+        .into_iter()
+        .map(|c| c.column_name)
+        .collect();
+        migrated.sort();
+        assert_eq!(columns, migrated, "{table}");
+    }
 }
 
 #[tokio::test]

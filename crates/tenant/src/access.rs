@@ -34,10 +34,7 @@ impl AccessTokens {
     /// Signs a token for `user` of `tenant`. Refuses demo tenants.
     pub fn issue(&self, user: &User, tenant: &Tenant) -> Result<IssuedToken, TenantError> {
         if tenant.is_demo_template || tenant.is_demo || user.tenant_id != tenant.id {
-            return Err(TenantError::Internal(format!(
-                "refused to issue an access token for tenant {}",
-                tenant.id
-            )));
+            return Err(TenantError::TokenRefused(tenant.id));
         }
         let now = Utc::now().timestamp();
         let expires_in = self.ttl.as_secs();

@@ -2,44 +2,26 @@
 
 use std::process::ExitCode;
 
-use bakery_config::env::load_or_exit;
-use bakery_config::{db, telemetry};
-use clap::{Parser, Subcommand};
+use bakery_config::cli::{self, Service, ServiceCommand};
+use bakery_config::settings::DatabaseSettings;
 
 use crate::settings::Settings;
-use crate::startup::Application;
-
-#[derive(Parser)]
-#[command(name = "tenant-service", about = "Bakery-IA tenants, users and login")]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the HTTP API (the default).
-    Serve,
-    /// Apply pending migrations of the tenant database and exit.
-    Migrate,
-}
+use crate::startup::{Application, NAME};
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = load_or_exit(Settings::from_env);
-    telemetry::init("tenant-service", &settings.telemetry);
-    bakery_config::cli::block_on("tenant-service", async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => {
-                let app = Application::build(settings).await?;
-                tracing::info!(port = app.port(), "tenant-service listening");
-                app.run_until_stopped().await?;
-            }
-            Command::Migrate => {
-                let applied = db::run_migrations(&settings.database.url, crate::MIGRATIONS).await?;
-                tracing::info!(?applied, "tenant database migrated");
-            }
-        }
-        Ok(())
+    let command = cli::subcommand(NAME, "Bakery-IA tenants, users and login");
+    cli::run(NAME, Settings::from_env, async |settings: Settings| {
+        let command = command.unwrap_or(ServiceCommand::Serve);
+        command.run(settings, crate::MIGRATIONS).await
     })
+}
+
+impl Service for Settings {
+    fn database(&self) -> &DatabaseSettings {
+        &self.common.database
+    }
+
+    async fn serve(self) -> anyhow::Result<()> {
+        Ok(Application::build(self).await?.run_until_stopped().await?)
+    }
 }

@@ -1,9 +1,10 @@
 //! The one call tenant-service makes to demo-session: create a session for a demo account
-//! (contract 4). `POST {DEMO_SESSION_URL}/api/demo/session/create`
-//! `{"demo_account_type": …}`, forwarding `X-Request-Id` and the gateway's client assertion
-//! ([`CLIENT_HEADER`]) as it came: demo-session verifies it like tenant-service did and
-//! rate-limits the client it names. The assertion is short-lived, but a demo login calls
-//! demo-session within the same request, well inside its lifetime.
+//! (docs/api-tenant.md, "`POST /api/auth/login`").
+//! `POST {DEMO_SESSION_URL}/api/demo/session/create` `{"demo_account_type": …}`,
+//! forwarding `X-Request-Id` and the gateway's client assertion ([`CLIENT_HEADER`]) as it
+//! came: demo-session verifies it like tenant-service did and rate-limits the client it
+//! names. The assertion is short-lived, but a demo login calls demo-session within the
+//! same request, well inside its lifetime.
 //!
 //! A login that came without an assertion (a direct call, not through the gateway) forwards
 //! none, and demo-session then sees tenant-service itself as the client. `X-Forwarded-For`
@@ -19,6 +20,27 @@ use bakery_config::telemetry::REQUEST_ID_HEADER;
 use serde::Serialize;
 
 use crate::error::TenantError;
+
+/// Why demo-session gave no answer tenant-service can pass on.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoCallError {
+    /// No answer: no connection, a timeout, a body cut short.
+    #[error(transparent)]
+    Request(#[from] reqwest::Error),
+    /// A status code no HTTP answer should carry.
+    #[error("invalid status code {0}")]
+    InvalidStatus(u16),
+    /// A refusal for load (`502`, `503`, `504`) without demo-session's envelope: a proxy
+    /// in between, or demo-session not up.
+    #[error("{0}")]
+    Busy(StatusCode),
+    /// A success without the session object.
+    #[error("{0} without a JSON object")]
+    NotAnObject(StatusCode),
+    /// Any other status without demo-session's error envelope.
+    #[error("{0} without an error envelope")]
+    NoEnvelope(StatusCode),
+}
 
 /// What is passed on from the prospect's request.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +70,7 @@ impl DemoSessionClient {
             .connect_timeout(Duration::from_secs(3).min(timeout))
             .no_proxy()
             .build()
-            .map_err(|e| TenantError::Internal(format!("http client: {e}")))?;
+            .map_err(TenantError::HttpClient)?;
         Ok(DemoSessionClient {
             http,
             create_url: format!("{}/api/demo/session/create", base_url.trim_end_matches('/')),
@@ -70,26 +92,22 @@ impl DemoSessionClient {
         if let Some(id) = &forwarded.request_id {
             request = request.header(REQUEST_ID_HEADER.as_str(), id);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| TenantError::DemoUnavailable(e.to_string()))?;
-        let status = StatusCode::from_u16(response.status().as_u16())
-            .map_err(|e| TenantError::DemoBadAnswer(e.to_string()))?;
+        let unavailable = |e: reqwest::Error| TenantError::DemoUnavailable(e.into());
+        let response = request.send().await.map_err(unavailable)?;
+        let code = response.status().as_u16();
+        let status = StatusCode::from_u16(code)
+            .map_err(|_| TenantError::DemoBadAnswer(DemoCallError::InvalidStatus(code)))?;
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| TenantError::DemoUnavailable(e.to_string()))?;
+        let bytes = response.bytes().await.map_err(unavailable)?;
         if status.is_success() {
             return match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(body @ serde_json::Value::Object(_)) => Ok(body),
-                _ => Err(TenantError::DemoBadAnswer(format!(
-                    "{status} without a JSON object"
+                _ => Err(TenantError::DemoBadAnswer(DemoCallError::NotAnObject(
+                    status,
                 ))),
             };
         }
@@ -109,10 +127,10 @@ impl DemoSessionClient {
                     | StatusCode::GATEWAY_TIMEOUT
             ) =>
             {
-                Err(TenantError::DemoUnavailable(format!("{status}")))
+                Err(TenantError::DemoUnavailable(DemoCallError::Busy(status)))
             }
-            _ => Err(TenantError::DemoBadAnswer(format!(
-                "{status} without an error envelope"
+            _ => Err(TenantError::DemoBadAnswer(DemoCallError::NoEnvelope(
+                status,
             ))),
         }
     }

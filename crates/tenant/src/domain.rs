@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// A login address: trimmed, lower-cased, `local@domain`, at most 254 bytes. Emails are
 /// unique case-insensitively (`users_email_key` is on `lower(email)`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,9 +36,10 @@ impl fmt::Display for Email {
 }
 
 /// A password as typed: not empty, at most 1024 bytes (hashing is deliberately slow, so
-/// the input is bounded). Never printed.
+/// the input is bounded). Never printed: held in `secrecy`'s [`SecretString`] (redacted
+/// `Debug`, memory zeroed when dropped), read only through [`Password::expose`].
 #[derive(Clone)]
-pub struct Password(String);
+pub struct Password(SecretString);
 
 impl Password {
     pub const MAX_LEN: usize = 1024;
@@ -48,11 +51,11 @@ impl Password {
         if raw.len() > Self::MAX_LEN {
             return Err("La contraseña es demasiado larga.");
         }
-        Ok(Password(raw))
+        Ok(Password(SecretString::from(raw)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -83,31 +86,6 @@ impl From<Option<bool>> for TenantKind {
     }
 }
 
-/// `limit`/`offset` of a list, within bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub limit: i64,
-    pub offset: i64,
-}
-
-impl Page {
-    /// The default is the maximum, so a client that does not page gets as much as allowed.
-    pub const DEFAULT_LIMIT: i64 = 500;
-    pub const MAX_LIMIT: i64 = 500;
-
-    pub fn parse(limit: Option<i64>, offset: Option<i64>) -> Result<Self, &'static str> {
-        let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
-        let offset = offset.unwrap_or(0);
-        if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err("`limit` debe estar entre 1 y 500.");
-        }
-        if offset < 0 {
-            return Err("`offset` no puede ser negativo.");
-        }
-        Ok(Page { limit, offset })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,19 +108,6 @@ mod tests {
         assert!(Password::parse("x".repeat(2000)).is_err());
         let p = Password::parse("secreto".to_owned()).expect("valid");
         assert_eq!(format!("{p:?}"), "Password(***)");
-    }
-
-    #[test]
-    fn pages_are_bounded() {
-        assert_eq!(
-            Page::parse(None, None),
-            Ok(Page {
-                limit: 500,
-                offset: 0
-            })
-        );
-        assert!(Page::parse(Some(501), None).is_err());
-        assert!(Page::parse(Some(0), None).is_err());
-        assert!(Page::parse(Some(10), Some(-1)).is_err());
+        assert_eq!(p.expose(), "secreto");
     }
 }

@@ -8,6 +8,10 @@ use actix_web::{HttpResponse, ResponseError};
 use bakery_config::auth::TokenError;
 use bakery_config::db::DbError;
 use bakery_config::http::ApiError;
+use uuid::Uuid;
+
+use crate::demo_client::DemoCallError;
+use crate::password::HashError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
@@ -35,7 +39,7 @@ pub enum TenantError {
     TenantNotFound,
     /// demo-session could not be reached or timed out (`503`).
     #[error("demo-session unavailable: {0}")]
-    DemoUnavailable(String),
+    DemoUnavailable(#[source] DemoCallError),
     /// demo-session refused, with its own envelope: passed through as it is.
     #[error("demo-session answered {status}: {code}")]
     DemoRefused {
@@ -46,14 +50,27 @@ pub enum TenantError {
     },
     /// demo-session answered something that is not its contract (`502`).
     #[error("demo-session answered unexpectedly: {0}")]
-    DemoBadAnswer(String),
+    DemoBadAnswer(#[source] DemoCallError),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("token: {0}")]
     Token(#[from] TokenError),
-    /// Anything else that is our fault (`500`); the detail is logged, never shown.
-    #[error("internal: {0}")]
-    Internal(String),
+    /// A password could not be hashed (`500`).
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// A blocking task (hashing or verifying a password) did not finish (`500`).
+    #[error("blocking task: {0}")]
+    Blocking(#[from] tokio::task::JoinError),
+    /// The HTTP client for demo-session could not be built (`500`).
+    #[error("http client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    /// A demo template tenant without a known account type (`500`): the data is wrong.
+    #[error("template {0} has no account type")]
+    TemplateWithoutAccountType(Uuid),
+    /// An access token was asked for a demo tenant, or for a user of another tenant
+    /// (`500`): refused, never signed.
+    #[error("refused to issue an access token for tenant {0}")]
+    TokenRefused(Uuid),
 }
 
 impl From<diesel::result::Error> for TenantError {
@@ -135,9 +152,13 @@ impl TenantError {
                 )
                 .with_retry_after(2)
             }
-            TenantError::Database(_) | TenantError::Token(_) | TenantError::Internal(_) => {
-                ApiError::internal()
-            }
+            TenantError::Database(_)
+            | TenantError::Token(_)
+            | TenantError::Hash(_)
+            | TenantError::Blocking(_)
+            | TenantError::HttpClient(_)
+            | TenantError::TemplateWithoutAccountType(_)
+            | TenantError::TokenRefused(_) => ApiError::internal(),
         }
     }
 }
@@ -147,13 +168,8 @@ impl ResponseError for TenantError {
         self.api().status
     }
 
+    /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        let api = self.api();
-        if api.status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
-        } else if matches!(self, TenantError::TooManyAttempts { .. }) {
-            tracing::warn!(error = %self, "login throttled");
-        }
-        api.error_response()
+        bakery_config::http::error_response(self, self.api())
     }
 }

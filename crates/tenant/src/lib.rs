@@ -8,7 +8,7 @@
 //!
 //! Service:
 //! - [`settings`]: what it reads from the environment.
-//! - [`domain`]: values parsed at the edge (email, password, page, tenant kind).
+//! - [`domain`]: values parsed at the edge (email, password, tenant kind).
 //! - [`login`]: the login use case, with [`throttle`] (failed-login limits per client and
 //!   a slow-down per address, in Redis), [`access`] (customers' access tokens) and
 //!   [`demo_client`] (demo logins call demo-session).

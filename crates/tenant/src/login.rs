@@ -58,12 +58,12 @@ pub struct CustomerLogin {
 /// verifying against it costs what verifying a real one does.
 pub async fn dummy_hash() -> Result<Arc<str>, TenantError> {
     let random = uuid::Uuid::new_v4().to_string();
-    tokio::task::spawn_blocking(move || password::hash(&random))
-        .await
-        .map_err(|e| TenantError::Internal(e.to_string()))?
-        .map(Arc::from)
-        .map_err(|e| TenantError::Internal(e.to_string()))
+    let hash = tokio::task::spawn_blocking(move || password::hash(&random)).await??;
+    Ok(Arc::from(hash))
 }
+
+/// A user found by address, with their tenant.
+type Found = Option<(User, Tenant)>;
 
 pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutcome, TenantError> {
     let LoginAttempt {
@@ -76,7 +76,6 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         email: &email,
         client,
     };
-
     let account_delay = match state.throttle.check(subject).await {
         Verdict::Blocked { retry_after } => {
             return Err(TenantError::TooManyAttempts { retry_after });
@@ -97,42 +96,63 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         );
         tokio::time::sleep(account_delay).await;
     }
+    let Some((user, tenant)) = authenticate(state, password, found).await? else {
+        state
+            .throttle
+            .record_failure(subject, public_demo_account)
+            .await;
+        return Err(TenantError::InvalidCredentials);
+    };
+    state.throttle.clear(subject).await;
+    if tenant.is_demo_template {
+        demo_login(state, &tenant, &forwarded).await
+    } else {
+        customer_login(state, user, tenant)
+    }
+}
 
+/// The user and tenant `password` opens, if any. The password is checked even when the
+/// address is unknown (against the dummy hash), so both cost the same.
+async fn authenticate(
+    state: &AppState,
+    password: Password,
+    found: Found,
+) -> Result<Found, TenantError> {
     let stored_hash: Arc<str> = match &found {
         Some((user, _)) => Arc::from(user.password_hash.as_str()),
         None => state.dummy_hash.clone(),
     };
     let matches =
         tokio::task::spawn_blocking(move || password::verify(password.expose(), &stored_hash))
-            .await
-            .map_err(|e| TenantError::Internal(e.to_string()))?;
-
-    let (user, tenant) = match found {
+            .await?;
+    Ok(found.filter(|(user, tenant)| {
         // virtual tenants have no users; one that had would still not log in
-        Some((user, tenant)) if matches && user.is_active && !tenant.is_demo => (user, tenant),
-        _ => {
-            state
-                .throttle
-                .record_failure(subject, public_demo_account)
-                .await;
-            return Err(TenantError::InvalidCredentials);
-        }
-    };
-    state.throttle.clear(subject).await;
+        matches && user.is_active && !tenant.is_demo
+    }))
+}
 
-    if tenant.is_demo_template {
-        let account_type = tenant
-            .demo_account_type
-            .as_deref()
-            .and_then(|t| t.parse::<AccountType>().ok())
-            .ok_or_else(|| {
-                TenantError::Internal(format!("template {} has no account type", tenant.id))
-            })?;
-        tracing::info!(%account_type, "demo account login: creating a demo session");
-        let session = state.demo.create_session(account_type, &forwarded).await?;
-        return Ok(LoginOutcome::Demo { session });
-    }
+/// A published demo account: never a token for its template tenant, a fresh demo session
+/// (a private copy) from demo-session instead.
+async fn demo_login(
+    state: &AppState,
+    template: &Tenant,
+    forwarded: &Forwarded,
+) -> Result<LoginOutcome, TenantError> {
+    let account_type = template
+        .demo_account_type
+        .as_deref()
+        .and_then(|t| t.parse::<AccountType>().ok())
+        .ok_or(TenantError::TemplateWithoutAccountType(template.id))?;
+    tracing::info!(%account_type, "demo account login: creating a demo session");
+    let session = state.demo.create_session(account_type, forwarded).await?;
+    Ok(LoginOutcome::Demo { session })
+}
 
+fn customer_login(
+    state: &AppState,
+    user: User,
+    tenant: Tenant,
+) -> Result<LoginOutcome, TenantError> {
     let token = state.tokens.issue(&user, &tenant)?;
     tracing::info!(user_id = %user.id, tenant_id = %tenant.id, "login");
     Ok(LoginOutcome::Customer(Box::new(CustomerLogin {

@@ -4,9 +4,11 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
+/// argon2's own error: kept as it is (it implements `std::error::Error` only with the
+/// `std` feature, so it is shown rather than chained as a source).
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
-pub struct HashError(String);
+pub struct HashError(argon2::password_hash::Error);
 
 /// Hashes a password into a PHC string (`$argon2id$v=19$…`).
 pub fn hash(password: &str) -> Result<String, HashError> {
@@ -14,7 +16,7 @@ pub fn hash(password: &str) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
+        .map_err(HashError)
 }
 
 /// True when `password` matches `phc`. A malformed stored hash never matches.

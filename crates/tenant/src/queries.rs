@@ -5,12 +5,13 @@
 //!   (`db::allow_all_tenants`), read-only, and do nothing else.
 
 use bakery_config::db::{self, AsyncPgConnection};
+use bakery_config::pagination::Page;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::domain::{Email, Page, TenantKind};
+use crate::domain::{Email, TenantKind};
 use crate::models::{Tenant, User};
 use crate::schema::{tenants, users};
 

@@ -1,5 +1,6 @@
 // Mirrors migrations/tenant. Kept by hand (no diesel CLI, so no libpq on build machines);
-// `tests/schema.rs` checks it against the migrated database.
+// `tests/tenancy.rs` (`the_schema_matches_the_database`) loads every column of both
+// tables from the migrated database.
 
 diesel::table! {
     tenants (id) {

@@ -3,35 +3,29 @@
 use std::time::Duration;
 
 use bakery_config::Env;
-use bakery_config::settings::{
-    Database, DatabaseSettings, RedisSettings, ServerSettings, ServiceUrls, TelemetrySettings,
-    TokenSettings,
-};
+use bakery_config::settings::{Database, ServiceSettings, TelemetrySettings};
 
 pub const DEFAULT_PORT: u16 = 8002;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub server: ServerSettings,
-    pub database: DatabaseSettings,
-    pub redis: RedisSettings,
-    pub tokens: TokenSettings,
-    pub services: ServiceUrls,
-    pub telemetry: TelemetrySettings,
+    /// Server, `tenant` database, Redis, signing keys, service URLs, logs.
+    pub common: ServiceSettings,
     pub login: LoginSettings,
 }
 
 impl Settings {
     pub fn from_env(env: &mut Env) -> Self {
         Settings {
-            server: ServerSettings::from_env(env, DEFAULT_PORT),
-            database: DatabaseSettings::from_env(env, Database::Tenant),
-            redis: RedisSettings::from_env(env),
-            tokens: TokenSettings::from_env(env),
-            services: ServiceUrls::from_env(env),
-            telemetry: TelemetrySettings::from_env(env),
+            common: ServiceSettings::from_env(env, DEFAULT_PORT, Database::Tenant),
             login: LoginSettings::from_env(env),
         }
+    }
+}
+
+impl AsRef<TelemetrySettings> for Settings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.common.telemetry
     }
 }
 
@@ -73,54 +67,23 @@ impl LoginSettings {
              and LOGIN_SLOWDOWN_AFTER_FAILURES)",
             String::is_empty,
         );
-        let per_ip = env.or_checked(
-            "LOGIN_MAX_FAILURES_PER_IP",
-            20,
-            "between 1 and 100000",
-            |n| (1..=100_000).contains(n),
-        );
-        let per_email_and_ip = env.or_checked(
-            "LOGIN_MAX_FAILURES_PER_EMAIL_AND_IP",
-            5,
-            "between 1 and 1000",
-            |n| (1..=1000).contains(n),
-        );
-        let slowdown_after = env.or_checked(
-            "LOGIN_SLOWDOWN_AFTER_FAILURES",
-            10,
-            "between 1 and 100000",
-            |n| (1..=100_000).contains(n),
-        );
+        let per_ip = env.in_range("LOGIN_MAX_FAILURES_PER_IP", 20, 1..=100_000);
+        let per_email_and_ip = env.in_range("LOGIN_MAX_FAILURES_PER_EMAIL_AND_IP", 5, 1..=1000);
+        let slowdown_after = env.in_range("LOGIN_SLOWDOWN_AFTER_FAILURES", 10, 1..=100_000);
         // the wait is spent inside a request the gateway waits for (UPSTREAM_TIMEOUT_SECONDS,
         // 30 s by default), so it stays well under that
-        let base_ms: u64 =
-            env.or_checked("LOGIN_SLOWDOWN_BASE_MS", 250, "between 1 and 10000", |ms| {
-                (1..=10_000).contains(ms)
-            });
-        let max_ms: u64 =
-            env.or_checked("LOGIN_SLOWDOWN_MAX_MS", 3000, "between 1 and 10000", |ms| {
-                (1..=10_000).contains(ms)
-            });
-        let window: u64 = env.or_checked(
-            "LOGIN_FAILURE_WINDOW_SECONDS",
-            900,
-            "between 1 and 86400",
-            |s| (1..=86_400).contains(s),
-        );
-        let timeout: u64 = env.or_checked(
-            "DEMO_SESSION_TIMEOUT_SECONDS",
-            20,
-            "between 1 and 300",
-            |s| (1..=300).contains(s),
-        );
+        let base = env.millis("LOGIN_SLOWDOWN_BASE_MS", 250, 1..=10_000);
+        let max = env.millis("LOGIN_SLOWDOWN_MAX_MS", 3000, 1..=10_000);
+        let window = env.seconds("LOGIN_FAILURE_WINDOW_SECONDS", 900, 1..=86_400);
+        let timeout = env.seconds("DEMO_SESSION_TIMEOUT_SECONDS", 20, 1..=300);
         LoginSettings {
             max_failures_per_ip: per_ip,
             max_failures_per_email_and_ip: per_email_and_ip,
             slowdown_after_failures: slowdown_after,
-            slowdown_base: Duration::from_millis(base_ms),
-            slowdown_max: Duration::from_millis(max_ms),
-            failure_window: Duration::from_secs(window),
-            demo_session_timeout: Duration::from_secs(timeout),
+            slowdown_base: base,
+            slowdown_max: max,
+            failure_window: window,
+            demo_session_timeout: timeout,
         }
     }
 

@@ -3,14 +3,11 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::Server;
 use actix_web::web;
-use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache::{self, Keys};
 use bakery_config::client::ClientAssertions;
-use bakery_config::db::{self, PgPool, PostgresReady};
-use bakery_config::http::Readiness;
-use bakery_config::server;
+use bakery_config::db::PgPool;
+use bakery_config::server::{ServiceBase, Serving};
 
 use crate::access::AccessTokens;
 use crate::demo_client::DemoSessionClient;
@@ -18,6 +15,9 @@ use crate::login;
 use crate::routes;
 use crate::settings::Settings;
 use crate::throttle::LoginThrottle;
+
+/// The binary's name, in logs.
+pub const NAME: &str = "tenant-service";
 
 /// What handlers share.
 #[derive(Clone)]
@@ -32,57 +32,40 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
 }
 
-pub struct Application {
-    port: u16,
-    server: Server,
-}
+/// tenant-service's start-up: [`Application::build`] wires its pools, state and routes, and
+/// answers it serving ([`Serving::port`], [`Serving::run_until_stopped`]).
+pub struct Application;
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::build_pool(&settings.database)?;
-        let redis = cache::build_pool(&settings.redis)?;
-        let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
-        // Redis is not a readiness dependency: login works without it (the limiter fails
-        // open), and an unready tenant-service would lock everyone out.
-        let readiness = web::Data::new(Readiness(vec![Arc::new(PostgresReady {
-            name: "postgres",
-            pool: pool.clone(),
-        })]));
-        let verifier = web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret));
+    pub async fn build(settings: Settings) -> anyhow::Result<Serving> {
+        let common = &settings.common;
+        // `/ready` asks PostgreSQL only: login works without Redis (the limiter fails open),
+        // and an unready tenant-service would lock everyone out
+        let base = ServiceBase::open(common)?;
         // what the `ClientAddress` extractor verifies the gateway's client assertions with
-        let assertions = web::Data::new(ClientAssertions::new(&settings.tokens.internal_secret));
+        let assertions = web::Data::new(ClientAssertions::new(&common.tokens.internal_secret));
         let state = web::Data::new(AppState {
             throttle: LoginThrottle::new(
-                redis.clone(),
-                Keys::new(settings.redis.key_prefix.clone()),
+                base.redis.clone(),
+                Keys::new(common.redis.key_prefix.clone()),
                 settings.login.clone(),
             ),
-            tokens: AccessTokens::new(&settings.tokens.access_secret, settings.tokens.access_ttl),
+            tokens: AccessTokens::new(&common.tokens.access_secret, common.tokens.access_ttl),
             demo: DemoSessionClient::new(
-                &settings.services.demo_session,
+                &common.services.demo_session,
                 settings.login.demo_session_timeout,
             )?,
             dummy_hash: login::dummy_hash().await?,
-            pool,
-            redis,
+            pool: base.pool,
+            redis: base.redis,
             settings: Arc::new(settings.clone()),
         });
-        let server = server::serve(listener, &settings.server, move |cfg| {
-            cfg.app_data(readiness.clone())
-                .app_data(verifier.clone())
+        let serving = Serving::start(NAME, &common.server, base.readiness, move |cfg| {
+            cfg.app_data(base.identities.clone())
                 .app_data(assertions.clone())
                 .app_data(state.clone())
                 .configure(routes::configure);
         })?;
-        Ok(Application { port, server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        Ok(serving)
     }
 }

@@ -470,6 +470,32 @@ pub fn telemetry_settings() -> bakery_config::settings::TelemetrySettings {
     }
 }
 
+/// The groups of a service under test whose database is at `database_url`: port 0, a
+/// pool of 4, test secrets, `redis`, and the other services where nothing listens
+/// (`http://127.0.0.1:9`; a test that needs one sets its URL).
+pub fn service_settings(
+    database_url: &str,
+    redis: RedisSettings,
+) -> bakery_config::settings::ServiceSettings {
+    let nowhere = "http://127.0.0.1:9".to_owned();
+    bakery_config::settings::ServiceSettings {
+        server: server_settings(),
+        database: bakery_config::settings::DatabaseSettings {
+            url: database_url.to_owned(),
+            pool_size: 4,
+            limits: Default::default(),
+        },
+        redis,
+        tokens: token_settings(),
+        services: bakery_config::settings::ServiceUrls {
+            demo_session: nowhere.clone(),
+            tenant: nowhere.clone(),
+            inventory: nowhere,
+        },
+        telemetry: telemetry_settings(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

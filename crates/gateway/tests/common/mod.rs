@@ -22,9 +22,7 @@ use bakery_config::demo::{
 use bakery_config::settings::{RedisSettings, ServiceUrls};
 use bakery_gateway::client::{ForwardedHeader, TrustedProxies};
 use bakery_gateway::refusals::RefusalSettings;
-use bakery_gateway::settings::{
-    DemoGatewaySettings, Limits, Settings, TEMPLATE_TENANT_IDS, Timeouts,
-};
+use bakery_gateway::settings::{DemoGatewaySettings, Limits, Settings, Timeouts};
 use bakery_gateway::startup::Application;
 use bakery_test_support as support;
 use chrono::Utc;
@@ -260,7 +258,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         demo: DemoGatewaySettings {
             policy_file: None,
             session_cache_ttl: options.cache_ttl,
-            template_tenant_ids: TEMPLATE_TENANT_IDS.to_vec(),
+            template_tenant_ids: templates().to_vec(),
             identity_ttl_secs: 60,
         },
         trusted_proxies: TrustedProxies::new(
@@ -471,8 +469,13 @@ pub async fn echo(response: reqwest::Response) -> Echo {
 
 pub const DEMO_HEADER: &str = "X-Demo-Session-Id";
 
+/// The template tenants of `data/demo/accounts.toml`.
+pub fn templates() -> &'static [Uuid] {
+    bakery_config::tenants::template_tenant_ids().expect("the template tenants")
+}
+
 pub fn some_template() -> Uuid {
-    TEMPLATE_TENANT_IDS[0]
+    templates().first().copied().expect("a template tenant")
 }
 
 pub fn arc<T>(t: T) -> Arc<T> {

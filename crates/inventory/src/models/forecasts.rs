@@ -145,38 +145,12 @@ pub async fn forecast(
             .await
             .optional()?
             .ok_or(InventoryError::NotFound("product"))?;
-        let first_sale: Option<DateTime<Utc>> = sales::table
-            .filter(sales::tenant_id.eq(tenant))
-            .select(diesel::dsl::min(sales::sold_at))
-            .first(c)
-            .await?;
-        let to = today - Duration::days(1);
-        let window_start = today - Duration::days(WINDOW_DAYS);
-        let from = match first_sale {
-            Some(first) => first.date_naive().max(window_start),
-            None => today,
-        };
+        let (from, to) = history_window(c, tenant, today).await?;
         let (daily, history_days) = if from > to {
             (Vec::new(), 0)
         } else {
-            let rows: Vec<DailyDemand> = diesel::sql_query(
-                "SELECT (s.sold_at AT TIME ZONE 'UTC')::date AS day, sum(l.quantity) AS quantity \
-                 FROM sale_lines l \
-                 JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id \
-                 WHERE l.tenant_id = $1 AND s.tenant_id = $1 AND l.product_id = $2 \
-                   AND s.sold_at >= $3 AND s.sold_at < $4 \
-                 GROUP BY 1",
-            )
-            .bind::<SqlUuid, _>(tenant)
-            .bind::<SqlUuid, _>(product_id)
-            .bind::<Timestamptz, _>(midnight(from))
-            .bind::<Timestamptz, _>(midnight(today))
-            .load(c)
-            .await?;
-            (
-                rows.into_iter().map(|r| (r.day, r.quantity)).collect(),
-                (to - from).num_days() + 1,
-            )
+            let daily = daily_demand(c, tenant, product_id, from, today).await?;
+            (daily, (to - from).num_days() + 1)
         };
         let forecast = weekday_average(&daily, from, to, today, days);
         Ok(Forecast {
@@ -192,6 +166,53 @@ pub async fn forecast(
         })
     })
     .await
+}
+
+/// The history window `[from, to]` (see the module docs); empty (`from > to`) when the
+/// tenant has no sales before today. Inside a scoped transaction.
+async fn history_window(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), InventoryError> {
+    let first_sale: Option<DateTime<Utc>> = sales::table
+        .filter(sales::tenant_id.eq(tenant))
+        .select(diesel::dsl::min(sales::sold_at))
+        .first(c)
+        .await?;
+    let to = today - Duration::days(1);
+    let window_start = today - Duration::days(WINDOW_DAYS);
+    let from = match first_sale {
+        Some(first) => first.date_naive().max(window_start),
+        None => today,
+    };
+    Ok((from, to))
+}
+
+/// The product's demand on each UTC day from `from` up to (not including) `until` that
+/// had sales. Inside a scoped transaction.
+async fn daily_demand(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    product_id: Uuid,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<(NaiveDate, Decimal)>, InventoryError> {
+    let rows: Vec<DailyDemand> = diesel::sql_query(
+        "SELECT (s.sold_at AT TIME ZONE 'UTC')::date AS day, sum(l.quantity) AS quantity \
+         FROM sale_lines l \
+         JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id \
+         WHERE l.tenant_id = $1 AND s.tenant_id = $1 AND l.product_id = $2 \
+           AND s.sold_at >= $3 AND s.sold_at < $4 \
+         GROUP BY 1",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(product_id)
+    .bind::<Timestamptz, _>(midnight(from))
+    .bind::<Timestamptz, _>(midnight(until))
+    .load(c)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.day, r.quantity)).collect())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

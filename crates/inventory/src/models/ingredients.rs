@@ -1,7 +1,5 @@
 //! Ingredients, with stock on hand and the low-stock flag.
 
-use std::collections::HashMap;
-
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,9 +10,9 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::WriteScope;
-use crate::models::stock::MAX_QUANTITY;
+use crate::models::stock::{self, ItemKind, MAX_QUANTITY};
 use crate::pagination::{Page, Paginated};
-use crate::schema::{ingredients, stock_lots, suppliers};
+use crate::schema::{ingredients, suppliers};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = ingredients, check_for_backend(diesel::pg::Pg))]
@@ -173,35 +171,17 @@ struct NewIngredient {
     fields: IngredientFields,
 }
 
-/// Stock on hand of each of `ids`. Inside a scoped transaction.
-async fn on_hand_of(
-    conn: &mut AsyncPgConnection,
+/// The ingredients with their stock on hand. Inside a scoped transaction.
+async fn views(
+    c: &mut AsyncPgConnection,
     tenant: Uuid,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Decimal>, InventoryError> {
-    let rows: Vec<(Option<Uuid>, Option<Decimal>)> = stock_lots::table
-        .filter(stock_lots::tenant_id.eq(tenant))
-        .filter(stock_lots::ingredient_id.eq_any(ids))
-        .group_by(stock_lots::ingredient_id)
-        .select((
-            stock_lots::ingredient_id,
-            diesel::dsl::sum(stock_lots::quantity),
-        ))
-        .load(conn)
-        .await?;
+    rows: Vec<Ingredient>,
+) -> Result<Vec<IngredientView>, InventoryError> {
+    let rows = stock::with_on_hand(c, tenant, ItemKind::Ingredient, rows, |i| i.id).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, sum)| Some((id?, sum.unwrap_or_default())))
+        .map(|(i, on_hand)| IngredientView::new(i, on_hand))
         .collect())
-}
-
-fn views(rows: Vec<Ingredient>, on_hand: &HashMap<Uuid, Decimal>) -> Vec<IngredientView> {
-    rows.into_iter()
-        .map(|i| {
-            let stock = on_hand.get(&i.id).copied().unwrap_or_default();
-            IngredientView::new(i, stock)
-        })
-        .collect()
 }
 
 /// One page of ingredients by name.
@@ -225,9 +205,7 @@ pub async fn list(
             .select(Ingredient::as_select())
             .load(c)
             .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|i| i.id).collect();
-        let stock = on_hand_of(c, tenant, &ids).await?;
-        Ok(Paginated::new(views(rows, &stock), page, total))
+        Ok(Paginated::new(views(c, tenant, rows).await?, page, total))
     })
     .await
 }
@@ -245,8 +223,8 @@ async fn find_in_tx(
         .await
         .optional()?
         .ok_or(InventoryError::NotFound("ingredient"))?;
-    let stock = on_hand_of(c, tenant, &[id]).await?;
-    views(vec![row], &stock)
+    views(c, tenant, vec![row])
+        .await?
         .pop()
         .ok_or(InventoryError::NotFound("ingredient"))
 }
@@ -306,6 +284,20 @@ pub async fn create(
     .await
 }
 
+/// One ingredient of the tenant, by its key `(tenant_id, id)`: `WHERE tenant_id = $1 AND
+/// id = $2`.
+fn one_ingredient(tenant: Uuid, id: Uuid) -> diesel::dsl::Find<ingredients::table, (Uuid, Uuid)> {
+    ingredients::table.find((tenant, id))
+}
+
+/// An update or delete that touched no row named an ingredient the tenant does not have.
+fn require_found(rows: usize) -> Result<(), InventoryError> {
+    if rows == 0 {
+        return Err(InventoryError::NotFound("ingredient"));
+    }
+    Ok(())
+}
+
 pub async fn update(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -315,17 +307,11 @@ pub async fn update(
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         check_supplier(c, tenant, fields.supplier_id).await?;
-        let n = diesel::update(
-            ingredients::table
-                .filter(ingredients::tenant_id.eq(tenant))
-                .filter(ingredients::id.eq(id)),
-        )
-        .set((fields, ingredients::updated_at.eq(diesel::dsl::now)))
-        .execute(c)
-        .await?;
-        if n == 0 {
-            return Err(InventoryError::NotFound("ingredient"));
-        }
+        let n = diesel::update(one_ingredient(tenant, id))
+            .set((fields, ingredients::updated_at.eq(diesel::dsl::now)))
+            .execute(c)
+            .await?;
+        require_found(n)?;
         find_in_tx(c, tenant, id).await
     })
     .await
@@ -339,17 +325,10 @@ pub async fn delete(
 ) -> Result<(), InventoryError> {
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
-        let n = diesel::delete(
-            ingredients::table
-                .filter(ingredients::tenant_id.eq(tenant))
-                .filter(ingredients::id.eq(id)),
-        )
-        .execute(c)
-        .await?;
-        if n == 0 {
-            return Err(InventoryError::NotFound("ingredient"));
-        }
-        Ok(())
+        let n = diesel::delete(one_ingredient(tenant, id))
+            .execute(c)
+            .await?;
+        require_found(n)
     })
     .await
 }

@@ -14,6 +14,8 @@ pub mod recipes;
 pub mod sales;
 pub mod stock;
 
+use std::collections::HashMap;
+
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{NaiveDate, Utc};
 use diesel::sql_types::Text;
@@ -85,6 +87,19 @@ pub(crate) fn check_amount(amount: Decimal, what: &str) -> Result<Decimal, Inven
 /// Today's date (UTC), the day sales and orders are dated by.
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+/// `items` by `key`, each group in the items' order: the lines of each order, sale or
+/// recipe, loaded for a whole page in one query.
+pub(crate) fn group_by<T>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> Uuid,
+) -> HashMap<Uuid, Vec<T>> {
+    let mut groups: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for item in items {
+        groups.entry(key(&item)).or_default().push(item);
+    }
+    groups
 }
 
 /// A short random suffix for human-readable references (`PO-20261125-3F9A1C`).

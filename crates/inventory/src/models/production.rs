@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::recipes::{self, RecipeView};
 use crate::models::stock::{self, Movement, MovementReason, NewLot, StockItem};
-use crate::models::{WriteScope, recipes, short_code, today};
+use crate::models::{WriteScope, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::production_batches;
 
@@ -121,38 +122,7 @@ pub async fn produce(
             .await?
             .ok_or(InventoryError::UnknownReference("recipe"))?;
         let batch_id = Uuid::new_v4();
-        let movement = |reason| Movement {
-            reason,
-            reference_id: Some(batch_id),
-            note: None,
-        };
-        let factor = order.quantity / recipe.recipe.yield_quantity;
-        // lines come ordered by ingredient id: concurrent batches lock lots in one order
-        let mut consumed = Vec::new();
-        let mut cost = Decimal::ZERO;
-        for line in &recipe.lines {
-            let need = (line.line.quantity * factor).round_dp(3);
-            if need.is_zero() {
-                continue;
-            }
-            let taken = stock::consume_fifo(
-                c,
-                tenant,
-                StockItem::Ingredient(line.line.ingredient_id),
-                &line.line.ingredient_name,
-                need,
-                movement(MovementReason::ProductionUse),
-            )
-            .await?;
-            // the lots' own costs, summed by PostgreSQL in the take itself
-            cost += taken.cost;
-            consumed.push(Consumption {
-                ingredient_id: line.line.ingredient_id,
-                ingredient_name: line.line.ingredient_name.clone(),
-                quantity: need,
-                lots_touched: taken.lots_touched,
-            });
-        }
+        let (consumed, cost) = consume_ingredients(c, tenant, batch_id, &recipe, order).await?;
         let now = Utc::now();
         let batch = ProductionBatch {
             tenant_id: tenant,
@@ -169,31 +139,92 @@ pub async fn produce(
             .execute(c)
             .await?;
         let product = StockItem::Product(recipe.recipe.product_id);
-        let info = stock::describe(c, tenant, product).await?;
         let unit_cost = (cost / order.quantity).round_dp(4);
-        let output = stock::add_lot(
-            c,
-            tenant,
-            &NewLot {
-                item: product,
-                lot_code: format!("PROD-{}-{}", today().format("%Y%m%d"), short_code()),
-                quantity: order.quantity,
-                unit_cost,
-                expires_at: info
-                    .shelf_life_days
-                    .map(|d| today() + Duration::days(i64::from(d))),
-            },
-            movement(MovementReason::ProductionOutput),
-        )
-        .await?;
+        let output_lot_id = add_output_lot(c, tenant, &batch, unit_cost).await?;
         let product_on_hand = stock::on_hand(c, tenant, product).await?;
         Ok(BatchOutcome {
             batch,
             consumed,
-            output_lot_id: output,
+            output_lot_id,
             unit_cost,
             product_on_hand,
         })
     })
+    .await
+}
+
+/// The stock movements of batch `batch_id`, for `reason`.
+fn batch_movement(batch_id: Uuid, reason: MovementReason) -> Movement<'static> {
+    Movement {
+        reason,
+        reference_id: Some(batch_id),
+        note: None,
+    }
+}
+
+/// Takes what the batch needs of each of the recipe's ingredients, first-expiring lots
+/// first; answers what it took and what the lots taken cost. Inside a scoped transaction,
+/// which a short ingredient rolls back.
+async fn consume_ingredients(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    batch_id: Uuid,
+    recipe: &RecipeView,
+    order: &BatchOrder,
+) -> Result<(Vec<Consumption>, Decimal), InventoryError> {
+    let factor = order.quantity / recipe.recipe.yield_quantity;
+    // lines come ordered by ingredient id: concurrent batches lock lots in one order
+    let mut consumed = Vec::new();
+    let mut cost = Decimal::ZERO;
+    for line in &recipe.lines {
+        let need = (line.line.quantity * factor).round_dp(3);
+        if need.is_zero() {
+            continue;
+        }
+        let taken = stock::consume_fifo(
+            c,
+            tenant,
+            StockItem::Ingredient(line.line.ingredient_id),
+            &line.line.ingredient_name,
+            need,
+            batch_movement(batch_id, MovementReason::ProductionUse),
+        )
+        .await?;
+        // the lots' own costs, summed by PostgreSQL in the take itself
+        cost += taken.cost;
+        consumed.push(Consumption {
+            ingredient_id: line.line.ingredient_id,
+            ingredient_name: line.line.ingredient_name.clone(),
+            quantity: need,
+            lots_touched: taken.lots_touched,
+        });
+    }
+    Ok((consumed, cost))
+}
+
+/// The batch's output: one lot of its product at `unit_cost`, keeping as long as the
+/// product's shelf life. Answers the lot's id. Inside a scoped transaction.
+async fn add_output_lot(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    batch: &ProductionBatch,
+    unit_cost: Decimal,
+) -> Result<Uuid, InventoryError> {
+    let product = StockItem::Product(batch.product_id);
+    let info = stock::describe(c, tenant, product).await?;
+    stock::add_lot(
+        c,
+        tenant,
+        &NewLot {
+            item: product,
+            lot_code: format!("PROD-{}-{}", today().format("%Y%m%d"), short_code()),
+            quantity: batch.quantity,
+            unit_cost,
+            expires_at: info
+                .shelf_life_days
+                .map(|d| today() + Duration::days(i64::from(d))),
+        },
+        batch_movement(batch.id, MovementReason::ProductionOutput),
+    )
     .await
 }

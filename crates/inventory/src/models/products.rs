@@ -1,7 +1,5 @@
 //! Products (finished and par-baked goods), with stock on hand.
 
-use std::collections::HashMap;
-
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -11,8 +9,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::stock::{self, ItemKind};
 use crate::pagination::{Page, Paginated};
-use crate::schema::{products, stock_lots};
+use crate::schema::products;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
@@ -39,25 +38,16 @@ pub struct ProductView {
     pub on_hand: Decimal,
 }
 
-/// Stock on hand of each of `ids`. Inside a scoped transaction.
-pub async fn on_hand_of(
-    conn: &mut AsyncPgConnection,
+/// The products with their stock on hand. Inside a scoped transaction.
+async fn views(
+    c: &mut AsyncPgConnection,
     tenant: Uuid,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Decimal>, InventoryError> {
-    let rows: Vec<(Option<Uuid>, Option<Decimal>)> = stock_lots::table
-        .filter(stock_lots::tenant_id.eq(tenant))
-        .filter(stock_lots::product_id.eq_any(ids))
-        .group_by(stock_lots::product_id)
-        .select((
-            stock_lots::product_id,
-            diesel::dsl::sum(stock_lots::quantity),
-        ))
-        .load(conn)
-        .await?;
+    rows: Vec<Product>,
+) -> Result<Vec<ProductView>, InventoryError> {
+    let rows = stock::with_on_hand(c, tenant, ItemKind::Product, rows, |p| p.id).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, sum)| Some((id?, sum.unwrap_or_default())))
+        .map(|(product, on_hand)| ProductView { product, on_hand })
         .collect())
 }
 
@@ -82,16 +72,7 @@ pub async fn list(
             .select(Product::as_select())
             .load(c)
             .await?;
-        let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-        let stock = on_hand_of(c, tenant, &ids).await?;
-        let items = rows
-            .into_iter()
-            .map(|p| ProductView {
-                on_hand: stock.get(&p.id).copied().unwrap_or_default(),
-                product: p,
-            })
-            .collect();
-        Ok(Paginated::new(items, page, total))
+        Ok(Paginated::new(views(c, tenant, rows).await?, page, total))
     })
     .await
 }
@@ -109,14 +90,10 @@ pub async fn find_in_tx(
         .first(c)
         .await
         .optional()?;
-    let Some(product) = product else {
-        return Ok(None);
-    };
-    let stock = on_hand_of(c, tenant, &[id]).await?;
-    Ok(Some(ProductView {
-        on_hand: stock.get(&id).copied().unwrap_or_default(),
-        product,
-    }))
+    match product {
+        None => Ok(None),
+        Some(product) => Ok(views(c, tenant, vec![product]).await?.pop()),
+    }
 }
 
 /// One product, or `product_not_found`.

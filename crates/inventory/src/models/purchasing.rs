@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::stock::{self, StockItem};
-use crate::models::{WriteScope, check_amount, short_code, today};
+use crate::models::{WriteScope, check_amount, group_by, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
@@ -179,10 +179,7 @@ async fn views(
         .await?
         .into_iter()
         .collect();
-    let mut by_order: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
-    for l in lines {
-        by_order.entry(l.order_id).or_default().push(l);
-    }
+    let mut by_order = group_by(lines, |l| l.order_id);
     let today = today();
     Ok(orders
         .into_iter()
@@ -318,28 +315,9 @@ pub async fn create_order(
     let tenant = scope.tenant;
     conn.transaction(async |c| {
         scope.enter(c).await?;
-        let lead: i32 = suppliers::table
-            .filter(suppliers::tenant_id.eq(tenant))
-            .filter(suppliers::id.eq(new.supplier_id))
-            .select(suppliers::lead_time_days)
-            .first(c)
-            .await
-            .optional()?
-            .ok_or(InventoryError::UnknownReference("supplier"))?;
+        let lead = supplier_lead_time(c, tenant, new.supplier_id).await?;
         let order_id = Uuid::new_v4();
-        let mut lines = Vec::with_capacity(new.lines.len());
-        for (item, quantity, cost) in &new.lines {
-            let info = stock::describe(c, tenant, *item).await?;
-            lines.push(OrderLine {
-                tenant_id: tenant,
-                id: Uuid::new_v4(),
-                order_id,
-                ingredient_id: item.ingredient_id(),
-                product_id: item.product_id(),
-                quantity: *quantity,
-                unit_cost: cost.unwrap_or(info.unit_cost),
-            });
-        }
+        let lines = priced_lines(c, tenant, order_id, &new.lines).await?;
         let now = Utc::now();
         let order = PurchaseOrder {
             tenant_id: tenant,
@@ -357,25 +335,11 @@ pub async fn create_order(
                 .expected_at
                 .unwrap_or_else(|| today() + Duration::days(i64::from(lead))),
             delivered_at: None,
-            total: check_amount(
-                lines
-                    .iter()
-                    .map(|l| l.quantity * l.unit_cost)
-                    .sum::<Decimal>()
-                    .round_dp(2),
-                "el importe del pedido",
-            )?,
+            total: check_amount(total_of(&lines), "el importe del pedido")?,
             notes: new.notes.clone(),
             created_at: now,
         };
-        diesel::insert_into(purchase_orders::table)
-            .values(&order)
-            .execute(c)
-            .await?;
-        diesel::insert_into(purchase_order_lines::table)
-            .values(&lines)
-            .execute(c)
-            .await?;
+        insert_order(c, &order, &lines).await?;
         views(c, tenant, vec![order])
             .await?
             .into_iter()
@@ -383,6 +347,73 @@ pub async fn create_order(
             .ok_or(InventoryError::NotFound("order"))
     })
     .await
+}
+
+/// The supplier's lead time in days, or `unknown_supplier`. Inside a scoped transaction.
+async fn supplier_lead_time(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    supplier_id: Uuid,
+) -> Result<i32, InventoryError> {
+    suppliers::table
+        .filter(suppliers::tenant_id.eq(tenant))
+        .filter(suppliers::id.eq(supplier_id))
+        .select(suppliers::lead_time_days)
+        .first(c)
+        .await
+        .optional()?
+        .ok_or(InventoryError::UnknownReference("supplier"))
+}
+
+/// The order's lines, each at its own cost or else the item's current one
+/// (`unknown_ingredient`/`unknown_product` for an item the tenant does not have). Inside a
+/// scoped transaction.
+async fn priced_lines(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    order_id: Uuid,
+    requested: &[(StockItem, Decimal, Option<Decimal>)],
+) -> Result<Vec<OrderLine>, InventoryError> {
+    let mut lines = Vec::with_capacity(requested.len());
+    for (item, quantity, cost) in requested {
+        let info = stock::describe(c, tenant, *item).await?;
+        lines.push(OrderLine {
+            tenant_id: tenant,
+            id: Uuid::new_v4(),
+            order_id,
+            ingredient_id: item.ingredient_id(),
+            product_id: item.product_id(),
+            quantity: *quantity,
+            unit_cost: cost.unwrap_or(info.unit_cost),
+        });
+    }
+    Ok(lines)
+}
+
+/// An order's total: Σ quantity × unit cost, rounded to cents.
+fn total_of(lines: &[OrderLine]) -> Decimal {
+    lines
+        .iter()
+        .map(|l| l.quantity * l.unit_cost)
+        .sum::<Decimal>()
+        .round_dp(2)
+}
+
+/// Inserts an order and its lines. Inside a scoped transaction.
+async fn insert_order(
+    c: &mut AsyncPgConnection,
+    order: &PurchaseOrder,
+    lines: &[OrderLine],
+) -> Result<(), InventoryError> {
+    diesel::insert_into(purchase_orders::table)
+        .values(order)
+        .execute(c)
+        .await?;
+    diesel::insert_into(purchase_order_lines::table)
+        .values(lines)
+        .execute(c)
+        .await?;
+    Ok(())
 }
 
 /// An ingredient at or under its reorder point with no open order.
@@ -402,6 +433,17 @@ struct ReorderCandidate {
     reorder_quantity: Decimal,
     #[diesel(sql_type = Numeric)]
     on_hand: Decimal,
+}
+
+impl ReorderCandidate {
+    /// `reorder_quantity`, or, when that is 0, what brings stock to twice the reorder point.
+    fn quantity(&self) -> Decimal {
+        if self.reorder_quantity > Decimal::ZERO {
+            self.reorder_quantity
+        } else {
+            (self.reorder_point * Decimal::TWO - self.on_hand).max(Decimal::ZERO)
+        }
+    }
 }
 
 /// What one tenant's procurement run drafted.
@@ -431,97 +473,109 @@ pub async fn draft_reorders(
             .bind::<SqlUuid, _>(tenant)
             .execute(c)
             .await?;
-        let candidates: Vec<ReorderCandidate> = diesel::sql_query(
-            "SELECT i.id AS ingredient_id, i.supplier_id AS supplier_id, s.lead_time_days, \
-                    i.unit_cost, i.reorder_point, i.reorder_quantity, \
-                    coalesce(l.on_hand, 0) AS on_hand \
-             FROM ingredients i \
-             JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id \
-             LEFT JOIN (SELECT ingredient_id, sum(quantity) AS on_hand FROM stock_lots \
-                        WHERE tenant_id = $1 AND ingredient_id IS NOT NULL \
-                        GROUP BY ingredient_id) l ON l.ingredient_id = i.id \
-             WHERE i.tenant_id = $1 \
-               AND NOT ($1 = ANY($2)) \
-               AND coalesce(l.on_hand, 0) <= i.reorder_point \
-               AND NOT EXISTS ( \
-                   SELECT 1 FROM purchase_order_lines pl \
-                   JOIN purchase_orders po ON po.tenant_id = pl.tenant_id AND po.id = pl.order_id \
-                   WHERE pl.tenant_id = $1 AND pl.ingredient_id = i.id \
-                     AND po.status IN ('draft', 'pending', 'in_transit')) \
-             ORDER BY s.id, i.id",
-        )
-        .bind::<SqlUuid, _>(tenant)
-        .bind::<Array<SqlUuid>, _>(excluded)
-        .load(c)
-        .await?;
-        let mut by_supplier: BTreeMap<Uuid, Vec<(ReorderCandidate, Decimal)>> = BTreeMap::new();
-        for cand in candidates {
-            let quantity = if cand.reorder_quantity > Decimal::ZERO {
-                cand.reorder_quantity
-            } else {
-                (cand.reorder_point * Decimal::TWO - cand.on_hand).max(Decimal::ZERO)
-            };
-            if quantity > Decimal::ZERO {
-                by_supplier
-                    .entry(cand.supplier_id)
-                    .or_default()
-                    .push((cand, quantity));
-            }
-        }
+        let candidates = reorder_candidates(c, tenant, excluded).await?;
         let mut drafted = Drafted::default();
         let now = Utc::now();
-        for (supplier_id, items) in by_supplier {
-            let order_id = Uuid::new_v4();
-            let lead = items
-                .iter()
-                .map(|(c, _)| c.lead_time_days)
-                .next()
-                .unwrap_or(1);
-            let lines: Vec<OrderLine> = items
-                .iter()
-                .map(|(cand, quantity)| OrderLine {
-                    tenant_id: tenant,
-                    id: Uuid::new_v4(),
-                    order_id,
-                    ingredient_id: Some(cand.ingredient_id),
-                    product_id: None,
-                    quantity: *quantity,
-                    unit_cost: cand.unit_cost,
-                })
-                .collect();
-            let order = PurchaseOrder {
-                tenant_id: tenant,
-                id: order_id,
-                supplier_id,
-                reference: format!("AUTO-{}-{}", today().format("%Y%m%d"), short_code()),
-                status: "draft".to_owned(),
-                source: "procurement".to_owned(),
-                ordered_at: now,
-                expected_at: today() + Duration::days(i64::from(lead)),
-                delivered_at: None,
-                total: lines
-                    .iter()
-                    .map(|l| l.quantity * l.unit_cost)
-                    .sum::<Decimal>()
-                    .round_dp(2),
-                notes: "Borrador generado automáticamente: ingredientes bajo el punto de pedido."
-                    .to_owned(),
-                created_at: now,
-            };
-            diesel::insert_into(purchase_orders::table)
-                .values(&order)
-                .execute(c)
-                .await?;
-            diesel::insert_into(purchase_order_lines::table)
-                .values(&lines)
-                .execute(c)
-                .await?;
+        for (supplier_id, items) in by_supplier(candidates) {
+            drafted.lines += draft_order(c, tenant, supplier_id, &items, now).await?;
             drafted.orders += 1;
-            drafted.lines += lines.len();
         }
         Ok(drafted)
     })
     .await
+}
+
+/// The tenant's ingredients to reorder (see [`draft_reorders`]), by supplier and
+/// ingredient id; none for an excluded tenant. Inside a scoped transaction.
+async fn reorder_candidates(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    excluded: &[Uuid],
+) -> Result<Vec<ReorderCandidate>, InventoryError> {
+    Ok(diesel::sql_query(
+        "SELECT i.id AS ingredient_id, i.supplier_id AS supplier_id, s.lead_time_days, \
+                i.unit_cost, i.reorder_point, i.reorder_quantity, \
+                coalesce(l.on_hand, 0) AS on_hand \
+         FROM ingredients i \
+         JOIN suppliers s ON s.tenant_id = i.tenant_id AND s.id = i.supplier_id \
+         LEFT JOIN (SELECT ingredient_id, sum(quantity) AS on_hand FROM stock_lots \
+                    WHERE tenant_id = $1 AND ingredient_id IS NOT NULL \
+                    GROUP BY ingredient_id) l ON l.ingredient_id = i.id \
+         WHERE i.tenant_id = $1 \
+           AND NOT ($1 = ANY($2)) \
+           AND coalesce(l.on_hand, 0) <= i.reorder_point \
+           AND NOT EXISTS ( \
+               SELECT 1 FROM purchase_order_lines pl \
+               JOIN purchase_orders po ON po.tenant_id = pl.tenant_id AND po.id = pl.order_id \
+               WHERE pl.tenant_id = $1 AND pl.ingredient_id = i.id \
+                 AND po.status IN ('draft', 'pending', 'in_transit')) \
+         ORDER BY s.id, i.id",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<SqlUuid>, _>(excluded)
+    .load(c)
+    .await?)
+}
+
+/// The candidates with something to order, each with its quantity, by supplier (in
+/// supplier id order, so drafting is deterministic).
+fn by_supplier(
+    candidates: Vec<ReorderCandidate>,
+) -> BTreeMap<Uuid, Vec<(ReorderCandidate, Decimal)>> {
+    let mut by_supplier: BTreeMap<Uuid, Vec<(ReorderCandidate, Decimal)>> = BTreeMap::new();
+    for cand in candidates {
+        let quantity = cand.quantity();
+        if quantity > Decimal::ZERO {
+            by_supplier
+                .entry(cand.supplier_id)
+                .or_default()
+                .push((cand, quantity));
+        }
+    }
+    by_supplier
+}
+
+/// Drafts one supplier's order of `items`, expected after the supplier's lead time;
+/// answers how many lines it has. Inside a scoped transaction.
+async fn draft_order(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    supplier_id: Uuid,
+    items: &[(ReorderCandidate, Decimal)],
+    now: DateTime<Utc>,
+) -> Result<usize, InventoryError> {
+    let order_id = Uuid::new_v4();
+    // every candidate carries its supplier's lead time
+    let lead = items.first().map_or(1, |(cand, _)| cand.lead_time_days);
+    let lines: Vec<OrderLine> = items
+        .iter()
+        .map(|(cand, quantity)| OrderLine {
+            tenant_id: tenant,
+            id: Uuid::new_v4(),
+            order_id,
+            ingredient_id: Some(cand.ingredient_id),
+            product_id: None,
+            quantity: *quantity,
+            unit_cost: cand.unit_cost,
+        })
+        .collect();
+    let order = PurchaseOrder {
+        tenant_id: tenant,
+        id: order_id,
+        supplier_id,
+        reference: format!("AUTO-{}-{}", today().format("%Y%m%d"), short_code()),
+        status: "draft".to_owned(),
+        source: "procurement".to_owned(),
+        ordered_at: now,
+        expected_at: today() + Duration::days(i64::from(lead)),
+        delivered_at: None,
+        total: total_of(&lines),
+        notes: "Borrador generado automáticamente: ingredientes bajo el punto de pedido."
+            .to_owned(),
+        created_at: now,
+    };
+    insert_order(c, &order, &lines).await?;
+    Ok(lines.len())
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! Cost of a batch = Σ line quantity × the ingredient's current `unit_cost`;
 //! cost per unit = batch cost / `yield_quantity`, rounded to 4 decimals.
 
-use std::collections::HashMap;
-
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,6 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::group_by;
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, products, recipe_lines, recipes};
 
@@ -136,10 +135,7 @@ async fn assemble(
     rows: Vec<RecipeRow>,
 ) -> Result<Vec<RecipeView>, InventoryError> {
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut by_recipe: HashMap<Uuid, Vec<RecipeLineView>> = HashMap::new();
-    for line in lines_of(c, tenant, &ids).await? {
-        by_recipe.entry(line.recipe_id).or_default().push(line);
-    }
+    let mut by_recipe = group_by(lines_of(c, tenant, &ids).await?, |l| l.recipe_id);
     Ok(rows
         .into_iter()
         .map(|(r, product_name)| {

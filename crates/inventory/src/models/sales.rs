@@ -1,7 +1,7 @@
 //! Sales and the point of sale. A POS sale takes finished-product stock first-expiring
 //! first, all lines in one transaction: if any product is short, nothing changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
-use crate::models::stock::{self, Movement, MovementReason, StockItem};
-use crate::models::{WriteScope, check_amount, products};
+use crate::models::stock::{self, ItemKind, Movement, MovementReason, StockItem};
+use crate::models::{WriteScope, check_amount, group_by, products};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{sale_lines, sales};
 
@@ -110,10 +110,7 @@ async fn with_lines(
         .select(SaleLine::as_select())
         .load(c)
         .await?;
-    let mut by_sale: HashMap<Uuid, Vec<SaleLine>> = HashMap::new();
-    for l in lines {
-        by_sale.entry(l.sale_id).or_default().push(l);
-    }
+    let mut by_sale = group_by(lines, |l| l.sale_id);
     Ok(rows
         .into_iter()
         .map(|sale| SaleView {
@@ -253,43 +250,8 @@ pub async fn sell(
     conn.transaction(async |c| {
         scope.enter(c).await?;
         let sale_id = Uuid::new_v4();
-        let mut needed: BTreeMap<Uuid, Decimal> = BTreeMap::new();
-        let mut lines = Vec::with_capacity(order.lines.len());
-        let mut names: HashMap<Uuid, String> = HashMap::new();
-        for l in &order.lines {
-            let product = products::find_in_tx(c, tenant, l.product_id)
-                .await?
-                .ok_or(InventoryError::UnknownReference("product"))?;
-            let unit_price = l.unit_price.unwrap_or(product.product.sale_price);
-            names.insert(l.product_id, product.product.name.clone());
-            *needed.entry(l.product_id).or_default() += l.quantity;
-            lines.push(SaleLine {
-                tenant_id: tenant,
-                id: Uuid::new_v4(),
-                sale_id,
-                product_id: l.product_id,
-                quantity: l.quantity,
-                unit_price,
-                line_total: check_amount((l.quantity * unit_price).round_dp(2), "el importe")?,
-            });
-        }
-        // one take per product, in id order, so concurrent sales lock lots in one order
-        for (product_id, quantity) in &needed {
-            let name = names.get(product_id).map(String::as_str).unwrap_or("");
-            stock::consume_fifo(
-                c,
-                tenant,
-                StockItem::Product(*product_id),
-                name,
-                *quantity,
-                Movement {
-                    reason: MovementReason::Sale,
-                    reference_id: Some(sale_id),
-                    note: None,
-                },
-            )
-            .await?;
-        }
+        let (lines, needed) = priced_lines(c, tenant, sale_id, order).await?;
+        take_stock(c, tenant, sale_id, &needed).await?;
         let now = Utc::now();
         let sale = Sale {
             tenant_id: tenant,
@@ -308,19 +270,96 @@ pub async fn sell(
             .values(&lines)
             .execute(c)
             .await?;
-        let ids: Vec<Uuid> = needed.keys().copied().collect();
-        let on_hand = products::on_hand_of(c, tenant, &ids).await?;
-        let stock = ids
-            .into_iter()
-            .map(|product_id| ProductStock {
-                product_id,
-                on_hand: on_hand.get(&product_id).copied().unwrap_or_default(),
-            })
-            .collect();
+        let stock = stock_after(c, tenant, needed.into_keys().collect()).await?;
         Ok(PosSaleOutcome {
             sale: SaleView { sale, lines },
             stock,
         })
     })
     .await
+}
+
+/// What a sale takes of one product: how much, and the product's name for
+/// `insufficient_stock`.
+struct Need {
+    name: String,
+    quantity: Decimal,
+}
+
+/// The sale's lines, priced (the product's `sale_price` unless the line names a price),
+/// and what they take of each product, by product id. Inside a scoped transaction.
+async fn priced_lines(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    sale_id: Uuid,
+    order: &PosSale,
+) -> Result<(Vec<SaleLine>, BTreeMap<Uuid, Need>), InventoryError> {
+    let mut needed: BTreeMap<Uuid, Need> = BTreeMap::new();
+    let mut lines = Vec::with_capacity(order.lines.len());
+    for l in &order.lines {
+        let product = products::find_in_tx(c, tenant, l.product_id)
+            .await?
+            .ok_or(InventoryError::UnknownReference("product"))?;
+        let unit_price = l.unit_price.unwrap_or(product.product.sale_price);
+        needed
+            .entry(l.product_id)
+            .or_insert_with(|| Need {
+                name: product.product.name.clone(),
+                quantity: Decimal::ZERO,
+            })
+            .quantity += l.quantity;
+        lines.push(SaleLine {
+            tenant_id: tenant,
+            id: Uuid::new_v4(),
+            sale_id,
+            product_id: l.product_id,
+            quantity: l.quantity,
+            unit_price,
+            line_total: check_amount((l.quantity * unit_price).round_dp(2), "el importe")?,
+        });
+    }
+    Ok((lines, needed))
+}
+
+/// Takes what the sale needs of each product, first-expiring lots first. Inside a scoped
+/// transaction, which a short product rolls back.
+async fn take_stock(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    sale_id: Uuid,
+    needed: &BTreeMap<Uuid, Need>,
+) -> Result<(), InventoryError> {
+    // one take per product, in id order, so concurrent sales lock lots in one order
+    for (product_id, need) in needed {
+        stock::consume_fifo(
+            c,
+            tenant,
+            StockItem::Product(*product_id),
+            &need.name,
+            need.quantity,
+            Movement {
+                reason: MovementReason::Sale,
+                reference_id: Some(sale_id),
+                note: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stock on hand of each of the products sold (in id order). Inside a scoped transaction.
+async fn stock_after(
+    c: &mut AsyncPgConnection,
+    tenant: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<Vec<ProductStock>, InventoryError> {
+    let on_hand = stock::on_hand_of(c, tenant, ItemKind::Product, &ids).await?;
+    Ok(ids
+        .into_iter()
+        .map(|product_id| ProductStock {
+            product_id,
+            on_hand: on_hand.get(&product_id).copied().unwrap_or_default(),
+        })
+        .collect())
 }

@@ -8,10 +8,12 @@
 //! `stock_movements`. A take is one set-based statement whatever the number of lots, and
 //! answers totals (`lots_touched`), never the list of lots.
 
+use std::collections::HashMap;
+
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Numeric, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Numeric, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,37 @@ impl StockItem {
         match self {
             StockItem::Product(id) => Some(id),
             StockItem::Ingredient(_) => None,
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            StockItem::Ingredient(id) | StockItem::Product(id) => id,
+        }
+    }
+
+    pub fn kind(self) -> ItemKind {
+        match self {
+            StockItem::Ingredient(_) => ItemKind::Ingredient,
+            StockItem::Product(_) => ItemKind::Product,
+        }
+    }
+}
+
+/// Whether lots and movements are of ingredients or of products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Ingredient,
+    Product,
+}
+
+impl ItemKind {
+    /// The column of `stock_lots` and `stock_movements` naming an item of this kind: the
+    /// only text ever put into the `{item}` of a statement.
+    fn column(self) -> &'static str {
+        match self {
+            ItemKind::Ingredient => "ingredient_id",
+            ItemKind::Product => "product_id",
         }
     }
 }
@@ -173,6 +206,53 @@ pub async fn on_hand(
     };
     let sum: Option<Decimal> = q.first(conn).await?;
     Ok(sum.unwrap_or(Decimal::ZERO))
+}
+
+#[derive(QueryableByName)]
+struct OnHandRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Numeric)]
+    on_hand: Decimal,
+}
+
+/// `rows` (ingredients or products, as `kind` says), each with its stock on hand: the sum
+/// of its lots, 0 without any. One query for all of them. Inside a scoped transaction.
+pub async fn with_on_hand<T>(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    kind: ItemKind,
+    rows: Vec<T>,
+    id_of: impl Fn(&T) -> Uuid,
+) -> Result<Vec<(T, Decimal)>, InventoryError> {
+    let ids: Vec<Uuid> = rows.iter().map(&id_of).collect();
+    let on_hand = on_hand_of(conn, tenant, kind, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let stock = on_hand.get(&id_of(&row)).copied().unwrap_or_default();
+            (row, stock)
+        })
+        .collect())
+}
+
+/// Stock on hand of each of `ids` that has lots. Inside a scoped transaction.
+pub async fn on_hand_of(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+    kind: ItemKind,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Decimal>, InventoryError> {
+    let rows: Vec<OnHandRow> = diesel::sql_query(
+        "SELECT {item} AS id, sum(quantity) AS on_hand FROM stock_lots \
+         WHERE tenant_id = $1 AND {item} = ANY($2) GROUP BY {item}"
+            .replace("{item}", kind.column()),
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.on_hand)).collect())
 }
 
 /// Why stock moved (the `stock_movements.reason` vocabulary).
@@ -332,13 +412,9 @@ pub async fn consume_fifo(
     quantity: Decimal,
     movement: Movement<'_>,
 ) -> Result<Taken, InventoryError> {
-    let (column, id) = match item {
-        StockItem::Ingredient(id) => ("ingredient_id", id),
-        StockItem::Product(id) => ("product_id", id),
-    };
-    let row: TakeRow = diesel::sql_query(TAKE_FIFO.replace("{item}", column))
+    let row: TakeRow = diesel::sql_query(TAKE_FIFO.replace("{item}", item.kind().column()))
         .bind::<SqlUuid, _>(tenant)
-        .bind::<SqlUuid, _>(id)
+        .bind::<SqlUuid, _>(item.id())
         .bind::<Numeric, _>(quantity)
         .bind::<Nullable<SqlUuid>, _>(item.ingredient_id())
         .bind::<Nullable<SqlUuid>, _>(item.product_id())

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::forecasts::{self, ForecastParams};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn get_forecast(
@@ -31,7 +31,7 @@ pub async fn list_models(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list = forecasts::list_models(&mut *state.conn().await?, identity.tenant_id, page).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -9,7 +9,7 @@ use crate::cache::CachedList;
 use crate::error::InventoryError;
 use crate::models::ingredients::{self, IngredientFields, IngredientInput};
 use crate::models::stock::{self, Adjustment, AdjustmentRequest, LotFilter};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn list_ingredients(
@@ -17,11 +17,13 @@ pub async fn list_ingredients(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
-    let tenant = identity.tenant_id;
-    read_through(&state, tenant, CachedList::Ingredients, page, async || {
-        ingredients::list(&mut *state.conn().await?, tenant, page).await
-    })
+    read_through(
+        &state,
+        &identity,
+        CachedList::Ingredients,
+        page.into_inner(),
+        ingredients::list,
+    )
     .await
 }
 
@@ -79,7 +81,7 @@ pub async fn list_lots(
     page: web::Query<PageParams>,
     filter: web::Query<LotFilter>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let lots =
         stock::list_lots(&mut *state.conn().await?, identity.tenant_id, &filter, page).await?;
     Ok(HttpResponse::Ok().json(lots))

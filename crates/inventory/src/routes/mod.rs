@@ -11,10 +11,10 @@ mod products;
 mod purchasing;
 mod sales;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
-use bakery_config::http::ApiError;
+use bakery_config::db::AsyncPgConnection;
+use bakery_config::http::method_not_allowed;
 use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::cache::{self, CachedList};
 use crate::error::InventoryError;
 use crate::models::WriteScope;
-use crate::pagination::Page;
+use crate::pagination::{self, Page, PageParams};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,15 +60,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/api/forecasts/{product_id}").route(web::get().to(forecasts::get_forecast)));
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Método no permitido en esta ruta.",
-    )
-    .error_response()
-}
-
 /// Writes need a role that may write (`viewer` may only read) and a tenant (a service
 /// identity carries none); a demo session's writes also count against its quotas
 /// ([`crate::quota`]). Answers whom the write is for.
@@ -85,20 +76,22 @@ fn json_body(body: Bytes) -> HttpResponse {
         .body(body)
 }
 
-/// A list page through the cache: a canonical page ([`cache::cacheable`]) under the
-/// tenant's current version if cached, else `load` (PostgreSQL), cached under the version
-/// read *before* loading. Other pages go straight to `load`, without asking Redis.
-async fn read_through<T, F>(
+/// A list page of the caller's tenant through the cache: the page `params` ask for; a
+/// canonical page ([`cache::cacheable`]) under the tenant's current version if cached, else
+/// `load` (PostgreSQL, on a pooled connection), cached under the version read *before*
+/// loading. Other pages go straight to `load`, without asking Redis.
+async fn read_through<T>(
     state: &AppState,
-    tenant: Uuid,
+    identity: &Identity,
     list: CachedList,
-    page: Page,
-    load: F,
+    params: PageParams,
+    load: impl AsyncFnOnce(&mut AsyncPgConnection, Uuid, Page) -> Result<T, InventoryError>,
 ) -> Result<HttpResponse, InventoryError>
 where
     T: Serialize,
-    F: AsyncFnOnce() -> Result<T, InventoryError>,
 {
+    let page = pagination::page(params)?;
+    let tenant = identity.tenant_id;
     let version = if cache::cacheable(page) {
         state.cache.version(tenant).await
     } else {
@@ -109,7 +102,7 @@ where
     {
         return Ok(json_body(hit));
     }
-    let value = load().await?;
+    let value = load(&mut *state.conn().await?, tenant, page).await?;
     match serde_json::to_string(&value) {
         Ok(body) => {
             let body = Bytes::from(body);

@@ -6,7 +6,7 @@ use bakery_config::auth::Identity;
 use super::may_write;
 use crate::error::InventoryError;
 use crate::models::production::{self, BatchOrder, BatchRequest};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn list_batches(
@@ -14,7 +14,7 @@ pub async fn list_batches(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list = production::list(&mut *state.conn().await?, identity.tenant_id, page).await?;
     Ok(HttpResponse::Ok().json(list))
 }

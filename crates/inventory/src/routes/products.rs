@@ -8,7 +8,7 @@ use super::read_through;
 use crate::cache::CachedList;
 use crate::error::InventoryError;
 use crate::models::{products, recipes};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn list_products(
@@ -16,11 +16,13 @@ pub async fn list_products(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
-    let tenant = identity.tenant_id;
-    read_through(&state, tenant, CachedList::Products, page, async || {
-        products::list(&mut *state.conn().await?, tenant, page).await
-    })
+    read_through(
+        &state,
+        &identity,
+        CachedList::Products,
+        page.into_inner(),
+        products::list,
+    )
     .await
 }
 
@@ -38,7 +40,7 @@ pub async fn list_recipes(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list = recipes::list(&mut *state.conn().await?, identity.tenant_id, page).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -6,7 +6,7 @@ use bakery_config::auth::Identity;
 use super::may_write;
 use crate::error::InventoryError;
 use crate::models::purchasing::{self, NewOrder, OrderFilter, OrderRequest};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn list_suppliers(
@@ -14,7 +14,7 @@ pub async fn list_suppliers(
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list =
         purchasing::list_suppliers(&mut *state.conn().await?, identity.tenant_id, page).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -26,7 +26,7 @@ pub async fn list_orders(
     page: web::Query<PageParams>,
     filter: web::Query<OrderFilter>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list =
         purchasing::list_orders(&mut *state.conn().await?, identity.tenant_id, &filter, page)
             .await?;

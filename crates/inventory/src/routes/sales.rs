@@ -6,7 +6,7 @@ use bakery_config::auth::Identity;
 use super::may_write;
 use crate::error::InventoryError;
 use crate::models::sales::{self, PosSale, PosSaleRequest, SalesFilter};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
 pub async fn list_sales(
@@ -15,7 +15,7 @@ pub async fn list_sales(
     page: web::Query<PageParams>,
     filter: web::Query<SalesFilter>,
 ) -> Result<HttpResponse, InventoryError> {
-    let page = Page::try_from(page.into_inner())?;
+    let page = pagination::page(page.into_inner())?;
     let list = sales::list(&mut *state.conn().await?, identity.tenant_id, &filter, page).await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -123,7 +123,7 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
     let app = spawn_app().await;
     let t = Uuid::new_v4();
     app.seed(t).await;
-    let keys = Keys::new(app.settings.redis.key_prefix.clone());
+    let keys = Keys::new(app.settings.common.redis.key_prefix.clone());
     let tenant_keys = format!("{}*", keys.tenant_prefix(&t));
     let version_key = format!("{}inventory:version", keys.tenant_prefix(&t));
 
@@ -131,7 +131,7 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
     assert_eq!(first.total(), 4);
     // pages are kept in the process, never in Redis (no counter before the first write)
     assert!(
-        redis_keys(&app.settings.redis, &tenant_keys)
+        redis_keys(&app.settings.common.redis, &tenant_keys)
             .await
             .is_empty()
     );
@@ -155,7 +155,7 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
         .await;
     assert_eq!(adj.status, StatusCode::CREATED);
     assert_eq!(
-        redis_keys(&app.settings.redis, &tenant_keys).await,
+        redis_keys(&app.settings.common.redis, &tenant_keys).await,
         vec![version_key.clone()]
     );
     let fresh = app.get("/api/inventory/ingredients", t).await;
@@ -176,20 +176,20 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
         fresh.body
     );
     assert_eq!(
-        redis_keys(&app.settings.redis, &tenant_keys).await,
+        redis_keys(&app.settings.common.redis, &tenant_keys).await,
         vec![version_key.clone()]
     );
 
     // a page loaded before a write and stored after it lands in a dead version
     use bakery_inventory::cache::{Cache, CachedList};
-    use bakery_inventory::pagination::Page;
+    use bakery_inventory::pagination::{LIMITS, Page};
     let cache = Cache::new(
-        bakery_config::cache::build_pool(&app.settings.redis).expect("pool"),
+        bakery_config::cache::build_pool(&app.settings.common.redis).expect("pool"),
         keys.clone(),
         60,
         1 << 20,
     );
-    let page = Page::default();
+    let page = Page::first(LIMITS);
     let before = cache.version(t).await;
     assert_eq!(before, Some(1));
     cache.invalidate(t).await;
@@ -199,13 +199,13 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
     assert_eq!(cache.get(t, CachedList::Products, now, page), None);
 
     // removing a tenant's keys is one pattern
-    let pool = bakery_config::cache::build_pool(&app.settings.redis).expect("pool");
+    let pool = bakery_config::cache::build_pool(&app.settings.common.redis).expect("pool");
     let removed = bakery_config::cache::delete_matching(&pool, &tenant_keys)
         .await
         .expect("delete");
     assert_eq!(removed, 1, "the version counter");
     assert!(
-        redis_keys(&app.settings.redis, &tenant_keys)
+        redis_keys(&app.settings.common.redis, &tenant_keys)
             .await
             .is_empty()
     );

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use bakery_config::db;
-use bakery_config::settings::{DatabaseLimits, DatabaseSettings, RedisSettings, ServiceUrls};
+use bakery_config::settings::RedisSettings;
 use bakery_inventory::settings::Settings;
 use bakery_inventory::startup::Application;
 use bakery_test_support::{MigrationSet, TestDatabase};
@@ -61,20 +61,7 @@ pub struct TestApp {
 
 pub fn settings_for(database: &TestDatabase, redis: RedisSettings) -> Settings {
     Settings {
-        server: bakery_test_support::server_settings(),
-        database: DatabaseSettings {
-            url: database.url.clone(),
-            pool_size: 4,
-            limits: DatabaseLimits::default(),
-        },
-        redis,
-        tokens: bakery_test_support::token_settings(),
-        services: ServiceUrls {
-            demo_session: "http://127.0.0.1:9".to_owned(),
-            tenant: "http://127.0.0.1:9".to_owned(),
-            inventory: "http://127.0.0.1:9".to_owned(),
-        },
-        telemetry: bakery_test_support::telemetry_settings(),
+        common: bakery_test_support::service_settings(&database.url, redis),
         cache_ttl_secs: 60,
         cache_max_mb: 32,
         demo_writes_per_minute: 30,

@@ -9,7 +9,7 @@ use bakery_config::cache::Keys;
 use bakery_config::db;
 use bakery_config::settings::{DatabaseLimits, DatabaseSettings};
 use bakery_inventory::cache::{CACHED_LIMITS, CACHED_PAGES, Cache, CachedList};
-use bakery_inventory::pagination::Page;
+use bakery_inventory::pagination::{LIMITS, Page};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -266,7 +266,7 @@ async fn a_demo_session_past_its_row_quota_gets_429_and_nothing_is_written() {
 
 /// Keys under `pattern`, each hash counted by its fields.
 async fn redis_entries(app: &TestApp, pattern: &str) -> usize {
-    let client = redis::Client::open(app.settings.redis.url.as_str()).expect("redis client");
+    let client = redis::Client::open(app.settings.common.redis.url.as_str()).expect("redis client");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
@@ -313,7 +313,7 @@ async fn many_distinct_pages_leave_redis_and_the_page_cache_bounded() {
         }
     }
     // Redis holds no page (and no version before the first write)
-    let prefix = format!("{}*", app.settings.redis.key_prefix);
+    let prefix = format!("{}*", app.settings.common.redis.key_prefix);
     assert_eq!(redis_entries(&app, &prefix).await, 0);
     // the answers are still right, cached or not
     let page = app
@@ -322,8 +322,8 @@ async fn many_distinct_pages_leave_redis_and_the_page_cache_bounded() {
     assert_eq!(page.items()[0]["name"], "Levadura fresca");
 
     // in memory: only canonical pages, and never more bytes than allowed
-    let keys = Keys::new(app.settings.redis.key_prefix.clone());
-    let pool = bakery_config::cache::build_pool(&app.settings.redis).expect("pool");
+    let keys = Keys::new(app.settings.common.redis.key_prefix.clone());
+    let pool = bakery_config::cache::build_pool(&app.settings.common.redis).expect("pool");
     let max_bytes = 64 * 1024;
     let cache = Cache::new(pool, keys, 60, max_bytes);
     let body = bytes::Bytes::from(vec![b'x'; 1000]);
@@ -347,7 +347,7 @@ async fn many_distinct_pages_leave_redis_and_the_page_cache_bounded() {
             Uuid::new_v4(),
             CachedList::Products,
             0,
-            Page::default(),
+            Page::first(LIMITS),
             body.clone(),
         );
     }
@@ -392,10 +392,10 @@ async fn until_a_statement_waits_for_a_lock(app: &TestApp) {
 #[tokio::test]
 async fn waiting_for_a_busy_pool_ends_in_503_with_retry_after() {
     let app = spawn_app_configured(bakery_test_support::redis_settings(), |s| {
-        s.database.pool_size = 1;
-        s.database.limits.pool_wait = Duration::from_millis(200);
-        s.database.limits.statement_timeout = Duration::from_secs(60);
-        s.database.limits.lock_timeout = Duration::from_secs(60);
+        s.common.database.pool_size = 1;
+        s.common.database.limits.pool_wait = Duration::from_millis(200);
+        s.common.database.limits.statement_timeout = Duration::from_secs(60);
+        s.common.database.limits.lock_timeout = Duration::from_secs(60);
     })
     .await;
     let t = Uuid::new_v4();
@@ -441,8 +441,8 @@ async fn waiting_for_a_busy_pool_ends_in_503_with_retry_after() {
 #[tokio::test]
 async fn a_statement_cancelled_by_statement_timeout_answers_503_and_changes_nothing() {
     let app = spawn_app_configured(bakery_test_support::redis_settings(), |s| {
-        s.database.limits.statement_timeout = Duration::from_millis(300);
-        s.database.limits.lock_timeout = Duration::from_secs(60);
+        s.common.database.limits.statement_timeout = Duration::from_millis(300);
+        s.common.database.limits.lock_timeout = Duration::from_secs(60);
     })
     .await;
     let t = Uuid::new_v4();
@@ -470,8 +470,8 @@ async fn a_statement_cancelled_by_statement_timeout_answers_503_and_changes_noth
 #[tokio::test]
 async fn a_statement_cancelled_by_lock_timeout_answers_503() {
     let app = spawn_app_configured(bakery_test_support::redis_settings(), |s| {
-        s.database.limits.statement_timeout = Duration::from_secs(60);
-        s.database.limits.lock_timeout = Duration::from_millis(200);
+        s.common.database.limits.statement_timeout = Duration::from_secs(60);
+        s.common.database.limits.lock_timeout = Duration::from_millis(200);
     })
     .await;
     let t = Uuid::new_v4();

@@ -6,14 +6,20 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use bakery_config::auth::{Identity, IdentityVerifier};
-use bakery_inventory::procurement::{
-    self, HttpTenantDirectory, ProcurementReport, TEMPLATE_TENANTS,
-};
+use bakery_inventory::procurement::{self, HttpTenantDirectory, ProcurementReport};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::*;
+
+/// The first template tenant of `data/demo/accounts.toml`.
+fn template() -> Uuid {
+    bakery_config::tenants::template_tenant_ids()
+        .ok()
+        .and_then(|ids| ids.first().copied())
+        .expect("the template tenants")
+}
 
 #[derive(Default)]
 struct Seen {
@@ -54,7 +60,7 @@ async fn stand_in(customer: Uuid, demo: Uuid) -> (String, Arc<Mutex<Seen>>) {
                         HttpResponse::Ok().json(json!({"tenants": [
                             tenant(customer, "Cliente", false),
                             tenant(demo, "Demo", true),
-                            tenant(TEMPLATE_TENANTS[0], "Plantilla", false),
+                            tenant(template(), "Plantilla", false),
                         ]}))
                     },
                 ),
@@ -72,14 +78,14 @@ async fn stand_in(customer: Uuid, demo: Uuid) -> (String, Arc<Mutex<Seen>>) {
 async fn procurement_drafts_for_customers_only_and_only_once() {
     let app = spawn_app().await;
     let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
-    for t in [customer, demo, TEMPLATE_TENANTS[0]] {
+    for t in [customer, demo, template()] {
         app.seed(t).await;
     }
     let (url, seen) = stand_in(customer, demo).await;
     let mut settings = app.settings.clone();
-    settings.services.tenant = url;
+    settings.common.services.tenant = url;
     let directory = HttpTenantDirectory::new(&settings).expect("directory");
-    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+    let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
 
     let report = procurement::run_once(&pool, &directory)
         .await
@@ -126,7 +132,7 @@ async fn procurement_drafts_for_customers_only_and_only_once() {
     assert_eq!(num(&order["total"]), 20.6); // 5 × 4.00 + 1.5 × 0.40
 
     // demo and template tenants: nothing
-    for t in [demo, TEMPLATE_TENANTS[0]] {
+    for t in [demo, template()] {
         assert_eq!(app.get("/api/orders", t).await.total(), 2);
         assert_eq!(app.count(t, "purchase_orders").await, 2);
     }
@@ -154,7 +160,7 @@ async fn procurement_drafts_for_customers_only_and_only_once() {
 async fn procurement_reports_an_unreachable_tenant_service() {
     let app = spawn_app().await;
     let directory = HttpTenantDirectory::new(&app.settings).expect("directory");
-    let pool = bakery_config::db::build_pool(&app.settings.database).expect("pool");
+    let pool = bakery_config::db::build_pool(&app.settings.common.database).expect("pool");
     let err = procurement::run_once(&pool, &directory).await;
     assert!(err.is_err());
     assert_eq!(
@@ -202,7 +208,7 @@ async fn procurement_with_the_real_tenant_service_skips_the_virtual_and_template
         })
         .await;
     let (customer, virtual_tenant) = (Uuid::new_v4(), Uuid::new_v4());
-    let template = TEMPLATE_TENANTS[0];
+    let template = template();
     {
         use diesel_async::{AsyncConnection, SimpleAsyncConnection};
         let mut conn = diesel_async::AsyncPgConnection::establish(&tenant_db.url)
@@ -230,9 +236,9 @@ async fn procurement_with_the_real_tenant_service_skips_the_virtual_and_template
         app.seed(t).await;
     }
     let mut settings = app.settings.clone();
-    settings.services.tenant = spawn_tenant_service(&tenant_db).await;
+    settings.common.services.tenant = spawn_tenant_service(&tenant_db).await;
     let directory = HttpTenantDirectory::new(&settings).expect("directory");
-    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+    let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
 
     let report = procurement::run_once(&pool, &directory)
         .await
@@ -258,9 +264,9 @@ async fn the_background_scheduler_runs_on_its_interval() {
     app.seed(demo).await;
     let (url, _) = stand_in(customer, demo).await;
     let mut settings = app.settings.clone();
-    settings.services.tenant = url;
+    settings.common.services.tenant = url;
     let directory = Arc::new(HttpTenantDirectory::new(&settings).expect("directory"));
-    let pool = bakery_config::db::build_pool(&settings.database).expect("pool");
+    let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
     let scheduler =
         procurement::spawn_scheduler(pool, directory, std::time::Duration::from_millis(200));
     let mut drafted = 0;
@@ -285,9 +291,12 @@ async fn the_background_scheduler_runs_on_its_interval() {
 /// The environment the `inventory-service` binary needs to reach this test's database,
 /// Redis and tenant-service stand-in.
 fn binary_env(app: &TestApp, tenant_url: &str) -> Vec<(&'static str, String)> {
-    let mut env = bakery_test_support::binary_env(&app.settings.redis);
+    let mut env = bakery_test_support::binary_env(&app.settings.common.redis);
     env.extend([
-        ("INVENTORY_DATABASE_URL", app.settings.database.url.clone()),
+        (
+            "INVENTORY_DATABASE_URL",
+            app.settings.common.database.url.clone(),
+        ),
         ("TENANT_SERVICE_URL", tenant_url.to_owned()),
         ("LOG_FORMAT", "json".to_owned()),
     ]);

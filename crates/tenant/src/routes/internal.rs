@@ -2,54 +2,28 @@
 
 use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use bakery_config::pagination::{PageError, PageLimits, PageParams};
+use bakery_config::tenants::{TenantList, TenantSummary};
+use serde::Deserialize;
 
-use crate::domain::{Page, TenantKind};
+use crate::domain::TenantKind;
 use crate::error::TenantError;
-use crate::models::Tenant;
 use crate::queries;
 use crate::startup::AppState;
 
+/// The default is the maximum, so a client that does not page gets as much as allowed.
+pub const LIMITS: PageLimits = PageLimits {
+    default: 500,
+    max: 500,
+};
+
+// `limit` and `offset` are read here rather than through a flattened `PageParams`: serde's
+// `flatten` loses the query string's numbers (they arrive as text)
 #[derive(Deserialize)]
 pub struct ListQuery {
     demo: Option<bool>,
     limit: Option<i64>,
     offset: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct ListAnswer {
-    tenants: Vec<TenantItem>,
-    limit: i64,
-    offset: i64,
-    /// The `offset` of the next page, or `null` on the last one.
-    next_offset: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct TenantItem {
-    id: Uuid,
-    name: String,
-    slug: String,
-    business_model: String,
-    city: String,
-    is_demo: bool,
-    is_demo_template: bool,
-}
-
-impl From<Tenant> for TenantItem {
-    fn from(t: Tenant) -> Self {
-        TenantItem {
-            id: t.id,
-            name: t.name,
-            slug: t.slug,
-            business_model: t.business_model,
-            city: t.city,
-            is_demo: t.is_demo,
-            is_demo_template: t.is_demo_template,
-        }
-    }
 }
 
 pub async fn list_tenants(
@@ -67,15 +41,53 @@ pub async fn list_tenants(
         limit,
         offset,
     } = query.into_inner();
-    let page = Page::parse(limit, offset).map_err(TenantError::InvalidQuery)?;
+    let page = PageParams { limit, offset }.within(LIMITS).map_err(|e| {
+        TenantError::InvalidQuery(match e {
+            PageError::Limit { .. } => "`limit` debe estar entre 1 y 500.",
+            PageError::NegativeOffset => "`offset` no puede ser negativo.",
+        })
+    })?;
     let (tenants, more) = {
         let mut conn = state.pool.get().await?;
         queries::list_tenants(&mut conn, TenantKind::from(demo), page).await?
     };
-    Ok(HttpResponse::Ok().json(ListAnswer {
-        tenants: tenants.into_iter().map(TenantItem::from).collect(),
+    Ok(HttpResponse::Ok().json(TenantList {
+        tenants: tenants
+            .into_iter()
+            .map(|t| TenantSummary {
+                id: t.id,
+                name: t.name,
+                slug: t.slug,
+                business_model: t.business_model,
+                city: t.city,
+                is_demo: t.is_demo,
+                is_demo_template: t.is_demo_template,
+            })
+            .collect(),
         limit: page.limit,
         offset: page.offset,
-        next_offset: more.then_some(page.offset + page.limit),
+        next_offset: page.next_offset(more),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use bakery_config::pagination::Page;
+
+    use super::*;
+
+    #[test]
+    fn pages_are_bounded() {
+        assert_eq!(
+            PageParams::default().within(LIMITS),
+            Ok(Page {
+                limit: 500,
+                offset: 0
+            })
+        );
+        let page = |limit, offset| PageParams { limit, offset }.within(LIMITS);
+        assert!(page(Some(501), None).is_err());
+        assert!(page(Some(0), None).is_err());
+        assert!(page(Some(10), Some(-1)).is_err());
+    }
 }

@@ -6,9 +6,8 @@
 //! - `GET /api/tenants/me` ([`tenants`]): the caller's own tenant.
 //! - `GET /internal/tenants` ([`internal`]): tenants for other services (service identity).
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
-use bakery_config::http::ApiError;
+use actix_web::web;
+use bakery_config::http::method_not_allowed;
 
 pub mod auth;
 pub mod internal;
@@ -30,14 +29,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(internal::list_tenants))
             .default_service(web::to(method_not_allowed)),
     );
-}
-
-/// A known path with the wrong method: `405` in the JSON envelope.
-async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Método no permitido en esta ruta.",
-    )
-    .error_response()
 }

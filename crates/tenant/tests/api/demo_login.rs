@@ -1,5 +1,5 @@
 //! Logging in with a published demo account gives a fresh demo session, never a token for
-//! the template (contract 4).
+//! the template (docs/api-tenant.md, "`POST /api/auth/login`").
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use crate::helpers::{
 async fn a_demo_account_login_answers_with_a_fresh_demo_session() {
     let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
     let url = stand_in.url.clone();
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = url).await;
 
     let assertion = client_assertion("203.0.113.77");
     let response = app
@@ -66,7 +66,7 @@ async fn a_demo_account_login_answers_with_a_fresh_demo_session() {
 async fn a_direct_demo_login_forwards_no_client_assertion() {
     let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
     let url = stand_in.url.clone();
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = url).await;
     let response = app
         .login_with(
             DEMO_EMAIL,
@@ -93,7 +93,7 @@ async fn a_direct_demo_login_forwards_no_client_assertion() {
 async fn a_wrong_demo_password_creates_no_session() {
     let stand_in = stand_in_demo_session(201, fixed_session_body()).await;
     let url = stand_in.url.clone();
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = url).await;
     let response = app.login(DEMO_EMAIL, "demosanpablo", "203.0.113.78").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json(response).await["error"], "invalid_credentials");
@@ -102,7 +102,7 @@ async fn a_wrong_demo_password_creates_no_session() {
 
 #[tokio::test]
 async fn demo_session_down_gives_503_and_no_token() {
-    let app = spawn_app_with(|s| s.services.demo_session = closed_port_url()).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = closed_port_url()).await;
     let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "203.0.113.79").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().get("retry-after").is_some());
@@ -134,7 +134,7 @@ async fn demo_session_too_slow_gives_503() {
         }
     });
     let app = spawn_app_with(|s| {
-        s.services.demo_session = url;
+        s.common.services.demo_session = url;
         s.login.demo_session_timeout = Duration::from_secs(1);
     })
     .await;
@@ -151,7 +151,7 @@ async fn demo_session_refusals_are_passed_through() {
     });
     let stand_in = stand_in_demo_session(429, refusal.clone()).await;
     let url = stand_in.url.clone();
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = url).await;
     let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "203.0.113.81").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
@@ -168,7 +168,7 @@ async fn demo_session_refusals_are_passed_through() {
 async fn demo_session_answering_nonsense_gives_502() {
     let stand_in = stand_in_demo_session(201, serde_json::json!("not an object")).await;
     let url = stand_in.url.clone();
-    let app = spawn_app_with(|s| s.services.demo_session = url).await;
+    let app = spawn_app_with(|s| s.common.services.demo_session = url).await;
     let response = app.login(DEMO_EMAIL, DEMO_PASSWORD, "203.0.113.82").await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(json(response).await["error"], "demo_unavailable");
@@ -232,7 +232,7 @@ async fn failing_on_purpose_does_not_lock_the_demo_account_for_everyone() {
     // test settings: 3 failures per address and client; the slow-down, which the demo
     // account never gets, would be 10 s from the first failure
     let app = spawn_app_with(|s| {
-        s.services.demo_session = url;
+        s.common.services.demo_session = url;
         s.login.slowdown_after_failures = 1;
         s.login.slowdown_base = Duration::from_secs(10);
         s.login.slowdown_max = Duration::from_secs(10);

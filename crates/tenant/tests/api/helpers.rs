@@ -9,7 +9,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
 use bakery_config::client::{CLIENT_HEADER, ClientAddress, ClientAssertions};
 use bakery_config::db;
-use bakery_config::settings::{DatabaseSettings, ServiceUrls};
 use bakery_tenant::models::{NewTenant, NewUser};
 use bakery_tenant::schema::{tenants, users};
 use bakery_tenant::settings::{LoginSettings, Settings};
@@ -63,21 +62,11 @@ pub struct TestApp {
 /// waits are), and a demo-session URL where nothing listens (tests that need one pass their
 /// own).
 pub fn test_settings(db: &TestDatabase) -> Settings {
+    let mut common =
+        bakery_test_support::service_settings(&db.url, bakery_test_support::redis_settings());
+    common.services.demo_session = closed_port_url();
     Settings {
-        server: bakery_test_support::server_settings(),
-        database: DatabaseSettings {
-            url: db.url.clone(),
-            pool_size: 4,
-            limits: Default::default(),
-        },
-        redis: bakery_test_support::redis_settings(),
-        tokens: bakery_test_support::token_settings(),
-        services: ServiceUrls {
-            demo_session: closed_port_url(),
-            tenant: "http://127.0.0.1:8002".to_owned(),
-            inventory: "http://127.0.0.1:8003".to_owned(),
-        },
-        telemetry: bakery_test_support::telemetry_settings(),
+        common,
         login: LoginSettings {
             max_failures_per_ip: 10,
             max_failures_per_email_and_ip: 3,
@@ -270,9 +259,10 @@ impl TestApp {
 
     /// Every key this app's limiter wrote in Redis, with its TTL in seconds.
     pub async fn limiter_keys(&self) -> Vec<(String, i64)> {
-        let pool = bakery_config::cache::build_pool(&self.settings.redis).expect("redis pool");
+        let pool =
+            bakery_config::cache::build_pool(&self.settings.common.redis).expect("redis pool");
         let mut conn = pool.get().await.expect("redis");
-        let pattern = format!("{}login:*", self.settings.redis.key_prefix);
+        let pattern = format!("{}login:*", self.settings.common.redis.key_prefix);
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg(&pattern)
             .query_async(&mut conn)

@@ -1,4 +1,4 @@
-//! `GET /internal/tenants`: service identities only (contract 3).
+//! `GET /internal/tenants`: service identities only (docs/api-tenant.md).
 
 use bakery_config::auth::Identity;
 use bakery_test_support::identity_token;

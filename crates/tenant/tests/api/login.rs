@@ -29,9 +29,10 @@ async fn login_returns_an_access_token_for_the_user_tenant_and_role() {
     assert_eq!(body["tenant"]["city"], "Madrid");
 
     let token = body["access_token"].as_str().expect("token");
-    let claims: AccessClaims = TokenKeys::new(&app.settings.tokens.access_secret, ACCESS_AUDIENCE)
-        .verify(token)
-        .expect("verifies with ACCESS_TOKEN_SECRET");
+    let claims: AccessClaims =
+        TokenKeys::new(&app.settings.common.tokens.access_secret, ACCESS_AUDIENCE)
+            .verify(token)
+            .expect("verifies with ACCESS_TOKEN_SECRET");
     assert_eq!(claims.sub, app.ana.user_id);
     assert_eq!(claims.tenant_id, app.ana.tenant_id);
     assert_eq!(claims.role, "owner");
@@ -40,7 +41,7 @@ async fn login_returns_an_access_token_for_the_user_tenant_and_role() {
 
     // an access token is not an identity: the internal key does not verify it
     assert!(
-        TokenKeys::new(&app.settings.tokens.internal_secret, ACCESS_AUDIENCE)
+        TokenKeys::new(&app.settings.common.tokens.internal_secret, ACCESS_AUDIENCE)
             .verify::<AccessClaims>(token)
             .is_err()
     );
@@ -269,7 +270,7 @@ async fn every_limiter_counter_expires_within_the_window() {
 
 #[tokio::test]
 async fn with_redis_down_login_neither_locks_out_nor_lets_in() {
-    let app = spawn_app_with(|s| s.redis.url = "redis://127.0.0.1:1".to_owned()).await;
+    let app = spawn_app_with(|s| s.common.redis.url = "redis://127.0.0.1:1".to_owned()).await;
     for _ in 0..5 {
         let response = app.login(app.ana.email, "mal", "198.51.100.30").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -391,7 +392,7 @@ async fn readiness_needs_postgres_but_not_redis() {
     assert_eq!(body["checks"]["postgres"], "ok");
 
     // without Redis the service still serves logins (the limiter fails open), so it stays ready
-    let app = spawn_app_with(|s| s.redis.url = "redis://127.0.0.1:1".to_owned()).await;
+    let app = spawn_app_with(|s| s.common.redis.url = "redis://127.0.0.1:1".to_owned()).await;
     let response = app.get_with("/ready", None).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
