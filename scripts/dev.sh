@@ -10,22 +10,8 @@ set -euo pipefail
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 
-started_pg=0; started_redis=0
-pg_bin_dir >/dev/null 2>&1 && pg_running || started_pg=1
-redis_running || started_redis=1
-PIDS=()
-stop_all() {
-  trap - INT TERM EXIT
-  if [ "${#PIDS[@]}" -gt 0 ]; then
-    log "stopping services"
-    kill "${PIDS[@]}" 2>/dev/null || true
-    wait "${PIDS[@]}" 2>/dev/null || true
-  fi
-  [ "$started_redis" = 1 ] && stop_redis
-  [ "$started_pg" = 1 ] && stop_postgres
-  return 0
-}
-trap stop_all INT TERM EXIT
+note_what_runs
+trap stop_what_we_started INT TERM EXIT
 setup_infrastructure
 
 cd "$ROOT"
@@ -64,12 +50,7 @@ for entry in "${SERVICES[@]}"; do
   set -- $entry
   name=$1; port=$2
   [ -x "$BIN/$name" ] || continue
-  ok=0
-  for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.2
-  done
-  [ "$ok" = 1 ] || { tail -20 "$LOGS/$name.log" >&2; die "$name did not become ready on port $port (log: .local/logs/$name.log)"; }
+  wait_ready "$name" "$port" "$LOGS/$name.log"
   printf '    %-18s http://127.0.0.1:%s  (log: .local/logs/%s.log)\n' "$name" "$port" "$name"
 done
 

@@ -169,6 +169,37 @@ export_stack_env() {
   export TEST_REDIS_URL="$REDIS_URL"
 }
 
+# What a script started, so that on exit it stops only that: a running `scripts/dev.sh`
+# (and its PostgreSQL and Redis) is left alone. Call note_what_runs before
+# setup_infrastructure, add service PIDs to PIDS, and `trap stop_what_we_started …`.
+STARTED_PG=0; STARTED_REDIS=0; PIDS=()
+note_what_runs() {
+  pg_bin_dir >/dev/null 2>&1 && pg_running || STARTED_PG=1
+  redis_running || STARTED_REDIS=1
+}
+stop_what_we_started() {
+  trap - INT TERM EXIT
+  if [ "${#PIDS[@]}" -gt 0 ]; then
+    log "stopping services"
+    kill "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+  fi
+  [ "$STARTED_REDIS" = 1 ] && stop_redis
+  [ "$STARTED_PG" = 1 ] && stop_postgres
+  return 0
+}
+
+# Waits up to 20 s for http://127.0.0.1:PORT/ready; otherwise shows LOG's tail and stops.
+wait_ready() {
+  local name=$1 port=$2 logfile=$3 _
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -20 "$logfile" >&2
+  die "$name did not become ready on port $port (log: $logfile)"
+}
+
 # Everything both README commands need before they build anything.
 setup_infrastructure() {
   command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs)"

@@ -18,21 +18,8 @@ OUTPUT="${RELIABILITY_OUTPUT:-$ROOT/docs/reliability.md}"
 export RELIABILITY_SECONDS="${RELIABILITY_SECONDS:-20}"
 export RELIABILITY_FLOOD_CONNECTIONS="${RELIABILITY_FLOOD_CONNECTIONS:-64}"
 
-started_pg=0; started_redis=0
-pg_bin_dir >/dev/null 2>&1 && pg_running || started_pg=1
-redis_running || started_redis=1
-PIDS=()
-stop_all() {
-  trap - INT TERM EXIT
-  if [ "${#PIDS[@]}" -gt 0 ]; then
-    kill "${PIDS[@]}" 2>/dev/null || true
-    wait "${PIDS[@]}" 2>/dev/null || true
-  fi
-  [ "$started_redis" = 1 ] && stop_redis
-  [ "$started_pg" = 1 ] && stop_postgres
-  return 0
-}
-trap stop_all INT TERM EXIT
+note_what_runs
+trap stop_what_we_started INT TERM EXIT
 setup_infrastructure
 
 for port in 18001 18002 18003 18080; do
@@ -67,13 +54,9 @@ for entry in "tenant-service 18002" "inventory-service 18003" "demo-session 1800
   PORT=$2 "$BIN/$1" serve >"$LOGS/$1.log" 2>&1 &
   PIDS+=($!)
 done
-for port in 18002 18003 18001 18080; do
-  ok=0
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && { ok=1; break; }
-    sleep 0.2
-  done
-  [ "$ok" = 1 ] || die "the service on port $port did not become ready (logs: $LOGS)"
+for entry in "tenant-service 18002" "inventory-service 18003" "demo-session 18001" "gateway 18080"; do
+  set -- $entry
+  wait_ready "$1" "$2" "$LOGS/$1.log"
 done
 
 log "running the scenarios (${RELIABILITY_SECONDS} s each run)"

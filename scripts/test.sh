@@ -6,21 +6,13 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-started_pg=0; started_redis=0
-pg_bin_dir >/dev/null 2>&1 && pg_running || started_pg=1
-redis_running || started_redis=1
-cleanup() {
-  # stop only what this run started, so a running `scripts/dev.sh` is left alone
-  [ "$started_redis" = 1 ] && stop_redis
-  [ "$started_pg" = 1 ] && stop_postgres
-  return 0
-}
-trap cleanup EXIT
+note_what_runs
+trap stop_what_we_started EXIT
 setup_infrastructure
 
 # databases left behind by an interrupted run (only when this run owns the instance: a
 # running stack may be serving other test runs)
-[ "$started_pg" = 1 ] && for db in $(psql_admin -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'"); do
+[ "$STARTED_PG" = 1 ] && for db in $(psql_admin -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'"); do
   psql_admin -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
 done
 

@@ -29,9 +29,9 @@ pub enum TokenError {
     #[error("token expired")]
     Expired,
     #[error("token invalid: {0}")]
-    Invalid(String),
+    Invalid(#[source] jsonwebtoken::errors::Error),
     #[error("token could not be signed: {0}")]
-    Signing(String),
+    Signing(#[source] jsonwebtoken::errors::Error),
 }
 
 /// HMAC-SHA256 signer and verifier for one audience.
@@ -63,7 +63,7 @@ impl TokenKeys {
 
     pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, TokenError> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| TokenError::Signing(e.to_string()))
+            .map_err(TokenError::Signing)
     }
 
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, TokenError> {
@@ -71,7 +71,7 @@ impl TokenKeys {
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
+                _ => TokenError::Invalid(e),
             })
     }
 }
@@ -112,6 +112,7 @@ impl Identity {
         }
     }
 
+    #[must_use]
     pub fn for_demo_session(mut self, session_id: impl Into<String>) -> Self {
         self.demo_session_id = Some(session_id.into());
         self

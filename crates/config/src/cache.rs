@@ -8,16 +8,17 @@ pub use deadpool_redis::Pool as RedisPool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
+    /// No connection within the pool's limits.
     #[error("redis pool: {0}")]
-    Pool(String),
+    Pool(#[from] deadpool_redis::PoolError),
+    /// The pool could not be built (start-up only).
+    #[error("redis pool: {0}")]
+    Build(#[from] deadpool_redis::CreatePoolError),
+    /// The caller's time budget for Redis ran out.
+    #[error("redis pool: timed out")]
+    TimedOut(#[from] tokio::time::error::Elapsed),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
-}
-
-impl From<deadpool_redis::PoolError> for CacheError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
-        CacheError::Pool(e.to_string())
-    }
 }
 
 /// Builds the pool. Connections are made lazily, so a Redis that is down does not stop
@@ -34,7 +35,7 @@ pub fn build_pool(settings: &RedisSettings) -> Result<Pool, CacheError> {
         ..Default::default()
     });
     cfg.create_pool(Some(Runtime::Tokio1))
-        .map_err(|e| CacheError::Pool(e.to_string()))
+        .map_err(CacheError::Build)
 }
 
 /// Key naming: every key starts with the deployment's prefix.
@@ -135,15 +136,10 @@ impl crate::http::ReadinessCheck for RedisReady {
     fn name(&self) -> &str {
         "redis"
     }
-    fn check(
-        &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    fn check(&self) -> crate::http::Check<'_> {
         Box::pin(async move {
-            let mut conn = self.0.get().await.map_err(|e| e.to_string())?;
-            let _: String = redis::cmd("PING")
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = self.0.get().await?;
+            let _: String = redis::cmd("PING").query_async(&mut conn).await?;
             Ok(())
         })
     }

@@ -53,7 +53,13 @@ where
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("{binary}: cannot start the async runtime: {e}");
+            #[expect(
+                clippy::print_stderr,
+                reason = "a binary's last word, for its operator"
+            )]
+            {
+                eprintln!("{binary}: cannot start the async runtime: {e}");
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -61,7 +67,13 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "{binary} failed");
-            eprintln!("{binary}: {e:#}");
+            #[expect(
+                clippy::print_stderr,
+                reason = "a binary's last word, for its operator"
+            )]
+            {
+                eprintln!("{binary}: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

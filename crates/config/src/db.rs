@@ -7,7 +7,7 @@
 //! never leak to the next user of a pooled connection.
 
 use diesel::sql_types::Text;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
@@ -20,20 +20,22 @@ pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
 pub use diesel_async::AsyncPgConnection;
 
+/// What a migration step fails with: diesel_migrations' own boxed error, or what we box
+/// (the connection, the blocking task).
+pub type MigrationFailure = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// No connection within the pool's limits (services answer `503`).
     #[error("database pool: {0}")]
-    Pool(String),
+    Pool(#[from] PoolError),
+    /// The pool could not be built (start-up only).
+    #[error("database pool: {0}")]
+    Build(#[from] BuildError),
     #[error("database: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("migrations: {0}")]
-    Migration(String),
-}
-
-impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
-    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
-        DbError::Pool(e.to_string())
-    }
+    Migration(#[source] MigrationFailure),
 }
 
 /// Builds a pool; connections are opened on first use, each with `settings.limits`.
@@ -80,7 +82,7 @@ pub fn build_pool_with_limits(
         .recycle_timeout(Some(limits.pool_wait))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|e| DbError::Pool(e.to_string()))
+        .map_err(DbError::Build)
 }
 
 /// The `SET`s a new connection runs (milliseconds; PostgreSQL's unit for the three).
@@ -115,17 +117,17 @@ type SyncPg = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<Asy
 
 async fn with_migration_harness<T: Send + 'static>(
     url: &str,
-    work: impl FnOnce(&mut SyncPg) -> Result<T, String> + Send + 'static,
+    work: impl FnOnce(&mut SyncPg) -> Result<T, MigrationFailure> + Send + 'static,
 ) -> Result<T, DbError> {
     use diesel::Connection;
     let url = url.to_owned();
     // diesel_migrations is synchronous: run it on a blocking thread with its own connection.
     tokio::task::spawn_blocking(move || {
-        let mut conn = SyncPg::establish(&url).map_err(|e| DbError::Migration(e.to_string()))?;
+        let mut conn = SyncPg::establish(&url).map_err(|e| DbError::Migration(e.into()))?;
         work(&mut conn).map_err(DbError::Migration)
     })
     .await
-    .map_err(|e| DbError::Migration(e.to_string()))?
+    .map_err(|e| DbError::Migration(e.into()))?
 }
 
 /// Applies every pending migration; returns the versions applied.
@@ -135,8 +137,7 @@ pub async fn run_migrations(
 ) -> Result<Vec<String>, DbError> {
     with_migration_harness(url, move |conn| {
         conn.run_pending_migrations(migrations)
-            .map(|v| v.iter().map(|m| m.to_string()).collect())
-            .map_err(|e| e.to_string())
+            .map(|v| v.iter().map(ToString::to_string).collect())
     })
     .await
 }
@@ -148,8 +149,7 @@ pub async fn revert_all_migrations(
 ) -> Result<Vec<String>, DbError> {
     with_migration_harness(url, move |conn| {
         conn.revert_all_migrations(migrations)
-            .map(|v| v.iter().map(|m| m.to_string()).collect())
-            .map_err(|e| e.to_string())
+            .map(|v| v.iter().map(ToString::to_string).collect())
     })
     .await
 }
@@ -157,7 +157,10 @@ pub async fn revert_all_migrations(
 #[derive(diesel::QueryableByName)]
 struct Unit {
     #[diesel(sql_type = Text)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "read by diesel only: the row must name the column"
+    )]
     set_config: String,
 }
 
@@ -194,15 +197,10 @@ impl crate::http::ReadinessCheck for PostgresReady {
     fn name(&self) -> &str {
         self.name
     }
-    fn check(
-        &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    fn check(&self) -> crate::http::Check<'_> {
         Box::pin(async move {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = self.pool.get().await?;
+            diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
             Ok(())
         })
     }

@@ -141,7 +141,12 @@ impl SessionIdKey {
         let digest = mac.finalize().into_bytes();
         let mut tag = [0u8; TAG_LEN];
         for (t, d) in tag.iter_mut().zip(digest.iter()) {
-            *t = BASE62[usize::from(*d) % BASE62.len()];
+            #[expect(
+                clippy::indexing_slicing,
+                reason = "the index is taken modulo the length"
+            )]
+            let digit = BASE62[usize::from(*d) % BASE62.len()];
+            *t = digit;
         }
         tag
     }

@@ -210,6 +210,10 @@ impl fmt::Debug for Secret {
 
 /// Loads settings from the process environment, or prints every problem by name and
 /// exits with status 2. For `main` functions only.
+#[expect(
+    clippy::print_stderr,
+    reason = "bad settings are printed for the operator: telemetry is not set up yet"
+)]
 pub fn load_or_exit<T>(load: impl FnOnce(&mut Env<'static>) -> T) -> T {
     let mut env = Env::from_process();
     let settings = load(&mut env);

@@ -46,6 +46,7 @@ impl ApiError {
         }
     }
 
+    #[must_use]
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
@@ -110,7 +111,7 @@ impl ResponseError for ApiError {
 /// dependency down, refused for load); a `429` is logged at `info` (a client held back,
 /// which an attack would otherwise turn into a flood of warnings). The client only ever
 /// gets `api`'s code and message.
-pub fn error_response(error: &dyn std::error::Error, api: ApiError) -> HttpResponse {
+pub fn error_response(error: &dyn std::error::Error, api: &ApiError) -> HttpResponse {
     let status = api.status.as_u16();
     if api.status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(status, code = %api.code, error = %chain(error), "request failed");
@@ -142,6 +143,10 @@ pub fn chain(error: &dyn std::error::Error) -> String {
 }
 
 /// `400` for malformed JSON, `422` for JSON of the wrong shape, `413` for too large.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature actix's JsonConfig::error_handler takes"
+)]
 pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
@@ -170,6 +175,10 @@ pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_we
     api.into()
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature actix's PathConfig::error_handler takes"
+)]
 pub fn path_error_handler(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -179,6 +188,10 @@ pub fn path_error_handler(err: PathError, _req: &HttpRequest) -> actix_web::Erro
     .into()
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature actix's QueryConfig::error_handler takes"
+)]
 pub fn query_error_handler(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -211,6 +224,10 @@ pub async fn not_found() -> HttpResponse {
 
 /// A known path with the wrong method: `405` in the JSON envelope (actix answers a bare
 /// `405` otherwise). Every service registers it as its resources' `default_service`.
+#[expect(
+    clippy::unused_async,
+    reason = "an actix handler (`web::to`) is an async fn; it is used from the services"
+)]
 pub async fn method_not_allowed() -> HttpResponse {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -220,10 +237,17 @@ pub async fn method_not_allowed() -> HttpResponse {
     .error_response()
 }
 
+/// Why a dependency is not ready: its own error, kept whole (`/ready` shows it with its
+/// causes, [`chain`]).
+pub type NotReady = Box<dyn std::error::Error + Send + Sync>;
+
+/// What [`ReadinessCheck::check`] returns.
+pub type Check<'a> = Pin<Box<dyn Future<Output = Result<(), NotReady>> + Send + 'a>>;
+
 /// A dependency a service needs to serve requests (database, Redis, an upstream).
 pub trait ReadinessCheck: Send + Sync {
     fn name(&self) -> &str;
-    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    fn check(&self) -> Check<'_>;
 }
 
 /// The checks `/ready` runs.
@@ -257,7 +281,7 @@ pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
             Ok(()) => serde_json::json!("ok"),
             Err(e) => {
                 all_ok = false;
-                serde_json::json!(e)
+                serde_json::json!(chain(&*e))
             }
         };
         checks.insert(name, value);
@@ -306,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_server_error_never_sends_its_cause() {
-        let response = error_response(&Failure::Hidden(Root), ApiError::internal());
+        let response = error_response(&Failure::Hidden(Root), &ApiError::internal());
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = actix_web::body::to_bytes(response.into_body());
         let body = futures_util::FutureExt::now_or_never(body)
@@ -315,5 +339,36 @@ mod tests {
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains("internal_error"), "{text}");
         assert!(!text.contains("pool exhausted"), "{text}");
+    }
+
+    struct Down;
+
+    impl ReadinessCheck for Down {
+        fn name(&self) -> &str {
+            "postgres"
+        }
+        fn check(&self) -> Check<'_> {
+            Box::pin(async { Err(Failure::Hidden(Root).into()) })
+        }
+    }
+
+    #[test]
+    fn readiness_shows_a_failed_check_with_its_causes() {
+        let readiness = web::Data::new(Readiness(vec![Arc::new(Down)]));
+        let response = futures_util::FutureExt::now_or_never(ready(readiness))
+            .expect("the check answers at once");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "status": "not_ready",
+                "checks": {"postgres": "database: pool exhausted"},
+            })
+        );
     }
 }

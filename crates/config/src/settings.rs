@@ -275,7 +275,9 @@ pub struct DemoSettings {
     pub session_duration: Duration,
     /// `DEMO_SESSION_MAX_EXTENSIONS` (3).
     pub max_extensions: u32,
-    /// `REDIS_SESSION_TTL` (1800 s): the TTL of a fresh session's Redis copy.
+    /// `REDIS_SESSION_TTL` (1800 s): a cap on the TTL of a session's Redis copy. The copy
+    /// lives as long as its session has left, never longer than this, each time it is
+    /// written; once it is gone, the gateway asks demo-session again.
     pub redis_session_ttl: Duration,
 }
 

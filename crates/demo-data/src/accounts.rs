@@ -68,8 +68,9 @@ pub fn load() -> Result<Vec<DemoAccount>, DataError> {
         }
     }
     for (i, a) in accounts.iter().enumerate() {
-        if accounts[..i]
+        if accounts
             .iter()
+            .take(i)
             .any(|b| b.tenant_id == a.tenant_id || b.email.eq_ignore_ascii_case(&a.email))
         {
             return problem(format!("{}: tenant id and email must be unique", a.name));

@@ -33,6 +33,17 @@ fn qty(d: Decimal) -> Decimal {
     d.round_dp(3)
 }
 
+/// Whole units from a count the generator computed in floating point: every caller rounds
+/// it (or takes its ceiling) and keeps it at least 1.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a whole, positive count of a catalog's units; past u32::MAX `as` saturates"
+)]
+fn whole_units(units: f64) -> u32 {
+    units as u32
+}
+
 fn at(day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     day.and_time(time).and_utc()
 }
@@ -98,7 +109,7 @@ pub fn sales_history(bakery: &Bakery, today: NaiveDate) -> Vec<DaySales> {
                     let batch = pick_batch(bakery, pick);
                     (units >= 1.0).then_some(ProductDay {
                         product,
-                        units: units as u32,
+                        units: whole_units(units),
                         batch,
                     })
                 })
@@ -410,7 +421,7 @@ impl Generator<'_> {
                     id: self.ids.of("batch", &format!("{}#{day}", p.name)),
                     recipe_id: self.ids.of("recipe", &p.name),
                     product_id: self.product_id(&p.name),
-                    quantity: qty(Decimal::from(with_surplus(units) as u32)),
+                    quantity: qty(Decimal::from(whole_units(with_surplus(units)))),
                     status: status.to_owned(),
                     produced_at: at(day, plan.time.0),
                 });
@@ -539,7 +550,7 @@ impl Generator<'_> {
                     continue;
                 };
                 let units = (f64::from(usual) * factor).round().max(1.0);
-                let quantity = Decimal::from(units as u32);
+                let quantity = Decimal::from(whole_units(units));
                 let unit_cost = p.purchase_cost.unwrap_or_default().round_dp(4);
                 total += money(quantity * unit_cost);
                 rows.purchase_order_lines.push(PurchaseOrderLine {

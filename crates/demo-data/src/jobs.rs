@@ -70,10 +70,10 @@ fn log(job: Job, report: &Report) {
     for (account_type, outcome) in report {
         match outcome {
             Outcome::Unchanged => {
-                tracing::info!(job = job.binary(), %account_type, "template already up to date")
+                tracing::info!(job = job.binary(), %account_type, "template already up to date");
             }
             Outcome::Written { rows } => {
-                tracing::info!(job = job.binary(), %account_type, rows, "template written")
+                tracing::info!(job = job.binary(), %account_type, rows, "template written");
             }
         }
     }

@@ -2,6 +2,10 @@
 //! promises is there, every reference stays inside its tenant, re-seeding changes nothing,
 //! recipes cost out, the sales history has its shape, the demo users log in, and a seed
 //! that fails half-way leaves nothing behind.
+#![allow(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 use bakery_config::demo::AccountType;
 use bakery_demo_data::seed::{self, Outcome};

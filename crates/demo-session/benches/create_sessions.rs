@@ -7,7 +7,13 @@
 //!     cargo bench -p bakery-demo-session --bench create_sessions
 //!
 //! Results are printed as Markdown (docs/performance.md keeps the latest).
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a benchmark fails loudly on what it cannot set up, and reads JSON answers by key"
+)]
+#![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -27,6 +33,11 @@ const NAIVE_RUNS: usize = 3;
 const POOLED: usize = 100;
 const ACTIVE: usize = 50;
 
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a rank in 0..len, rounded from a fraction of len - 1"
+)]
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
@@ -161,7 +172,7 @@ async fn main() {
     let pooled_app = common::spawn_app_with(|s| {
         s.max_active_sessions = 1_000_000;
         s.rate_limit_per_hour = 1_000_000;
-        s.warm_pool_size = POOLED as u32;
+        s.warm_pool_size = u32::try_from(POOLED).expect("a small pool");
     })
     .await;
     let fill_started = Instant::now();
@@ -207,9 +218,7 @@ async fn main() {
     );
     println!(
         "Machine: {} cores; PostgreSQL and Redis on loopback (private instances of scripts/lib.sh).\n",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     println!("| measure | result | target |\n|---|---|---|");
     println!(

@@ -11,10 +11,14 @@ use sha2::Sha256;
 pub fn client_hash(key: &Secret, client: ClientAddress) -> String {
     // HMAC accepts keys of any length, so this cannot fail; fall back to an unkeyed MAC
     // rather than panic should that ever change
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes())
-        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).unwrap_or_else(|_| {
+        <Hmac<Sha256> as Mac>::new(&hmac::digest::Key::<Hmac<Sha256>>::default())
+    });
     mac.update(client.block().as_bytes());
-    hex::encode(&mac.finalize().into_bytes()[..16])
+    // the first 16 bytes: 32 hex digits
+    let mut hash = hex::encode(mac.finalize().into_bytes());
+    hash.truncate(32);
+    hash
 }
 
 #[cfg(test)]

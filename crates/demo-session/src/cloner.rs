@@ -101,8 +101,7 @@ async fn may_skip_foreign_key_triggers(conn: &mut AsyncPgConnection) -> bool {
     sql_query("SELECT has_parameter_privilege('session_replication_role', 'SET') AS allowed")
         .get_result::<Allowed>(conn)
         .await
-        .map(|a| a.allowed)
-        .unwrap_or(false)
+        .is_ok_and(|a| a.allowed)
 }
 
 /// Orders tables so every table comes after the tables it references (Kahn's algorithm,
@@ -242,6 +241,7 @@ impl ClonePlan {
     }
 
     /// The same plan with the given foreign-key mode (tests compare both).
+    #[must_use]
     pub fn with_foreign_key_checks(mut self, checks: ForeignKeyChecks) -> Self {
         self.foreign_key_checks = checks;
         self

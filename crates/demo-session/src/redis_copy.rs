@@ -52,6 +52,7 @@ impl SessionCache {
     }
 
     /// Copies live at most `cap` (`REDIS_SESSION_TTL`), however long their session has left.
+    #[must_use]
     pub fn with_ttl_cap(mut self, cap: Duration) -> Self {
         self.ttl_cap = Some(cap);
         self

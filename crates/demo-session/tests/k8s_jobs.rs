@@ -1,6 +1,11 @@
 //! The `k8s-job` clone strategy against a local stand-in of the Kubernetes API server: it
 //! records the Job demo-session creates, "runs" it with the same code the
 //! `clone-demo-tenant` binary runs, and reports its status through list and watch.
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
+)]
 
 mod common;
 
@@ -49,7 +54,7 @@ fn final_status(job: &Value) -> bool {
             .is_some_and(|c| !c.is_empty())
 }
 
-async fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) -> StandIn {
+fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) -> StandIn {
     let cluster = Arc::new(Mutex::new(Cluster::default()));
     let state = web::Data::new((cluster.clone(), behaviour, settings));
     type State = web::Data<(Arc<Mutex<Cluster>>, Behaviour, Arc<Mutex<Option<Settings>>>)>;
@@ -221,7 +226,7 @@ async fn app_on_stand_in_with(
     timeout: Duration,
 ) -> (TestApp, StandIn) {
     let shared = Arc::new(Mutex::new(None));
-    let stand_in = start_stand_in(behaviour, shared.clone()).await;
+    let stand_in = start_stand_in(behaviour, shared.clone());
     let url = stand_in.url.clone();
     let image = image.map(str::to_owned);
     let app = spawn_app_with(move |s| {

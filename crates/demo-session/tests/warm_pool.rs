@@ -1,4 +1,8 @@
 //! The warm pool: tenants cloned ahead of demand, handed out by a single claim.
+#![allow(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

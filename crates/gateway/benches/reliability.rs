@@ -10,7 +10,13 @@
 //!    fast as it can;
 //! 3. consuming 5,000 lots in one adjustment, and how far a session gets towards 5,000
 //!    lots before its quotas stop it.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a benchmark fails loudly on what it cannot set up, and reads JSON answers by key"
+)]
+#![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,6 +40,11 @@ struct Stack {
     flood_connections: usize,
 }
 
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a rank in 0..len, rounded from a percentage of len - 1"
+)]
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -344,13 +355,13 @@ async fn flood_scenario(stack: Arc<Stack>, out: &mut String) {
 async fn mixed(stack: &Stack, id: &str, ingredient: &str, stop: Arc<AtomicBool>) -> Probe {
     let mut probe = Probe::default();
     let mut step = 0u64;
-    let mut last_write = Instant::now() - Duration::from_secs(10);
+    let mut last_write: Option<Instant> = None;
     while !stop.load(Ordering::Relaxed) {
         step += 1;
         let started = Instant::now();
         // one write every 2.5 s: within the default 30 writes a minute
-        let request = if last_write.elapsed() >= Duration::from_millis(2500) {
-            last_write = Instant::now();
+        let request = if last_write.is_none_or(|at| at.elapsed() >= Duration::from_millis(2500)) {
+            last_write = Some(Instant::now());
             stack
                 .client
                 .post(stack.url("/api/inventory/adjustments"))

@@ -36,6 +36,11 @@ pub fn main() -> ExitCode {
 }
 
 /// `policy`: needs `DEMO_POLICY_FILE` only, so a policy can be checked anywhere.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the `policy` subcommand prints for its operator"
+)]
 fn print_policy() -> ExitCode {
     let file: Option<PathBuf> = load_or_exit(|env| env.optional("DEMO_POLICY_FILE"));
     let printed = Policy::load(file.as_deref())

@@ -104,7 +104,7 @@ impl TrustedProxies {
         // every line of the header, in order, then its entries right to left
         let lines: Vec<&[u8]> = headers
             .get_all(self.header.name())
-            .map(|v| v.as_bytes())
+            .map(actix_web::http::header::HeaderValue::as_bytes)
             .collect();
         let entries = lines
             .iter()

@@ -43,8 +43,6 @@ pub enum GatewayError {
     UpstreamTimeout(Upstream),
     #[error("{0:?} answer too large")]
     UpstreamResponseTooLarge(Upstream),
-    #[error("internal error: {0}")]
-    Internal(String),
     /// The gateway's identity or client assertion could not be signed.
     #[error("cannot sign: {0}")]
     Mint(#[from] MintError),
@@ -144,7 +142,7 @@ impl GatewayError {
                 "upstream_response_too_large",
                 "La respuesta del servicio es demasiado grande.".into(),
             ),
-            Internal(_) | Mint(_) => {
+            Mint(_) => {
                 let api = ApiError::internal();
                 (api.status, "internal_error", api.message.into_owned())
             }
@@ -175,6 +173,6 @@ impl ResponseError for GatewayError {
 
     /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        bakery_config::http::error_response(self, self.api())
+        bakery_config::http::error_response(self, &self.api())
     }
 }

@@ -188,7 +188,12 @@ impl Proxy {
         upstream: Upstream,
         checked: &CheckedRequest,
     ) -> Result<hyper::Uri, GatewayError> {
-        let base = &self.bases[upstream as usize];
+        let [demo_session, tenant, inventory] = &self.bases;
+        let base = match upstream {
+            Upstream::DemoSession => demo_session,
+            Upstream::Tenant => tenant,
+            Upstream::Inventory => inventory,
+        };
         let uri = match &checked.query {
             Some(query) => format!("{base}{}?{query}", checked.forward_path),
             None => format!("{base}{}", checked.forward_path),
@@ -220,7 +225,7 @@ impl Proxy {
             hyper::Method::from_bytes(req.method().as_str().as_bytes())
                 .map_err(|_| GatewayError::MethodNotAllowed)?
         };
-        let headers = self.request_headers(req, &fwd)?;
+        let headers = Self::request_headers(req, &fwd);
 
         let declared = req
             .headers()
@@ -261,16 +266,16 @@ impl Proxy {
         self.relay(response, upstream, deadline).await
     }
 
-    fn request_headers(
-        &self,
-        req: &HttpRequest,
-        fwd: &Forward<'_>,
-    ) -> Result<HeaderMap, GatewayError> {
+    fn request_headers(req: &HttpRequest, fwd: &Forward<'_>) -> HeaderMap {
         let incoming = req.headers();
-        let named = connection_tokens(incoming.get_all(ax::CONNECTION).map(|v| v.as_bytes()));
+        let named = connection_tokens(
+            incoming
+                .get_all(ax::CONNECTION)
+                .map(ax::HeaderValue::as_bytes),
+        );
         let mut headers = HeaderMap::with_capacity(incoming.len() + 4);
         let mut forwarded_for: Vec<&[u8]> = Vec::new();
-        for (name, value) in incoming.iter() {
+        for (name, value) in incoming {
             let n = name.as_str();
             if n == "x-forwarded-for" {
                 forwarded_for.push(value.as_bytes());
@@ -314,7 +319,7 @@ impl Proxy {
             HeaderName::from_static(bakery_config::client::CLIENT_HEADER),
             fwd.client.clone(),
         );
-        Ok(headers)
+        headers
     }
 
     async fn relay(
@@ -380,7 +385,7 @@ fn copy_answer_headers(headers: &HeaderMap, builder: &mut HttpResponseBuilder) {
         headers
             .get_all(hyper::header::CONNECTION)
             .iter()
-            .map(|v| v.as_bytes()),
+            .map(HeaderValue::as_bytes),
     );
     for (name, value) in headers {
         let n = name.as_str();
@@ -501,25 +506,27 @@ impl bakery_config::http::ReadinessCheck for UpstreamReady {
         self.upstream.name()
     }
 
-    fn check(
-        &self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    fn check(&self) -> bakery_config::http::Check<'_> {
         Box::pin(async move {
             let response = self
                 .client
                 .get(format!("{}/health", self.url))
                 .timeout(std::time::Duration::from_secs(2))
                 .send()
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             if response.status().is_success() {
                 Ok(())
             } else {
-                Err(format!("/health answered {}", response.status()))
+                Err(Unhealthy(response.status()).into())
             }
         })
     }
 }
+
+/// An upstream whose `/health` answered, but not 2xx.
+#[derive(Debug, thiserror::Error)]
+#[error("/health answered {0}")]
+struct Unhealthy(reqwest::StatusCode);
 
 #[cfg(test)]
 mod tests {

@@ -128,8 +128,7 @@ pub fn canonical_path(raw: &str) -> Result<String, GatewayError> {
     }
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    while let Some(&b) = bytes.get(i) {
         match b {
             b'\\' => return Err(Ambiguous("barra invertida en la ruta")),
             b';' => return Err(Ambiguous("parámetros ';' en la ruta")),
@@ -221,8 +220,8 @@ fn check_query(query: &str) -> Result<(), GatewayError> {
         let mut decoded = Vec::with_capacity(name.len());
         let bytes = name.as_bytes();
         let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
+        while let Some(&b) = bytes.get(i) {
+            match b {
                 b'%' => match (
                     bytes.get(i + 1).and_then(|b| hex(*b)),
                     bytes.get(i + 2).and_then(|b| hex(*b)),

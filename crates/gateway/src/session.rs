@@ -30,8 +30,9 @@ pub enum LookupFailure {
     Status(u16),
 }
 
-/// After a Redis error, Redis is skipped for this long (straight to demo-session).
-const REDIS_BACKOFF: Duration = Duration::from_secs(2);
+/// After a Redis error, Redis is skipped for this many milliseconds (straight to
+/// demo-session).
+const REDIS_BACKOFF_MS: i64 = 2_000;
 /// The most sessions kept in process (each a few hundred bytes).
 const MAX_ENTRIES: u64 = 50_000;
 
@@ -56,7 +57,10 @@ pub struct SessionResolver {
 }
 
 impl SessionResolver {
-    #[allow(clippy::too_many_arguments)] // one call site, each argument a distinct part
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site (startup), each argument a distinct part"
+    )]
     pub fn new(
         redis: RedisPool,
         keys: Keys,
@@ -192,7 +196,7 @@ impl SessionResolver {
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "Redis unavailable, asking demo-session");
-                let until = now_ms + REDIS_BACKOFF.as_millis() as i64;
+                let until = now_ms.saturating_add(REDIS_BACKOFF_MS);
                 self.redis_skip_until.store(until, Ordering::Relaxed);
                 None
             }

@@ -39,9 +39,7 @@ impl AppState {
     /// The `Authorization` value forwarded for `principal`: its signed identity
     /// (docs/gateway.md, "Credentials").
     pub fn sign(&self, principal: &Principal) -> Result<hyper::header::HeaderValue, GatewayError> {
-        self.identities
-            .authorization(principal)
-            .map_err(|e| GatewayError::Internal(e.to_string()))
+        Ok(self.identities.authorization(principal)?)
     }
 
     /// The `X-Bakery-Client` value forwarded for `client`.
@@ -49,10 +47,46 @@ impl AppState {
         &self,
         client: ClientAddress,
     ) -> Result<hyper::header::HeaderValue, GatewayError> {
-        self.identities
-            .client_assertion(client)
-            .map_err(|e| GatewayError::Internal(e.to_string()))
+        Ok(self.identities.client_assertion(client)?)
     }
+}
+
+/// Demo sessions resolved through the in-process cache, Redis (its own pool) and
+/// demo-session.
+fn session_resolver(
+    settings: &Settings,
+    keys: Keys,
+    client: reqwest::Client,
+) -> anyhow::Result<Arc<SessionResolver>> {
+    Ok(Arc::new(SessionResolver::new(
+        cache::build_pool(&settings.redis)?,
+        keys,
+        client,
+        settings.services.demo_session.clone(),
+        settings.demo.session_cache_ttl,
+        settings
+            .timeouts
+            .request
+            .min(std::time::Duration::from_secs(5)),
+        SessionIdKey::new(&settings.tokens.session_secret),
+        Refusals::new(&settings.refusals),
+    )))
+}
+
+/// `/ready`: every upstream's `/health`.
+fn upstream_readiness(proxy: &Proxy, client: &reqwest::Client) -> Readiness {
+    Readiness(
+        Upstream::ALL
+            .into_iter()
+            .map(|upstream| {
+                Arc::new(UpstreamReady {
+                    upstream,
+                    url: proxy.base_url(upstream).to_owned(),
+                    client: client.clone(),
+                }) as Arc<dyn ReadinessCheck>
+            })
+            .collect(),
+    )
 }
 
 pub struct Application {
@@ -61,42 +95,23 @@ pub struct Application {
 }
 
 impl Application {
+    #[expect(
+        clippy::unused_async,
+        reason = "starts the server and the invalidation listener on the caller's runtime, \
+                  so it must run inside one; the same `build(settings).await` as every service"
+    )]
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let policy = Policy::load(settings.demo.policy_file.as_deref())?;
         let client = proxy::client(&settings.timeouts)?;
-        let redis = cache::build_pool(&settings.redis)?;
         let keys = Keys::new(settings.redis.key_prefix.clone());
-        let sessions = Arc::new(SessionResolver::new(
-            redis,
-            keys.clone(),
-            client.clone(),
-            settings.services.demo_session.clone(),
-            settings.demo.session_cache_ttl,
-            settings
-                .timeouts
-                .request
-                .min(std::time::Duration::from_secs(5)),
-            SessionIdKey::new(&settings.tokens.session_secret),
-            Refusals::new(&settings.refusals),
-        ));
+        let sessions = session_resolver(&settings, keys.clone(), client.clone())?;
         let listener_sessions = sessions.clone();
         let proxy = Proxy::new(
             settings.services.clone(),
             settings.limits.clone(),
             settings.timeouts.clone(),
         )?;
-        let readiness = Readiness(
-            Upstream::ALL
-                .into_iter()
-                .map(|upstream| {
-                    Arc::new(UpstreamReady {
-                        upstream,
-                        url: proxy.base_url(upstream).to_owned(),
-                        client: client.clone(),
-                    }) as Arc<dyn ReadinessCheck>
-                })
-                .collect(),
-        );
+        let readiness = upstream_readiness(&proxy, &client);
         let state = web::Data::new(AppState {
             proxy,
             auth: Authenticator::new(&settings.tokens, settings.demo.template_tenant_ids.clone()),

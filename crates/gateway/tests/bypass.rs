@@ -1,7 +1,11 @@
 //! Attempts to get a blocked operation (or another tenant) through the gateway with a
 //! valid demo session. Sent over raw connections so nothing normalises them on the way;
 //! every one must be refused by the gateway itself and never reach an upstream.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

@@ -1,7 +1,12 @@
 //! The gateway in front of the real inventory-service (its router, PostgreSQL with
 //! row-level security, Redis): customers and demo sessions see their own tenant's data
 //! only, and the demo policy holds.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
+)]
 
 mod common;
 

@@ -3,7 +3,11 @@
 //! Redis prefix. Create a session through the gateway, read the virtual tenant's cloned
 //! data, get refused what the policy refuses, extend (an invalidation message), end the
 //! session, and be refused afterwards.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

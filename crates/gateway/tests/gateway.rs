@@ -1,6 +1,10 @@
 //! The gateway in front of real upstream servers: routing, authentication, the demo
 //! policy, header hygiene, limits, upstream failures, Redis fallback and invalidation.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

@@ -1,6 +1,10 @@
 //! The gateway on the public internet: who the client is behind proxies, bad credentials
 //! that cost nothing and are limited per client, `HEAD` and `OPTIONS` everywhere.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

@@ -1,6 +1,10 @@
 //! Graceful shutdown of the real `gateway` binary, as Kubernetes stops a pod: on SIGTERM it
 //! stops accepting connections, lets the request in flight finish, and exits cleanly.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 mod common;
 

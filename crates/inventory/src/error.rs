@@ -214,6 +214,6 @@ impl ResponseError for InventoryError {
 
     /// Logged (a `5xx` with its whole cause chain) and answered by the shared glue.
     fn error_response(&self) -> HttpResponse {
-        bakery_config::http::error_response(self, self.api())
+        bakery_config::http::error_response(self, &self.api())
     }
 }

@@ -39,6 +39,11 @@ impl AppState {
 pub struct Application;
 
 impl Application {
+    #[expect(
+        clippy::unused_async,
+        reason = "starts the server on the caller's runtime, so it must run inside one; \
+                  the same `build(settings).await` as every service"
+    )]
     pub async fn build(settings: Settings) -> anyhow::Result<Serving> {
         let common = &settings.common;
         // `/ready` asks PostgreSQL only: Redis is only a cache here (an outage falls through

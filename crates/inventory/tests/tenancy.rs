@@ -2,6 +2,10 @@
 //! the hand-kept Diesel schema names the migrated columns, composite keys keep rows inside
 //! their tenant, and row-level security hides other tenants' rows even from a query
 //! without a `WHERE`.
+#![allow(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 use bakery_config::db;
 use bakery_test_support::{MigrationSet, TestDatabase};

@@ -90,8 +90,10 @@ pub async fn list_tenants(
                 .offset(page.offset)
                 .load(c)
                 .await?;
-            let more = rows.len() as i64 > page.limit;
-            rows.truncate(page.limit as usize);
+            // one row past the page says whether more follow (`limit` is at least 1)
+            let keep = usize::try_from(page.limit).unwrap_or(usize::MAX);
+            let more = rows.len() > keep;
+            rows.truncate(keep);
             Ok((rows, more))
         })
         .await

@@ -152,7 +152,7 @@ impl LoginThrottle {
     ) -> Result<T, CacheError> {
         tokio::time::timeout(REDIS_BUDGET, work)
             .await
-            .unwrap_or_else(|_| Err(CacheError::Pool("timed out".to_owned())))
+            .unwrap_or_else(|elapsed| Err(CacheError::TimedOut(elapsed)))
     }
 
     /// Each key's count and time left, in one round trip.

@@ -1,5 +1,9 @@
 //! The tenant database: migrations apply and roll back, users stay inside their tenant,
 //! and row-level security hides other tenants.
+#![allow(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 use bakery_config::db;
 use bakery_test_support::{MigrationSet, TestDatabase};

@@ -7,7 +7,10 @@
 //!
 //! The servers are the ones `scripts/test.sh` starts; `TEST_DATABASE_URL` (a database the
 //! test role can connect to, with `CREATEDB`) and `TEST_REDIS_URL` point elsewhere.
-#![allow(clippy::expect_used)] // a harness that cannot set up should fail the test loudly
+#![expect(
+    clippy::expect_used,
+    reason = "a harness that cannot set up should fail the test loudly"
+)]
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,7 +40,7 @@ pub fn url_with_database(url: &str, db: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let host_part = match base[scheme_end..].find('/') {
         Some(slash) => &base[..scheme_end + slash],
         None => base,
@@ -99,7 +102,10 @@ fn fingerprint_dirs(dirs: &[PathBuf], extra: &str) -> String {
         );
         hasher.update(std::fs::read(&f).unwrap_or_default());
     }
-    hex::encode(&hasher.finalize()[..6])
+    // 6 bytes: 12 hex digits
+    let mut tag = hex::encode(hasher.finalize());
+    tag.truncate(12);
+    tag
 }
 
 async fn create_database_from(
@@ -145,7 +151,7 @@ where
 {
     let lock_key: i64 = template
         .bytes()
-        .fold(7i64, |h, b| h.wrapping_mul(31).wrapping_add(b as i64));
+        .fold(7i64, |h, b| h.wrapping_mul(31).wrapping_add(i64::from(b)));
     client
         .execute("SELECT pg_advisory_lock($1)", &[&lock_key])
         .await
@@ -156,46 +162,60 @@ where
         .expect("look up template")
         .is_some();
     if !exists {
-        let building = format!("{template}_building");
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-            ))
-            .await
-            .expect("drop stale template");
-        create_database_from(client, &building, None)
-            .await
-            .expect("create template");
-        let building_url = url_with_database(&admin_url(), &building);
-        bakery_config::db::run_migrations(&building_url, (set.migrations)())
-            .await
-            .expect("migrate template");
-        prepare(building_url).await;
-        // renamed only once complete, so a half-built template is never used
-        let mut attempt = 0;
-        loop {
-            match client
-                .batch_execute(&format!(
-                    "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
-                ))
-                .await
-            {
-                Ok(()) => break,
-                Err(e)
-                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
-                {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-                }
-                Err(e) => panic!("rename template: {e}"),
-            }
-        }
+        build_template(client, set, &template, prepare).await;
     }
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&lock_key])
         .await
         .expect("advisory unlock");
     template
+}
+
+/// Builds `template` under another name (migrated with `set`, then prepared by `prepare`)
+/// and renames it into place only once complete, so a half-built template is never used.
+async fn build_template<F, Fut>(
+    client: &tokio_postgres::Client,
+    set: MigrationSet,
+    template: &str,
+    prepare: F,
+) where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let building = format!("{template}_building");
+    client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))
+        .await
+        .expect("drop stale template");
+    create_database_from(client, &building, None)
+        .await
+        .expect("create template");
+    let building_url = url_with_database(&admin_url(), &building);
+    bakery_config::db::run_migrations(&building_url, (set.migrations)())
+        .await
+        .expect("migrate template");
+    prepare(building_url).await;
+    rename_database(client, &building, template).await;
+}
+
+/// Renames database `from` to `to`, waiting (a little) for its last connections to close.
+async fn rename_database(client: &tokio_postgres::Client, from: &str, to: &str) {
+    let mut attempt = 0;
+    loop {
+        match client
+            .batch_execute(&format!("ALTER DATABASE \"{from}\" RENAME TO \"{to}\""))
+            .await
+        {
+            Ok(()) => break,
+            Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            Err(e) => panic!("rename template: {e}"),
+        }
+    }
 }
 
 /// A private database for one test; dropped (with its connections) when this is dropped.
@@ -483,7 +503,7 @@ pub fn service_settings(
         database: bakery_config::settings::DatabaseSettings {
             url: database_url.to_owned(),
             pool_size: 4,
-            limits: Default::default(),
+            limits: bakery_config::settings::DatabaseLimits::default(),
         },
         redis,
         tokens: token_settings(),

@@ -1,6 +1,13 @@
 //! `spawn_app()`: the real demo-session (router, middleware, sweeper off) on port 0, over
 //! three private databases whose tenant and inventory ones hold the seeded demo templates.
-#![allow(dead_code, clippy::expect_used)]
+#![allow(
+    dead_code,
+    reason = "each test crate uses its own part of these helpers"
+)]
+#![allow(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it cannot set up"
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,7 +90,7 @@ fn database(url: &str) -> DatabaseSettings {
     DatabaseSettings {
         url: url.to_owned(),
         pool_size: 8,
-        limits: Default::default(),
+        limits: bakery_config::settings::DatabaseLimits::default(),
     }
 }
 

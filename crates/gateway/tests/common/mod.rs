@@ -2,9 +2,19 @@
 //! servers that answer with what they received (method, path, headers, the decoded
 //! identity, body), one per upstream, and a demo-session stand-in that serves
 //! `GET /api/demo/session/{id}` from a map the test controls.
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    reason = "each test crate uses its own part of these helpers"
+)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
+)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -425,7 +435,7 @@ impl TestApp {
             request.push_str("\r\nConnection: close");
         }
         if !body.is_empty() && !request.to_ascii_lowercase().contains("content-length") {
-            request.push_str(&format!("\r\nContent-Length: {}", body.len()));
+            write!(request, "\r\nContent-Length: {}", body.len()).expect("a String takes it");
         }
         request.push_str("\r\n\r\n");
         request.push_str(body);

@@ -93,26 +93,32 @@ pub fn weekday_average(
     start: NaiveDate,
     days: u32,
 ) -> Vec<ForecastDay> {
+    // per weekday, Monday first: the demand over `[from, to]` and how many such days it has
+    let slot = |day: NaiveDate| day.weekday().num_days_from_monday() as usize;
     let mut sums = [Decimal::ZERO; 7];
     let mut counts = [0u32; 7];
     let mut d = from;
     while d <= to {
-        counts[d.weekday().num_days_from_monday() as usize] += 1;
+        if let Some(count) = counts.get_mut(slot(d)) {
+            *count += 1;
+        }
         d += Duration::days(1);
     }
     for (day, q) in daily {
-        if *day >= from && *day <= to {
-            sums[day.weekday().num_days_from_monday() as usize] += *q;
+        if *day >= from
+            && *day <= to
+            && let Some(sum) = sums.get_mut(slot(*day))
+        {
+            *sum += *q;
         }
     }
     (0..i64::from(days))
         .map(|i| {
             let date = start + Duration::days(i);
-            let w = date.weekday().num_days_from_monday() as usize;
-            let quantity = if counts[w] == 0 {
-                Decimal::ZERO
-            } else {
-                (sums[w] / Decimal::from(counts[w])).round_dp(2)
+            let w = slot(date);
+            let quantity = match (sums.get(w), counts.get(w)) {
+                (Some(sum), Some(&count)) if count > 0 => (*sum / Decimal::from(count)).round_dp(2),
+                _ => Decimal::ZERO,
             };
             ForecastDay {
                 date,

@@ -47,7 +47,10 @@ impl From<Uuid> for WriteScope {
 #[derive(diesel::QueryableByName)]
 struct Scoped {
     #[diesel(sql_type = Text)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "read by diesel only: the row must name the column"
+    )]
     tenant: String,
 }
 

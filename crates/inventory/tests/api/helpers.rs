@@ -1,6 +1,9 @@
 //! `spawn_app()`: the real inventory-service router on a private database and Redis
 //! prefix, plus a bakery seeded identically (same ids) for any number of tenants.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test module uses its own part of these helpers"
+)]
 
 use bakery_config::db;
 use bakery_config::settings::RedisSettings;

@@ -19,7 +19,11 @@ async fn tenants_with_identical_data_see_only_their_own_rows() {
             let page = app.get(path, tenant).await;
             assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
             assert_eq!(page.total(), seeded, "{path} for one tenant");
-            assert_eq!(page.items().len() as i64, seeded, "{path} items");
+            assert_eq!(
+                page.items().len(),
+                usize::try_from(seeded).expect("a count"),
+                "{path} items"
+            );
         }
         let none = app.get(path, empty).await;
         assert_eq!(none.status, StatusCode::OK, "{path}");

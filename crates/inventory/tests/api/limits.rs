@@ -336,7 +336,8 @@ async fn many_distinct_pages_leave_redis_and_the_page_cache_bounded() {
             cache.put(t, CachedList::Ingredients, 0, page, body.clone());
         }
     }
-    let canonical = u64::try_from(CACHED_LIMITS.len() as i64 * CACHED_PAGES).expect("small");
+    let canonical = u64::try_from(CACHED_PAGES).expect("positive")
+        * u64::try_from(CACHED_LIMITS.len()).expect("small");
     assert!(
         cache.entry_count() <= canonical,
         "{} pages kept of 10,000 distinct ones",

@@ -29,7 +29,7 @@ struct Seen {
 /// A stand-in for tenant-service's `GET /internal/tenants`. It (wrongly) lists the demo
 /// tenant even with `demo=false`, flagged `is_demo`, and a template without its flags,
 /// so the inventory side's own checks are what keeps them out.
-async fn stand_in(customer: Uuid, demo: Uuid) -> (String, Arc<Mutex<Seen>>) {
+fn stand_in(customer: Uuid, demo: Uuid) -> (String, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let data = web::Data::new(seen.clone());
     let verifier = web::Data::new(IdentityVerifier::new(
@@ -81,7 +81,7 @@ async fn procurement_drafts_for_customers_only_and_only_once() {
     for t in [customer, demo, template()] {
         app.seed(t).await;
     }
-    let (url, seen) = stand_in(customer, demo).await;
+    let (url, seen) = stand_in(customer, demo);
     let mut settings = app.settings.clone();
     settings.common.services.tenant = url;
     let directory = HttpTenantDirectory::new(&settings).expect("directory");
@@ -262,7 +262,7 @@ async fn the_background_scheduler_runs_on_its_interval() {
     let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
     app.seed(customer).await;
     app.seed(demo).await;
-    let (url, _) = stand_in(customer, demo).await;
+    let (url, _) = stand_in(customer, demo);
     let mut settings = app.settings.clone();
     settings.common.services.tenant = url;
     let directory = Arc::new(HttpTenantDirectory::new(&settings).expect("directory"));
@@ -326,7 +326,7 @@ async fn the_procurement_run_subcommand_drafts_once_and_prints_its_report() {
     for t in [customer, demo] {
         app.seed(t).await;
     }
-    let (url, _) = stand_in(customer, demo).await;
+    let (url, _) = stand_in(customer, demo);
     let env = binary_env(&app, &url);
     for run in 0..2 {
         let out = run_binary(&env).await;
