@@ -102,7 +102,18 @@ nginx_conf proxy "$NGINX_PORT" \
   "location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }"
 
 secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
-SESSION_ID="demo_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+SESSION_SECRET="$(secret)"
+# A session id as demo-session issues it: 24 random characters and a 12-character tag, a
+# MAC of them under SESSION_TOKEN_SECRET (bakery_config::demo::SessionIdKey): the gateway
+# refuses an untagged id before any lookup.
+SESSION_ID="$(python3 - "$SESSION_SECRET" <<'PY'
+import hashlib, hmac, secrets, string, sys
+alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase
+random = "".join(secrets.choice(alphabet) for _ in range(24))
+digest = hmac.new(sys.argv[1].encode(), b"bakery-demo-session-id\0" + random.encode(), hashlib.sha256).digest()
+print("demo_" + random + "".join(alphabet[b % 62] for b in digest[:12]))
+PY
+)"
 TENANT="$(cat /proc/sys/kernel/random/uuid)"
 EXPIRES="$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
 redis-cli -p "$REDIS_PORT" set "${PREFIX}demo:session:${SESSION_ID}" \
@@ -114,7 +125,7 @@ HOST=127.0.0.1 PORT="$GATEWAY_PORT" LOG_LEVEL=warn \
   TENANT_SERVICE_URL="http://127.0.0.1:$UPSTREAM_PORT" \
   DEMO_SESSION_URL="http://127.0.0.1:$UPSTREAM_PORT" \
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT" REDIS_KEY_PREFIX="$PREFIX" \
-  INTERNAL_TOKEN_SECRET="$(secret)" ACCESS_TOKEN_SECRET="$(secret)" SESSION_TOKEN_SECRET="$(secret)" \
+  INTERNAL_TOKEN_SECRET="$(secret)" ACCESS_TOKEN_SECRET="$(secret)" SESSION_TOKEN_SECRET="$SESSION_SECRET" \
   "$GATEWAY_BIN" > "$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
