@@ -54,6 +54,11 @@ macro_rules! text_column {
     };
 }
 
+/// What a demo session writing faster than its quota is told (inventory-service's answer,
+/// and the gateway's while it holds the session back: crates/gateway/src/backoff.rs).
+pub const WRITE_QUOTA_MESSAGE: &str =
+    "Has hecho muchos cambios seguidos en esta demo. Espera un momento y vuelve a intentarlo.";
+
 /// Which demo bakery a prospect tries.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, AsExpression, FromSqlRow,

@@ -48,6 +48,9 @@ pub enum GatewayError {
     Mint(#[from] MintError),
     #[error("demo sessions cannot be resolved: {0}")]
     SessionLookupUnavailable(#[source] LookupFailure),
+    /// A demo session must wait before writing again (inventory-service said so).
+    #[error("demo write quota; retry in {retry_after} s")]
+    DemoWriteQuota { retry_after: u64 },
     /// The client sent too many refused credentials in this window.
     #[error("too many refused credentials; retry in {retry_after} s")]
     TooManyFailures { retry_after: u64 },
@@ -151,6 +154,11 @@ impl GatewayError {
                 "session_lookup_unavailable",
                 "No se puede comprobar la sesión demo en este momento. Inténtalo de nuevo.".into(),
             ),
+            DemoWriteQuota { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "demo_quota",
+                bakery_config::demo::WRITE_QUOTA_MESSAGE.into(),
+            ),
             TooManyFailures { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_failures",
@@ -160,7 +168,9 @@ impl GatewayError {
         let api = ApiError::new(status, code, message);
         match self {
             SessionLookupUnavailable(_) => api.with_retry_after(2),
-            TooManyFailures { retry_after } => api.with_retry_after(*retry_after),
+            TooManyFailures { retry_after } | DemoWriteQuota { retry_after } => {
+                api.with_retry_after(*retry_after)
+            }
             _ => api,
         }
     }

@@ -4,10 +4,15 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use actix_web::http::Method;
+use std::time::Duration;
+
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::assets;
+use crate::auth::Principal;
+use crate::backoff::is_write;
 use crate::error::GatewayError;
 use crate::proxy::{Forward, WorkerPool};
 use crate::request::CheckedRequest;
@@ -36,17 +41,23 @@ pub async fn gateway(
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let client = state.trusted_proxies.client(peer, req.headers());
+    // a demo session's write, which the write back-off may hold (crate::backoff)
+    let mut demo_write: Option<String> = None;
     let identity = match access {
         Access::Authenticated => {
             let principal = state
                 .auth
                 .authenticate(&req, client, &state.sessions)
                 .await?;
-            if principal.is_demo() {
+            if let Principal::Demo(session) = &principal {
                 state
                     .policy
                     .check(checked.method.as_str(), &checked.match_path)
                     .map_err(|refusal| GatewayError::DemoRestriction(refusal.0))?;
+                if is_write(&checked.method) {
+                    state.write_backoff.check(&session.session_id)?;
+                    demo_write = Some(session.session_id.clone());
+                }
             }
             Some(state.sign(&principal)?)
         }
@@ -60,5 +71,26 @@ pub async fn gateway(
         client: state.assert_client(client)?,
         pass_admin_key: access == Access::Admin,
     };
-    state.proxy.forward(&req, payload, forward).await
+    let response = state.proxy.forward(&req, payload, forward).await?;
+    if let Some(session) = demo_write
+        && response.status() == StatusCode::TOO_MANY_REQUESTS
+        && let Some(seconds) = retry_after(&response)
+    {
+        state
+            .write_backoff
+            .remember(&session, Duration::from_secs(seconds));
+    }
+    Ok(response)
+}
+
+/// An answer's `Retry-After`, when it is a number of seconds.
+fn retry_after(response: &HttpResponse) -> Option<u64> {
+    response
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }

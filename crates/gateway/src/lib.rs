@@ -8,7 +8,8 @@
 //! - [`auth`]: a customer access token, or a demo session resolved by [`session`]
 //!   (in-process cache → Redis → demo-session, invalidated over Redis pub/sub), with bad
 //!   credentials made cheap and limited per client by [`refusals`];
-//! - [`policy`]: what a demo session may do, loaded as data;
+//! - [`policy`]: what a demo session may do, loaded as data, and [`backoff`]: a demo
+//!   session told to slow its writes down is held back here until it may write again;
 //! - [`proxy`]: forwarded with a signed identity and client assertion over a shared
 //!   connection pool.
 //!
@@ -17,6 +18,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backoff;
 pub mod cli;
 pub mod client;
 pub mod error;

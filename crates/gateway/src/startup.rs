@@ -12,6 +12,7 @@ use bakery_config::server::Serving;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, IdentityMinter, Principal};
+use crate::backoff::WriteBackoff;
 use crate::client::TrustedProxies;
 use crate::error::GatewayError;
 use crate::handler;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub policy: Policy,
     pub identities: IdentityMinter,
     pub trusted_proxies: TrustedProxies,
+    pub write_backoff: WriteBackoff,
 }
 
 impl AppState {
@@ -122,6 +124,7 @@ impl Application {
                 settings.demo.identity_ttl_secs,
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
+            write_backoff: WriteBackoff::default(),
         });
         let timeouts = settings.timeouts.clone();
         // called once per worker thread

@@ -375,3 +375,76 @@ async fn options_answers_the_same_way_everywhere() {
     assert_eq!(error_code(r).await.1, "route_not_found");
     assert_eq!(app.upstream_hits(), 0);
 }
+
+#[tokio::test]
+async fn a_demo_session_told_to_slow_its_writes_is_held_back_at_the_gateway() {
+    let app = spawn_app().await;
+    let fast = app.ready_session().await;
+    let other = app.ready_session().await;
+    let order = |id: &str| {
+        app.client
+            .post(app.url("/api/orders"))
+            .header(DEMO_HEADER, id)
+            .json(&serde_json::json!({}))
+    };
+    // inventory-service refuses a write: wait 30 s
+    let r = order(fast.id.as_str())
+        .header("x-test-retry-after", "30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let hits = app.inventory.hits();
+    // the session's next writes are refused by the gateway, never forwarded
+    for _ in 0..20 {
+        let r = order(fast.id.as_str()).send().await.unwrap();
+        assert_eq!(r.status(), 429);
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=30).contains(&retry), "{retry}");
+        let (_, code, message) = error_code(r).await;
+        assert_eq!(code, "demo_quota");
+        assert_eq!(message, bakery_config::demo::WRITE_QUOTA_MESSAGE);
+    }
+    assert_eq!(app.inventory.hits(), hits);
+    // its reads go on, and another session writes as usual
+    let r = app
+        .client
+        .get(app.url("/api/products"))
+        .header(DEMO_HEADER, fast.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(order(other.id.as_str()).send().await.unwrap().status(), 200);
+    // a refusal waiting does not lift (the row quota's hour) is not taken over
+    let r = order(other.id.as_str())
+        .header("x-test-retry-after", "3600")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(order(other.id.as_str()).send().await.unwrap().status(), 200);
+    // nor is a customer's
+    let customer = customer_token(uuid::Uuid::new_v4(), "owner", 600);
+    let r = app
+        .client
+        .post(app.url("/api/orders"))
+        .bearer_auth(&customer)
+        .header("x-test-retry-after", "30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let r = app
+        .client
+        .post(app.url("/api/orders"))
+        .bearer_auth(&customer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

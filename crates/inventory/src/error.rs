@@ -179,8 +179,7 @@ impl InventoryError {
             DemoWriteQuota { retry_after } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "demo_quota",
-                "Has hecho muchos cambios seguidos en esta demo. Espera un momento y vuelve a \
-                 intentarlo.",
+                bakery_config::demo::WRITE_QUOTA_MESSAGE,
             )
             .with_retry_after(*retry_after),
             DemoRowQuota { table } => ApiError::new(

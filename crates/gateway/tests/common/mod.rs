@@ -99,6 +99,13 @@ async fn echo_handler(
                 "error": "not_found", "message": "No existe."})),
         };
     }
+    // a test asks this upstream to refuse with 429 and this Retry-After (inventory-service's
+    // write quota)
+    if let Some(seconds) = req.headers().get("x-test-retry-after") {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("retry-after", seconds.clone()))
+            .json(serde_json::json!({"error": "demo_quota", "message": "Más despacio."}));
+    }
     if path.starts_with("/api/products/slow") {
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
