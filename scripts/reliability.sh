@@ -75,8 +75,9 @@ client address, bad credentials), [api-inventory.md](api-inventory.md) (quotas,
 set-based stock consumption) and [configuration.md](configuration.md) (database limits).
 
 - commit: \`$(git rev-parse --short HEAD)$(git diff --quiet || echo ' + local changes')\`, $(date -u +%Y-%m-%d)
-- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); the load
-  generator runs on the same cores as the stack, so every figure is a worst case
+- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); the probes
+  run on the same cores as the stack, the floods and the fast writer in their own process
+  at \`nice -n 19\` (they stand in for machines elsewhere)
 - PostgreSQL $(psql_admin -tAc 'SHOW server_version' | cut -d' ' -f1), Redis $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')
 
 EOF
