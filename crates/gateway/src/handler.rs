@@ -3,12 +3,12 @@
 //! policy, forward.
 
 use std::net::{IpAddr, Ipv4Addr};
-
 use std::time::Duration;
 
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
+use bakery_config::client::ClientAddress;
 
 use crate::assets;
 use crate::auth::Principal;
@@ -41,56 +41,75 @@ pub async fn gateway(
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
     let client = state.trusted_proxies.client(peer, req.headers());
-    // a demo session's write, which the write back-off may hold (crate::backoff)
-    let mut demo_write: Option<String> = None;
-    let identity = match access {
-        Access::Authenticated => {
-            let principal = state
-                .auth
-                .authenticate(&req, client, &state.sessions)
-                .await?;
-            if let Principal::Demo(session) = &principal {
-                state
-                    .policy
-                    .check(checked.method.as_str(), &checked.match_path)
-                    .map_err(|refusal| GatewayError::DemoRestriction(refusal.0))?;
-                if is_write(&checked.method) {
-                    state.write_backoff.check(&session.session_id)?;
-                    demo_write = Some(session.session_id.clone());
-                }
-            }
-            Some(state.sign(&principal)?)
-        }
+    let caller = match access {
+        Access::Authenticated => Some(authorize(&state, &req, &checked, client).await?),
         Access::Public | Access::Admin => None,
     };
     let forward = Forward {
         pool: &pool,
         upstream,
         checked: &checked,
-        identity,
+        identity: caller.as_ref().map(|c| c.identity.clone()),
         client: state.assert_client(client)?,
         pass_admin_key: access == Access::Admin,
     };
     let response = state.proxy.forward(&req, payload, forward).await?;
-    if let Some(session) = demo_write
-        && response.status() == StatusCode::TOO_MANY_REQUESTS
-        && let Some(seconds) = retry_after(&response)
-    {
-        state
-            .write_backoff
-            .remember(&session, Duration::from_secs(seconds));
+    if let Some(session) = caller.and_then(|c| c.demo_write) {
+        hold_back_if_told(&state, &session, &response);
     }
     Ok(response)
 }
 
-/// An answer's `Retry-After`, when it is a number of seconds.
-fn retry_after(response: &HttpResponse) -> Option<u64> {
-    response
+/// Who an authenticated request is for, as forwarded.
+struct Caller {
+    /// `Authorization: Bearer <signed identity>`.
+    identity: hyper::header::HeaderValue,
+    /// The demo session, when the request is one of its writes (`crate::backoff`).
+    demo_write: Option<String>,
+}
+
+/// Authenticates, applies the demo policy and the write back-off, signs the identity.
+async fn authorize(
+    state: &AppState,
+    req: &HttpRequest,
+    checked: &CheckedRequest,
+    client: ClientAddress,
+) -> Result<Caller, GatewayError> {
+    let principal = state
+        .auth
+        .authenticate(req, client, &state.sessions)
+        .await?;
+    let mut demo_write = None;
+    if let Principal::Demo(session) = &principal {
+        state
+            .policy
+            .check(checked.method.as_str(), &checked.match_path)
+            .map_err(|refusal| GatewayError::DemoRestriction(refusal.0))?;
+        if is_write(&checked.method) {
+            state.write_backoff.check(&session.session_id)?;
+            demo_write = Some(session.session_id.clone());
+        }
+    }
+    Ok(Caller {
+        identity: state.sign(&principal)?,
+        demo_write,
+    })
+}
+
+/// An upstream told this demo session's write to wait: the gateway holds its next writes
+/// back until then.
+fn hold_back_if_told(state: &AppState, session: &str, response: &HttpResponse) {
+    if response.status() != StatusCode::TOO_MANY_REQUESTS {
+        return;
+    }
+    let seconds = response
         .headers()
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(seconds) = seconds {
+        state
+            .write_backoff
+            .remember(session, Duration::from_secs(seconds));
+    }
 }
