@@ -31,6 +31,13 @@ use uuid::Uuid;
 const SESSIONS: usize = 1000;
 const LIVE: usize = 50;
 const ROUNDS: usize = 3;
+/// `BENCH_ROUNDS` overrides [`ROUNDS`] (quicker runs while tuning).
+fn round_count() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS)
+}
 const CREATORS: usize = 4;
 /// Cache keys per tenant (what inventory-service keeps: pages, counters).
 const KEYS_PER_TENANT: usize = 3;
@@ -162,7 +169,7 @@ async fn main() {
     add_cache_keys(&app, &live).await;
 
     let mut rounds = Vec::new();
-    for _ in 0..ROUNDS {
+    for _ in 0..round_count() {
         let created = Instant::now();
         let tenants = create_many(&app, SESSIONS).await;
         let create_secs = created.elapsed().as_secs_f64();

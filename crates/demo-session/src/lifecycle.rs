@@ -91,6 +91,9 @@ pub enum RemovalError {
 /// How many sessions one cleanup statement removes at a time: bounds a transaction's
 /// size and how long its locks are held (250 sessions ≈ 640,000 rows).
 const CLEANUP_BATCH: u16 = 250;
+/// How many batches one cleanup run removes side by side (each holds a connection to each
+/// database while it runs).
+const CLEANUP_WORKERS: usize = 2;
 
 /// A session whose data a cleanup run removed (the rows are counted for the whole run).
 #[derive(Debug, Clone, Serialize)]
@@ -729,7 +732,7 @@ impl DemoSessions {
         let mut report = CleanupReport::default();
         let mut conn = self.pools.sessions.get().await?;
         report.expired = self.expire_due(&mut conn).await?;
-        self.clean_ended(&mut conn, &mut report).await?;
+        self.clean_ended(&mut report).await?;
         report.warm_removed = self.remove_stale_slots(&mut conn).await?;
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
@@ -745,21 +748,28 @@ impl DemoSessions {
 
     /// Pass 2: removes the data of sessions that ended or got stuck, a claimed batch at a
     /// time, until none is left or a whole batch failed (those wait for their back-off).
-    async fn clean_ended(
-        &self,
-        conn: &mut AsyncPgConnection,
-        report: &mut CleanupReport,
-    ) -> Result<(), DemoError> {
-        loop {
-            let Some(batch) = self.clean_batch(conn).await? else {
-                return Ok(());
-            };
+    /// [`CLEANUP_WORKERS`] claim and remove batches side by side (`SKIP LOCKED` keeps
+    /// their batches apart), so a database with several cores deletes on all of them.
+    async fn clean_ended(&self, report: &mut CleanupReport) -> Result<(), DemoError> {
+        let workers = (0..CLEANUP_WORKERS).map(|_| self.clean_until_done());
+        for done in futures_util::future::join_all(workers).await {
+            report.add(done?);
+        }
+        Ok(())
+    }
+
+    /// One cleanup worker: batch after batch on its own connection.
+    async fn clean_until_done(&self) -> Result<CleanupReport, DemoError> {
+        let mut conn = self.pools.sessions.get().await?;
+        let mut report = CleanupReport::default();
+        while let Some(batch) = self.clean_batch(&mut conn).await? {
             let all_failed = batch.cleaned.is_empty();
             report.add(batch);
             if all_failed {
-                return Ok(());
+                break;
             }
         }
+        Ok(report)
     }
 
     /// Claims up to [`CLEANUP_BATCH`] sessions and removes their data set-based, in one

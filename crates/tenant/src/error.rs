@@ -139,11 +139,9 @@ impl TenantError {
                 "demo_unavailable",
                 "No se ha podido crear la sesión demo. Inténtalo de nuevo en unos minutos.",
             ),
-            // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
-            // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with
-            // Retry-After, never a 500
-            // no pooled connection within DATABASE_POOL_WAIT_MS, or the database went away
-            // under the statement (restarted, stopped)
+            // no pooled connection within DATABASE_POOL_WAIT_MS, the database gone from
+            // under a statement (restarted, stopped), or a statement PostgreSQL cancelled
+            // at statement_timeout/lock_timeout: 503 with Retry-After, never a 500
             TenantError::Database(DbError::Pool(_)) => ApiError::unavailable(
                 "El servicio no está disponible en este momento. Inténtalo de nuevo en unos momentos.",
             )
