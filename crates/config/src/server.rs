@@ -5,6 +5,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -19,6 +20,17 @@ use crate::telemetry::request_span;
 
 /// Largest JSON body a service accepts.
 pub const JSON_LIMIT: usize = 256 * 1024;
+
+/// How long a server keeps an idle keep-alive connection open: longer than any caller's
+/// [`CLIENT_POOL_IDLE`], so the caller always drops an idle connection first and never
+/// sends a request on one the server is closing at that instant. (actix-web's 5 s against
+/// the clients' 90 s lost one request in a 10-minute soak: "connection closed before
+/// message completed", a 502; scripts/faults.sh `soak`.)
+pub const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
+/// How long the HTTP clients that call our services (the gateway's forwarding pool,
+/// service-to-service clients) keep an idle connection: well under [`KEEP_ALIVE`].
+pub const CLIENT_POOL_IDLE: Duration = Duration::from_secs(30);
 
 /// Binds `HOST:PORT` (port 0 picks a free one, as tests do).
 pub fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
@@ -48,6 +60,7 @@ where
             .configure(routes.clone())
             .default_service(web::to(not_found))
     })
+    .keep_alive(KEEP_ALIVE)
     .listen(listener)?
     .shutdown_timeout(settings.shutdown_timeout_secs)
     .run();

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header as ax};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use bakery_config::server::CLIENT_POOL_IDLE;
 use bakery_config::settings::ServiceUrls;
 use bakery_config::telemetry::REQUEST_ID_HEADER;
 use bytes::Bytes;
@@ -32,7 +33,7 @@ use hyper::body::Frame;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::error::GatewayError;
 use crate::request::{ADMIN_KEY_HEADER, CheckedRequest};
@@ -103,6 +104,7 @@ pub fn client(timeouts: &Timeouts) -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .pool_max_idle_per_host(timeouts.pool_idle_per_host)
+        .pool_idle_timeout(CLIENT_POOL_IDLE)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -120,6 +122,9 @@ pub fn upstream_client(timeouts: &Timeouts) -> Client<HttpConnector, UpstreamBod
     connector.set_connect_timeout(Some(timeouts.connect));
     Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(timeouts.pool_idle_per_host)
+        // drop idle connections before the upstream would (its keep-alive is longer)
+        .pool_idle_timeout(CLIENT_POOL_IDLE)
+        .pool_timer(TokioTimer::new())
         .build(connector)
 }
 

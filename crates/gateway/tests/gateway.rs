@@ -607,3 +607,30 @@ async fn an_invalidation_message_drops_the_cached_session() {
         "the invalidation message did not drop the cached session"
     );
 }
+
+/// A connection idle for longer than actix-web's default keep-alive (5 s) is still open:
+/// servers keep idle connections `KEEP_ALIVE` (75 s), longer than callers keep them in
+/// their pools (30 s), so a caller never reuses a connection the server is closing.
+#[tokio::test]
+async fn an_idle_keep_alive_connection_outlives_the_callers_pools() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    assert!(bakery_config::server::CLIENT_POOL_IDLE < bakery_config::server::KEEP_ALIVE);
+    let app = spawn_app().await;
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect");
+    let request = b"GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n";
+    let mut answer = vec![0u8; 4096];
+    for round in 0..2 {
+        if round == 1 {
+            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        }
+        socket.write_all(request).await.expect("write");
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        let head = String::from_utf8_lossy(&answer[..n]);
+        assert!(head.starts_with("HTTP/1.1 200"), "round {round}: {head}");
+    }
+}

@@ -66,6 +66,7 @@ impl HttpTenantDirectory {
         Ok(HttpTenantDirectory {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .pool_idle_timeout(bakery_config::server::CLIENT_POOL_IDLE)
                 .build()?,
             base_url: settings.common.services.tenant.clone(),
             keys: TokenKeys::new(&settings.common.tokens.internal_secret, INTERNAL_AUDIENCE),

@@ -68,6 +68,7 @@ impl DemoSessionClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(3).min(timeout))
+            .pool_idle_timeout(bakery_config::server::CLIENT_POOL_IDLE)
             .no_proxy()
             .build()
             .map_err(TenantError::HttpClient)?;
