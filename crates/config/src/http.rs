@@ -15,9 +15,12 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 
 /// The body of every error answer.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"error": "demo_restriction", "message": "Esta operación no está permitida en cuentas demo."}))]
 pub struct ErrorBody {
+    /// A stable code clients may branch on (`session_expired`, `demo_restriction`, …).
     pub error: String,
+    /// A Spanish text for people.
     pub message: String,
 }
 

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// What the query string says (`?limit=&offset=`).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -66,7 +67,7 @@ impl Page {
 }
 
 /// `{"items": [...], "limit", "offset", "total"}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Paginated<T> {
     pub items: Vec<T>,
     pub limit: i64,

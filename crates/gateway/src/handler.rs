@@ -35,6 +35,11 @@ pub async fn gateway(
     let (upstream, access) = match routes::resolve(&checked)? {
         Destination::Asset(asset) => return Ok(assets::respond(asset)),
         Destination::Policy => return Ok(HttpResponse::Ok().json(state.policy.document())),
+        Destination::OpenApi => {
+            return Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .body(state.openapi.clone()));
+        }
         Destination::Proxy { upstream, access } => (upstream, access),
     };
     let peer = req

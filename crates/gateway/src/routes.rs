@@ -61,6 +61,7 @@ pub enum Access {
 pub enum Destination {
     Asset(&'static Asset),
     Policy,
+    OpenApi,
     Proxy { upstream: Upstream, access: Access },
 }
 
@@ -80,18 +81,14 @@ pub fn resolve(req: &CheckedRequest) -> Result<Destination, GatewayError> {
             Err(GatewayError::MethodNotAllowed)
         };
     }
-    if path == "/api/demo/policy" {
+    if let Some(own) = own_route(path) {
         return if readonly {
-            Ok(Destination::Policy)
+            Ok(own)
         } else {
             Err(GatewayError::MethodNotAllowed)
         };
     }
-    let upstream = TABLE
-        .iter()
-        .find(|(prefix, _)| under(path, prefix))
-        .map(|(_, upstream)| *upstream)
-        .ok_or(GatewayError::RouteNotFound)?;
+    let upstream = upstream(path).ok_or(GatewayError::RouteNotFound)?;
     Ok(Destination::Proxy {
         upstream,
         access: access(&req.method, path),
@@ -102,7 +99,7 @@ pub fn resolve(req: &CheckedRequest) -> Result<Destination, GatewayError> {
 /// upstream and the demo policy still decide per request).
 pub fn allowed_methods(req: &CheckedRequest) -> Result<&'static str, GatewayError> {
     let path = req.match_path.as_str();
-    if assets::find(&req.path).is_some() || path == "/api/demo/policy" {
+    if assets::find(&req.path).is_some() || own_route(path).is_some() {
         return Ok("GET, HEAD, OPTIONS");
     }
     if TABLE.iter().any(|(prefix, _)| under(path, prefix)) {
@@ -112,7 +109,25 @@ pub fn allowed_methods(req: &CheckedRequest) -> Result<&'static str, GatewayErro
     }
 }
 
-fn access(method: &Method, path: &str) -> Access {
+/// The API routes the gateway answers itself (`GET`/`HEAD` only).
+fn own_route(path: &str) -> Option<Destination> {
+    match path {
+        "/api/demo/policy" => Some(Destination::Policy),
+        "/api/openapi.json" => Some(Destination::OpenApi),
+        _ => None,
+    }
+}
+
+/// Whether `path` (normalised, lower-case) goes to an upstream, and which.
+pub fn upstream(path: &str) -> Option<Upstream> {
+    TABLE
+        .iter()
+        .find(|(prefix, _)| under(path, prefix))
+        .map(|(_, upstream)| *upstream)
+}
+
+/// Who may call `method path` (normalised, lower-case) once it is proxied.
+pub fn access(method: &Method, path: &str) -> Access {
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;

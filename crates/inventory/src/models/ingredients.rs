@@ -14,7 +14,7 @@ use crate::models::stock::{self, ItemKind, MAX_QUANTITY};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, suppliers};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = ingredients, check_for_backend(diesel::pg::Pg))]
 pub struct Ingredient {
     #[serde(skip)]
@@ -33,7 +33,7 @@ pub struct Ingredient {
 }
 
 /// An ingredient as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngredientView {
     #[serde(flatten)]
     pub ingredient: Ingredient,
@@ -54,7 +54,7 @@ impl IngredientView {
 }
 
 /// Units an ingredient is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     Kg,
@@ -77,7 +77,7 @@ impl Unit {
 }
 
 /// `POST` and `PUT /api/inventory/ingredients[/{id}]` body (`PUT` replaces every field).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct IngredientInput {
     pub name: String,
     pub category: Option<String>,

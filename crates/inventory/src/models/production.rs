@@ -18,7 +18,7 @@ use crate::models::{WriteScope, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::production_batches;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = production_batches, check_for_backend(diesel::pg::Pg))]
 pub struct ProductionBatch {
     #[serde(skip)]
@@ -33,7 +33,7 @@ pub struct ProductionBatch {
 }
 
 /// `POST /api/production/batches` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BatchRequest {
     pub recipe_id: Uuid,
     /// Units of the recipe's product to make.
@@ -57,7 +57,7 @@ impl TryFrom<BatchRequest> for BatchOrder {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Consumption {
     pub ingredient_id: Uuid,
     pub ingredient_name: String,
@@ -67,7 +67,7 @@ pub struct Consumption {
     pub lots_touched: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BatchOutcome {
     #[serde(flatten)]
     pub batch: ProductionBatch,

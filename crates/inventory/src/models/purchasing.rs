@@ -22,7 +22,7 @@ use crate::models::{WriteScope, check_amount, group_by, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = suppliers, check_for_backend(diesel::pg::Pg))]
 pub struct Supplier {
     #[serde(skip)]
@@ -64,7 +64,7 @@ pub async fn list_suppliers(
     .await
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = purchase_orders, check_for_backend(diesel::pg::Pg))]
 pub struct PurchaseOrder {
     #[serde(skip)]
@@ -82,7 +82,7 @@ pub struct PurchaseOrder {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = purchase_order_lines, check_for_backend(diesel::pg::Pg))]
 pub struct OrderLine {
     #[serde(skip)]
@@ -96,7 +96,7 @@ pub struct OrderLine {
     pub unit_cost: Decimal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -117,7 +117,7 @@ impl DeliveryStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: PurchaseOrder,
@@ -127,7 +127,8 @@ pub struct OrderView {
 }
 
 /// `GET /api/orders` filters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     pub status: Option<String>,
     pub supplier_id: Option<Uuid>,
@@ -220,7 +221,7 @@ pub async fn list_orders(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderLineRequest {
     pub ingredient_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
@@ -230,7 +231,7 @@ pub struct OrderLineRequest {
 }
 
 /// Orders created by hand start `pending` (sent), or `draft`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NewOrderStatus {
     Draft,
@@ -239,7 +240,7 @@ pub enum NewOrderStatus {
 }
 
 /// `POST /api/orders` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderRequest {
     pub supplier_id: Uuid,
     /// Defaults to today + the supplier's lead time.
@@ -447,7 +448,7 @@ impl ReorderCandidate {
 }
 
 /// What one tenant's procurement run drafted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Drafted {
     pub orders: usize,
     pub lines: usize,

@@ -17,7 +17,7 @@ use crate::models::{WriteScope, check_amount, group_by, products};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{sale_lines, sales};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sales, check_for_backend(diesel::pg::Pg))]
 pub struct Sale {
     #[serde(skip)]
@@ -30,7 +30,7 @@ pub struct Sale {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sale_lines, check_for_backend(diesel::pg::Pg))]
 pub struct SaleLine {
     #[serde(skip)]
@@ -44,7 +44,7 @@ pub struct SaleLine {
     pub line_total: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SaleView {
     #[serde(flatten)]
     pub sale: Sale,
@@ -52,7 +52,8 @@ pub struct SaleView {
 }
 
 /// `GET /api/sales` filters: UTC calendar days, both inclusive.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SalesFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -145,7 +146,7 @@ pub async fn list(
     .await
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Cash,
@@ -165,7 +166,7 @@ impl PaymentMethod {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosLineRequest {
     pub product_id: Uuid,
     pub quantity: Decimal,
@@ -174,7 +175,7 @@ pub struct PosLineRequest {
 }
 
 /// `POST /api/pos/sales` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosSaleRequest {
     pub lines: Vec<PosLineRequest>,
     pub payment_method: PaymentMethod,
@@ -226,13 +227,13 @@ impl TryFrom<PosSaleRequest> for PosSale {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductStock {
     pub product_id: Uuid,
     pub on_hand: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PosSaleOutcome {
     pub sale: SaleView,
     /// Stock on hand of every product sold, after the sale.

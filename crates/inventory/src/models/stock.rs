@@ -106,7 +106,7 @@ pub fn positive_quantity(q: Decimal, field: &str) -> Result<Decimal, InventoryEr
     Ok(q)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = stock_lots, check_for_backend(diesel::pg::Pg))]
 pub struct StockLot {
     #[serde(skip)]
@@ -124,7 +124,8 @@ pub struct StockLot {
 }
 
 /// `GET /api/inventory/stock-lots` filters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LotFilter {
     pub ingredient_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
@@ -331,7 +332,7 @@ async fn record_movement(
 }
 
 /// What taking stock did, in totals: its size does not grow with the number of lots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Taken {
     /// How many lots gave stock (one movement was recorded for each).
     pub lots_touched: i64,
@@ -545,7 +546,7 @@ pub async fn describe(
 }
 
 /// Why stock is adjusted by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentReason {
     Waste,
@@ -566,7 +567,7 @@ impl From<AdjustmentReason> for MovementReason {
 }
 
 /// `POST /api/inventory/adjustments` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AdjustmentRequest {
     pub ingredient_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
@@ -624,7 +625,7 @@ impl TryFrom<AdjustmentRequest> for Adjustment {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdjustmentOutcome {
     pub id: Uuid,
     pub ingredient_id: Option<Uuid>,

@@ -4,12 +4,12 @@
 //! parse the input into a domain type, call the model layer, answer JSON. Errors are
 //! [`InventoryError`]s, mapped to the JSON envelope in one place.
 
-mod forecasts;
-mod inventory;
-mod production;
-mod products;
-mod purchasing;
-mod sales;
+pub(crate) mod forecasts;
+pub(crate) mod inventory;
+pub(crate) mod production;
+pub(crate) mod products;
+pub(crate) mod purchasing;
+pub(crate) mod sales;
 
 use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
