@@ -2,7 +2,9 @@
 # The README's second command: sets up the private PostgreSQL and Redis (installing them if
 # needed) and runs every test of the workspace against them. Extra arguments go to the
 # test runner, e.g. `scripts/test.sh -p bakery-inventory`. Without arguments, it ends with
-# the browser test of the demo page (`scripts/e2e.sh`; `SKIP_E2E=1` skips it).
+# the schemathesis run against the OpenAPI document (`scripts/fuzz-api.sh`, bounded;
+# `SKIP_FUZZ=1` skips it) and the browser test of the demo page (`scripts/e2e.sh`;
+# `SKIP_E2E=1` skips it).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,6 +23,11 @@ if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+fi
+
+# the API against its OpenAPI document, through the gateway (only for a full run)
+if [ "$#" -eq 0 ] && [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  "$ROOT/scripts/fuzz-api.sh"
 fi
 
 # the demo page in a real browser against the whole stack (only for a full run)
