@@ -8,10 +8,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 PG_PORT="${BAKERY_PG_PORT:-55432}"
 REDIS_PORT="${BAKERY_REDIS_PORT:-56379}"
-PG_DATA="$LOCAL/postgres/data"
-PG_RUN="$LOCAL/postgres/run"
-PG_LOG="$LOCAL/postgres/postgres.log"
-REDIS_DIR="$LOCAL/redis"
+# Where the instances live; `use_local_dir DIR` moves them (scripts/faults.sh keeps a pair
+# of its own under .local/faults, which it may restart and stop).
+use_local_dir() {
+  LOCAL="$1"
+  PG_DATA="$LOCAL/postgres/data"
+  PG_RUN="$LOCAL/postgres/run"
+  PG_LOG="$LOCAL/postgres/postgres.log"
+  REDIS_DIR="$LOCAL/redis"
+}
+use_local_dir "$LOCAL"
 # Redis holds sessions, rate counters and small per-tenant counters, never cache pages:
 # a memory cap with `noeviction`, so nothing is ever evicted and a runaway fails loudly
 # (writes refused) instead of growing without end (docs/deploy.md, "Redis")

@@ -3,8 +3,9 @@
 # needed) and runs every test of the workspace against them. Extra arguments go to the
 # test runner, e.g. `scripts/test.sh -p bakery-inventory`. Without arguments, it ends with
 # the schemathesis run against the OpenAPI document (`scripts/fuzz-api.sh`, bounded;
-# `SKIP_FUZZ=1` skips it) and the browser test of the demo page (`scripts/e2e.sh`;
-# `SKIP_E2E=1` skips it).
+# `SKIP_FUZZ=1` skips it), the browser test of the demo page (`scripts/e2e.sh`; `SKIP_E2E=1`
+# skips it) and the short fault-injection suite (`scripts/faults.sh`; `SKIP_FAULTS=1` skips
+# it).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -33,4 +34,10 @@ fi
 # the demo page in a real browser against the whole stack (only for a full run)
 if [ "$#" -eq 0 ] && [ "${SKIP_E2E:-0}" != 1 ]; then
   "$ROOT/scripts/e2e.sh"
+fi
+
+# faults with real processes, short form, on a PostgreSQL and Redis of its own (only for a
+# full run; SKIP_FAULTS=1 skips it)
+if [ "$#" -eq 0 ] && [ "${SKIP_FAULTS:-0}" != 1 ]; then
+  "$ROOT/scripts/faults.sh"
 fi

@@ -71,10 +71,33 @@ impl Keys {
     pub fn tenant_prefix(&self, tenant_id: &uuid::Uuid) -> String {
         self.key(&["tenant", &tenant_id.to_string(), ""])
     }
+
+    /// The pattern every tenant's keys match (`{prefix}tenant:*`).
+    pub fn any_tenant_pattern(&self) -> String {
+        self.key(&["tenant", "*"])
+    }
+
+    /// The tenant a key of [`Self::tenant_prefix`] belongs to; `None` for other keys.
+    pub fn tenant_of(&self, key: &str) -> Option<uuid::Uuid> {
+        let rest = key.strip_prefix(&self.key(&["tenant", ""]))?;
+        let (id, _) = rest.split_once(':')?;
+        id.parse().ok()
+    }
 }
 
 /// Deletes every key matching `pattern` (SCAN + UNLINK, never KEYS). Returns how many.
 pub async fn delete_matching(pool: &Pool, pattern: &str) -> Result<u64, CacheError> {
+    delete_matching_where(pool, pattern, |_| true).await
+}
+
+/// Deletes every key matching `pattern` that `wanted` accepts, in one pass over the
+/// keyspace (SCAN + UNLINK, never KEYS): removing the keys of many tenants costs one walk,
+/// not one per tenant. Returns how many.
+pub async fn delete_matching_where(
+    pool: &Pool,
+    pattern: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<u64, CacheError> {
     let mut conn = pool.get().await?;
     let mut cursor: u64 = 0;
     let mut removed = 0u64;
@@ -84,9 +107,10 @@ pub async fn delete_matching(pool: &Pool, pattern: &str) -> Result<u64, CacheErr
             .arg("MATCH")
             .arg(pattern)
             .arg("COUNT")
-            .arg(500)
+            .arg(1000)
             .query_async(&mut conn)
             .await?;
+        let keys: Vec<String> = keys.into_iter().filter(|k| wanted(k)).collect();
         if !keys.is_empty() {
             let n: u64 = redis::cmd("UNLINK")
                 .arg(&keys)
@@ -142,5 +166,22 @@ impl crate::http::ReadinessCheck for RedisReady {
             let _: String = redis::cmd("PING").query_async(&mut conn).await?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_key_names_its_tenant_and_nothing_else_does() {
+        let keys = Keys::new("bk:");
+        let tenant = uuid::Uuid::new_v4();
+        let key = format!("{}inventory:page:1", keys.tenant_prefix(&tenant));
+        assert_eq!(keys.tenant_of(&key), Some(tenant));
+        assert_eq!(keys.any_tenant_pattern(), "bk:tenant:*");
+        assert_eq!(keys.tenant_of("bk:demo:session:abc"), None);
+        assert_eq!(keys.tenant_of("bk:tenant:not-a-uuid:x"), None);
+        assert_eq!(keys.tenant_of(&format!("other:tenant:{tenant}:x")), None);
     }
 }

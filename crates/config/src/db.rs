@@ -113,6 +113,33 @@ pub fn is_timeout(error: &diesel::result::Error) -> bool {
     }
 }
 
+/// Whether the statement failed because the database went away under it, not because of
+/// anything the request did: the connection was closed or could not be written to (no
+/// SQLSTATE; PostgreSQL stopped or restarted, the network dropped), PostgreSQL ended the
+/// session (SQLSTATE 57P01–57P03: `terminating connection due to administrator command`,
+/// a crash of another server process, the server shutting down or starting up), or the
+/// transaction's connection was left unusable. The pool drops such a connection and opens
+/// a new one once the server is back, so services answer these `503` with `Retry-After`,
+/// like a pool that could not connect (scripts/faults.sh, `pg-restart`).
+pub fn is_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind as Kind;
+    match error {
+        diesel::result::Error::DatabaseError(
+            Kind::UnableToSendCommand | Kind::ClosedConnection,
+            _,
+        )
+        | diesel::result::Error::BrokenTransactionManager => true,
+        diesel::result::Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection due to")
+                || message.contains("the database system is shutting down")
+                || message.contains("the database system is starting up")
+                || message.contains("the database system is in recovery mode")
+        }
+        _ => false,
+    }
+}
+
 type SyncPg = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<AsyncPgConnection>;
 
 async fn with_migration_harness<T: Send + 'static>(
@@ -203,5 +230,59 @@ impl crate::http::ReadinessCheck for PostgresReady {
             diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::{is_timeout, is_unavailable};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_not_a_bug() {
+        // what diesel-async gives for a connection PostgreSQL closed (no SQLSTATE)
+        assert!(is_unavailable(&db_error(
+            DatabaseErrorKind::UnableToSendCommand,
+            "connection closed"
+        )));
+        assert!(is_unavailable(&db_error(
+            DatabaseErrorKind::ClosedConnection,
+            "server closed the connection unexpectedly"
+        )));
+        // `pg_ctl stop -m fast` (57P01), a crashed backend (57P02), a server going down (57P03)
+        for message in [
+            "terminating connection due to administrator command",
+            "terminating connection due to crash of another server process",
+            "the database system is shutting down",
+            "the database system is starting up",
+        ] {
+            assert!(
+                is_unavailable(&db_error(DatabaseErrorKind::Unknown, message)),
+                "{message}"
+            );
+        }
+        assert!(is_unavailable(&Error::BrokenTransactionManager));
+    }
+
+    #[test]
+    fn what_the_request_did_is_not_unavailable() {
+        assert!(!is_unavailable(&Error::NotFound));
+        assert!(!is_unavailable(&db_error(
+            DatabaseErrorKind::UniqueViolation,
+            "duplicate key value violates unique constraint"
+        )));
+        assert!(!is_unavailable(&db_error(
+            DatabaseErrorKind::Unknown,
+            "canceling statement due to statement timeout"
+        )));
+        assert!(is_timeout(&db_error(
+            DatabaseErrorKind::Unknown,
+            "canceling statement due to statement timeout"
+        )));
     }
 }

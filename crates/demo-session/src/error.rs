@@ -178,6 +178,8 @@ impl DemoError {
             // Retry-After, never a 500
             DemoError::DatabasePool(_) => busy(),
             DemoError::Database(e) if is_busy(e) => busy(),
+            // the database went away under the statement (restarted, stopped): 503 too
+            DemoError::Database(e) if bakery_config::db::is_unavailable(e) => busy(),
             DemoError::Database(_) | DemoError::Internal(_) => ApiError::internal(),
         }
     }

@@ -5,7 +5,7 @@
 //! Creating a session is a small saga across the tenant and inventory databases: both
 //! steps run concurrently, and if either fails, whatever the other created is removed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -88,18 +88,69 @@ pub enum RemovalError {
     Redis(#[source] CacheError),
 }
 
+/// How many sessions one cleanup statement removes at a time: bounds a transaction's
+/// size and how long its locks are held (250 sessions ≈ 640,000 rows).
+const CLEANUP_BATCH: u16 = 250;
+
+/// A session whose data a cleanup run removed (the rows are counted for the whole run).
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanedSession {
+    pub session_id: SessionId,
+    pub virtual_tenant_id: Uuid,
+}
+
+impl From<&DemoSession> for CleanedSession {
+    fn from(s: &DemoSession) -> Self {
+        CleanedSession {
+            session_id: s.id.clone(),
+            virtual_tenant_id: s.virtual_tenant_id,
+        }
+    }
+}
+
+impl Removed {
+    fn add(&mut self, other: Removed) {
+        self.tenant_rows += other.tenant_rows;
+        self.redis_keys += other.redis_keys;
+        for (table, n) in other.inventory_rows {
+            *self.inventory_rows.entry(table).or_default() += n;
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct CleanupReport {
     /// Sessions that passed their end in this run.
     pub expired: Vec<SessionId>,
     /// Sessions whose data this run removed.
-    pub cleaned: Vec<Removal>,
+    pub cleaned: Vec<CleanedSession>,
+    /// Everything this run removed (sessions' and orphans' data).
+    pub removed: Removed,
     /// Virtual tenants without a session that this run removed.
     pub orphans_removed: Vec<Uuid>,
     /// Warm pool tenants of an earlier day (or whose clone got stuck) this run removed.
     pub warm_removed: Vec<Uuid>,
     /// Removals that failed; retried by a later run.
     pub failures: Vec<CleanupFailure>,
+}
+
+impl CleanupReport {
+    fn add(&mut self, other: CleanupReport) {
+        self.expired.extend(other.expired);
+        self.cleaned.extend(other.cleaned);
+        self.removed.add(other.removed);
+        self.orphans_removed.extend(other.orphans_removed);
+        self.warm_removed.extend(other.warm_removed);
+        self.failures.extend(other.failures);
+    }
+
+    fn add_removal(&mut self, r: Removal) {
+        self.cleaned.push(CleanedSession {
+            session_id: r.session_id,
+            virtual_tenant_id: r.virtual_tenant_id,
+        });
+        self.removed.add(r.removed);
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -471,8 +522,8 @@ impl DemoSessions {
             }
             Err(e) => {
                 tracing::warn!(%tenant, error = %chain(&e), "warm pool clone failed");
-                match self.remove_tenant_data(tenant).await {
-                    Ok(_) => pool::release(&mut conn, tenant).await?,
+                match self.remove_tenants_data(&[tenant]).await {
+                    Ok(_) => pool::release(&mut conn, &[tenant]).await?,
                     Err(removal) => tracing::warn!(
                         %tenant,
                         error = %chain(&removal),
@@ -607,7 +658,7 @@ impl DemoSessions {
     ) -> Result<Option<Removal>, DemoError> {
         match self.remove_session_data(&s.id, s.virtual_tenant_id).await {
             Ok(removed) => {
-                sessions::mark_cleaned(conn, &s.id).await?;
+                sessions::mark_cleaned(conn, std::slice::from_ref(&s.id)).await?;
                 Ok(Some(Removal {
                     session_id: s.id.clone(),
                     virtual_tenant_id: s.virtual_tenant_id,
@@ -623,32 +674,45 @@ impl DemoSessions {
         }
     }
 
-    /// Removes a session's virtual tenant ([`Self::remove_tenant_data`]) and its copy in
+    /// Removes a session's virtual tenant ([`Self::remove_tenants_data`]) and its copy in
     /// Redis.
     async fn remove_session_data(
         &self,
         id: &SessionId,
         tenant: Uuid,
     ) -> Result<Removed, RemovalError> {
-        let removed = self.remove_tenant_data(tenant).await?;
+        let removed = self.remove_tenants_data(&[tenant]).await?;
         self.cache.forget(id.as_str()).await;
         Ok(removed)
     }
 
-    /// Removes a virtual tenant's rows from every database and its Redis keys.
-    async fn remove_tenant_data(&self, tenant: Uuid) -> Result<Removed, RemovalError> {
-        let (mut inv, mut ten) =
-            tokio::try_join!(self.pools.inventory.get(), self.pools.tenant.get())
+    /// Removes virtual tenants' rows from every database and their Redis keys: a set-based
+    /// statement per table for all of them, one pass over the tenant keys. The tenant rows
+    /// go last: until then [`Self::remove_orphans`] can still find what a failure left.
+    async fn remove_tenants_data(&self, tenants: &[Uuid]) -> Result<Removed, RemovalError> {
+        if tenants.is_empty() {
+            return Ok(Removed::default());
+        }
+        let inventory_rows = {
+            let mut inv = self
+                .pools
+                .inventory
+                .get()
+                .await
                 .map_err(RemovalError::Pool)?;
-        let inventory_rows = cloner::remove_inventory(&mut inv, &self.plan, tenant)
-            .await
-            .map_err(RemovalError::Inventory)?;
-        let tenant_rows = cloner::remove_virtual_tenant(&mut ten, tenant)
-            .await
-            .map_err(RemovalError::Tenant)?;
+            cloner::remove_inventory(&mut inv, &self.plan, tenants)
+                .await
+                .map_err(RemovalError::Inventory)?
+        };
+        let tenant_rows = {
+            let mut ten = self.pools.tenant.get().await.map_err(RemovalError::Pool)?;
+            cloner::remove_virtual_tenants(&mut ten, tenants)
+                .await
+                .map_err(RemovalError::Tenant)?
+        };
         let redis_keys = self
             .cache
-            .remove_tenant_keys(tenant)
+            .remove_tenant_keys(tenants)
             .await
             .map_err(RemovalError::Redis)?;
         Ok(Removed {
@@ -668,16 +732,14 @@ impl DemoSessions {
         self.clean_ended(&mut conn, &mut report).await?;
         report.warm_removed = self.remove_stale_slots(&mut conn).await?;
         drop(conn);
-        report.orphans_removed = self.remove_orphans().await?;
+        report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
         Ok(report)
     }
 
     /// Pass 1: ready sessions past their end become `expired`; gateways are told.
     async fn expire_due(&self, conn: &mut AsyncPgConnection) -> Result<Vec<SessionId>, DemoError> {
         let expired = sessions::expire_due(conn).await?;
-        for id in &expired {
-            self.cache.forget(id.as_str()).await;
-        }
+        self.cache.forget_all(&expired).await;
         Ok(expired)
     }
 
@@ -689,44 +751,55 @@ impl DemoSessions {
         report: &mut CleanupReport,
     ) -> Result<(), DemoError> {
         loop {
-            let batch = self.clean_batch(conn).await?;
-            if batch.is_empty() {
+            let Some(batch) = self.clean_batch(conn).await? else {
                 return Ok(());
-            }
-            let all_failed = batch.iter().all(Result::is_err);
-            for r in batch {
-                match r {
-                    Ok(removal) => report.cleaned.push(removal),
-                    Err(f) => report.failures.push(f),
-                }
-            }
+            };
+            let all_failed = batch.cleaned.is_empty();
+            report.add(batch);
             if all_failed {
                 return Ok(());
             }
         }
     }
 
-    /// Claims up to 20 sessions to clean and cleans them, in one transaction (the claims
-    /// last until each outcome is recorded).
+    /// Claims up to [`CLEANUP_BATCH`] sessions and removes their data set-based, in one
+    /// transaction (the claims last until the outcome is recorded). If the batch removal
+    /// fails, each session is retried alone, so one bad tenant cannot hold the others
+    /// back and each failure is recorded on its own session. `None` when nothing is due.
     async fn clean_batch(
         &self,
         conn: &mut AsyncPgConnection,
-    ) -> Result<Vec<Result<Removal, CleanupFailure>>, DemoError> {
+    ) -> Result<Option<CleanupReport>, DemoError> {
         let pending_timeout = self.settings.pending_timeout;
         conn.transaction::<_, DemoError, _>(async |c| {
-            let claimed = sessions::claim_for_cleanup(c, pending_timeout, 20).await?;
-            let mut done = Vec::new();
-            for s in &claimed {
-                done.push(
-                    self.clean_claimed(c, s)
-                        .await?
-                        .ok_or_else(|| CleanupFailure {
-                            session_id: s.id.clone(),
-                            error: "removal failed; retried later".to_owned(),
-                        }),
-                );
+            let claimed = sessions::claim_for_cleanup(c, pending_timeout, i64::from(CLEANUP_BATCH)).await?;
+            if claimed.is_empty() {
+                return Ok(None);
             }
-            Ok(done)
+            let mut batch = CleanupReport::default();
+            let tenants: Vec<Uuid> = claimed.iter().map(|s| s.virtual_tenant_id).collect();
+            match self.remove_tenants_data(&tenants).await {
+                Ok(removed) => {
+                    let ids: Vec<SessionId> = claimed.iter().map(|s| s.id.clone()).collect();
+                    sessions::mark_cleaned(c, &ids).await?;
+                    self.cache.forget_all(&ids).await;
+                    batch.removed = removed;
+                    batch.cleaned = claimed.iter().map(CleanedSession::from).collect();
+                }
+                Err(e) => {
+                    tracing::warn!(sessions = claimed.len(), error = %chain(&e), "batch removal failed; removing one at a time");
+                    for s in &claimed {
+                        match self.clean_claimed(c, s).await? {
+                            Some(removal) => batch.add_removal(removal),
+                            None => batch.failures.push(CleanupFailure {
+                                session_id: s.id.clone(),
+                                error: "removal failed; retried later".to_owned(),
+                            }),
+                        }
+                    }
+                }
+            }
+            Ok(Some(batch))
         })
         .await
     }
@@ -738,27 +811,24 @@ impl DemoSessions {
     ) -> Result<Vec<Uuid>, DemoError> {
         let stuck_after = self.settings.pending_timeout;
         conn.transaction::<_, DemoError, _>(async |c| {
-            let stale = pool::claim_stale(c, stuck_after).await?;
-            let mut removed = Vec::new();
-            for tenant in stale {
-                match self.remove_tenant_data(tenant).await {
-                    Ok(_) => {
-                        pool::release(c, tenant).await?;
-                        removed.push(tenant);
-                    }
-                    Err(e) => {
-                        tracing::warn!(%tenant, error = %chain(&e), "stale pool slot not removed");
-                    }
+            let stale = pool::claim_stale(c, stuck_after, i64::from(CLEANUP_BATCH)).await?;
+            match self.remove_tenants_data(&stale).await {
+                Ok(_) => {
+                    pool::release(c, &stale).await?;
+                    Ok(stale)
+                }
+                Err(e) => {
+                    tracing::warn!(slots = stale.len(), error = %chain(&e), "stale pool slots not removed");
+                    Ok(Vec::new())
                 }
             }
-            Ok(removed)
         })
         .await
     }
 
     /// Pass 4: virtual tenants whose session row is gone or already removed, and that no
-    /// pool slot owns.
-    async fn remove_orphans(&self) -> Result<Vec<Uuid>, DemoError> {
+    /// pool slot owns (at most [`CLEANUP_BATCH`] a run).
+    async fn remove_orphans(&self, removed: &mut Removed) -> Result<Vec<Uuid>, DemoError> {
         let candidates = {
             let mut ten = self.pools.tenant.get().await?;
             cloner::virtual_tenants(&mut ten).await?
@@ -766,20 +836,27 @@ impl DemoSessions {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        let owned = {
+        let owned: HashSet<Uuid> = {
             let mut conn = self.pools.sessions.get().await?;
             let mut owned = sessions::tenants_with_sessions(&mut conn, &candidates).await?;
             owned.extend(pool::owned(&mut conn, &candidates).await?);
-            owned
+            owned.into_iter().collect()
         };
-        let mut removed = Vec::new();
-        for tenant in candidates.into_iter().filter(|t| !owned.contains(t)) {
-            match self.remove_tenant_data(tenant).await {
-                Ok(_) => removed.push(tenant),
-                Err(e) => tracing::warn!(%tenant, error = %chain(&e), "orphan removal failed"),
+        let orphans: Vec<Uuid> = candidates
+            .into_iter()
+            .filter(|t| !owned.contains(t))
+            .take(usize::from(CLEANUP_BATCH))
+            .collect();
+        match self.remove_tenants_data(&orphans).await {
+            Ok(r) => {
+                removed.add(r);
+                Ok(orphans)
+            }
+            Err(e) => {
+                tracing::warn!(tenants = orphans.len(), error = %chain(&e), "orphan removal failed");
+                Ok(Vec::new())
             }
         }
-        Ok(removed)
     }
 
     /// Sessions by status and account type, created per hour, extensions, durations.

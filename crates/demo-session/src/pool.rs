@@ -97,10 +97,13 @@ pub async fn mark_warm(conn: &mut AsyncPgConnection, tenant: Uuid) -> diesel::Qu
         .map(|_| ())
 }
 
-/// Forgets a slot (after its data was removed).
-pub async fn release(conn: &mut AsyncPgConnection, tenant: Uuid) -> diesel::QueryResult<()> {
-    sql_query("DELETE FROM warm_tenants WHERE virtual_tenant_id = $1")
-        .bind::<SqlUuid, _>(tenant)
+/// Forgets slots (after their data was removed).
+pub async fn release(conn: &mut AsyncPgConnection, tenants: &[Uuid]) -> diesel::QueryResult<()> {
+    if tenants.is_empty() {
+        return Ok(());
+    }
+    sql_query("DELETE FROM warm_tenants WHERE virtual_tenant_id = ANY($1)")
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(tenants)
         .execute(conn)
         .await
         .map(|_| ())
@@ -139,17 +142,19 @@ pub async fn claim(
 }
 
 /// Locks pool slots cleanup must remove: clones of an earlier day, and slots whose clone
-/// has not finished within `stuck_after`. Call inside a transaction.
+/// has not finished within `stuck_after`; at most `limit`. Call inside a transaction.
 pub async fn claim_stale(
     conn: &mut AsyncPgConnection,
     stuck_after: std::time::Duration,
+    limit: i64,
 ) -> diesel::QueryResult<Vec<Uuid>> {
     sql_query(
         "SELECT virtual_tenant_id FROM warm_tenants \
          WHERE cloned_for < current_date OR (NOT ready AND created_at < now() - $1) \
-         FOR UPDATE SKIP LOCKED",
+         LIMIT $2 FOR UPDATE SKIP LOCKED",
     )
     .bind::<diesel::sql_types::Interval, _>(pg_interval(stuck_after))
+    .bind::<diesel::sql_types::BigInt, _>(limit)
     .load::<IdRow>(conn)
     .await
     .map(|rows| rows.into_iter().map(|r| r.virtual_tenant_id).collect())

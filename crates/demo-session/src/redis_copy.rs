@@ -2,10 +2,11 @@
 //! the per-client rate limit. Redis is never the truth: every failure here is logged and
 //! the caller carries on with PostgreSQL.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use bakery_config::cache::{self, CacheError, Keys, RedisPool};
-use bakery_config::demo::{CachedSession, invalidation_channel, session_key};
+use bakery_config::demo::{CachedSession, SessionId, invalidation_channel, session_key};
 use bakery_config::http::chain;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -129,11 +130,49 @@ impl SessionCache {
         }
     }
 
-    /// Removes every key of a tenant (any service's cache). Errors are returned: cleanup
-    /// retries them.
-    pub async fn remove_tenant_keys(&self, tenant: Uuid) -> Result<u64, CacheError> {
-        let pattern = format!("{}*", self.keys.tenant_prefix(&tenant));
-        cache::delete_matching(&self.pool, &pattern).await
+    /// Removes every key of these tenants (any service's cache) in one pass over the
+    /// tenant keys, however many tenants. Errors are returned: cleanup retries them.
+    pub async fn remove_tenant_keys(&self, tenants: &[Uuid]) -> Result<u64, CacheError> {
+        match tenants {
+            [] => Ok(0),
+            [one] => {
+                let pattern = format!("{}*", self.keys.tenant_prefix(one));
+                cache::delete_matching(&self.pool, &pattern).await
+            }
+            many => {
+                let wanted: HashSet<Uuid> = many.iter().copied().collect();
+                cache::delete_matching_where(&self.pool, &self.keys.any_tenant_pattern(), |k| {
+                    self.keys.tenant_of(k).is_some_and(|t| wanted.contains(&t))
+                })
+                .await
+            }
+        }
+    }
+
+    /// [`Self::forget`] for many sessions in one round trip.
+    pub async fn forget_all(&self, session_ids: &[SessionId]) {
+        if session_ids.is_empty() {
+            return;
+        }
+        let result = async {
+            let mut conn = self.pool.get().await?;
+            let mut pipe = redis::pipe();
+            let channel = invalidation_channel(&self.keys);
+            pipe.cmd("UNLINK");
+            for id in session_ids {
+                pipe.arg(session_key(&self.keys, id.as_str()));
+            }
+            pipe.ignore();
+            for id in session_ids {
+                pipe.cmd("PUBLISH").arg(&channel).arg(id.as_str()).ignore();
+            }
+            pipe.query_async::<()>(&mut conn).await?;
+            Ok::<_, CacheError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %chain(&e), sessions = session_ids.len(), "redis: session copies not dropped");
+        }
     }
 
     /// Counts one creation for `client` in the current hour. `Ok(None)` when under the

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bakery_config::demo::{AccountType, SessionId, SessionStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Interval, Text};
+use diesel::sql_types::{Array, BigInt, Integer, Interval, Text};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -226,7 +226,7 @@ pub async fn claim_one(
 }
 
 /// The data is gone: expired → destroyed, stuck pending → failed, failed stays failed.
-pub async fn mark_cleaned(conn: &mut AsyncPgConnection, id: &SessionId) -> QueryResult<()> {
+pub async fn mark_cleaned(conn: &mut AsyncPgConnection, ids: &[SessionId]) -> QueryResult<()> {
     sql_query(
         "UPDATE demo_sessions SET \
              status = CASE status WHEN 'expired' THEN 'destroyed' ELSE 'failed' END, \
@@ -234,9 +234,9 @@ pub async fn mark_cleaned(conn: &mut AsyncPgConnection, id: &SessionId) -> Query
                  THEN coalesce(failure_reason, 'el clonado no terminó a tiempo') ELSE failure_reason END, \
              ended_at = coalesce(ended_at, now()), destroyed_at = now(), \
              last_cleanup_error = NULL, updated_at = now() \
-         WHERE id = $1",
+         WHERE id = ANY($1)",
     )
-    .bind::<Text, _>(id)
+    .bind::<Array<Text>, _>(ids)
     .execute(conn)
     .await
     .map(|_| ())

@@ -561,6 +561,122 @@ async fn three_cleanups_at_once_clean_each_session_exactly_once() {
 }
 
 #[tokio::test]
+async fn expired_sessions_go_set_based_and_one_that_cannot_go_holds_no_other_back() {
+    let app = spawn_app().await;
+    let mut sessions_by_tenant = Vec::new();
+    for account in [
+        "individual_bakery",
+        "central_baker_satellite",
+        "individual_bakery",
+        "central_baker_satellite",
+        "individual_bakery",
+    ] {
+        let body = app.create(account).await;
+        let id = body["session_id"].as_str().expect("id").to_owned();
+        sessions_by_tenant.push((id, uuid_of(&body["virtual_tenant_id"])));
+    }
+    let live = uuid_of(&app.create("individual_bakery").await["virtual_tenant_id"]);
+    // a cache key another service keeps, for every tenant
+    let mut redis = app.redis().await;
+    let cache_key = |t: Uuid| format!("{}tenant:{t}:ingredients", app.settings.redis.key_prefix);
+    for t in sessions_by_tenant.iter().map(|(_, t)| *t).chain([live]) {
+        let _: () = redis::cmd("SET")
+            .arg(cache_key(t))
+            .arg("[]")
+            .query_async(&mut redis)
+            .await
+            .expect("set");
+    }
+    // the inventory database refuses to delete one tenant's sales
+    let (stuck_id, stuck) = sessions_by_tenant[1].clone();
+    let mut inv = app.inventory_conn().await;
+    inv.batch_execute(&format!(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+           $$ BEGIN RAISE EXCEPTION 'database busy (simulated)'; END $$; \
+         CREATE TRIGGER refuse BEFORE DELETE ON sales FOR EACH ROW \
+           WHEN (OLD.tenant_id = '{stuck}') EXECUTE FUNCTION refuse(); \
+         ALTER TABLE sales ENABLE ALWAYS TRIGGER refuse;"
+    ))
+    .await
+    .expect("trigger");
+    let mut s = app.sessions_conn().await;
+    let ids: Vec<String> = sessions_by_tenant
+        .iter()
+        .map(|(id, _)| format!("'{id}'"))
+        .collect();
+    s.batch_execute(&format!(
+        "UPDATE demo_sessions SET expires_at = now() - interval '1 second' WHERE id IN ({})",
+        ids.join(", ")
+    ))
+    .await
+    .expect("expire five");
+
+    let report = app.sessions.cleanup().await.expect("cleanup");
+
+    let mut cleaned: Vec<String> = report
+        .cleaned
+        .iter()
+        .map(|c| c.session_id.to_string())
+        .collect();
+    cleaned.sort();
+    let mut expected: Vec<String> = sessions_by_tenant
+        .iter()
+        .filter(|(id, _)| *id != stuck_id)
+        .map(|(id, _)| id.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(cleaned, expected, "every other session removed");
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert_eq!(report.failures[0].session_id.as_str(), stuck_id);
+    assert_eq!(report.removed.tenant_rows, 4);
+    assert!(report.removed.inventory_rows["sale_lines"] > 0);
+    assert_eq!(report.removed.redis_keys, 4);
+    for (_, t) in sessions_by_tenant.iter().filter(|(id, _)| *id != stuck_id) {
+        assert!(
+            inventory_counts(&mut inv, *t)
+                .await
+                .values()
+                .all(|n| *n == 0)
+        );
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(cache_key(*t))
+            .query_async(&mut redis)
+            .await
+            .expect("exists");
+        assert_eq!(exists, 0, "{t}'s keys removed");
+    }
+    // the one that could not go is kept whole and its failure recorded; the live one and
+    // its keys are untouched
+    assert!(
+        inventory_counts(&mut inv, stuck)
+            .await
+            .values()
+            .any(|n| *n > 0)
+    );
+    let row = sessions::find(&mut s, &stuck_id.parse().expect("id"))
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(row.cleanup_attempts, 1);
+    assert!(
+        row.last_cleanup_error
+            .is_some_and(|e| e.contains("database busy"))
+    );
+    assert!(
+        inventory_counts(&mut inv, live)
+            .await
+            .values()
+            .any(|n| *n > 0)
+    );
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(cache_key(live))
+        .query_async(&mut redis)
+        .await
+        .expect("exists");
+    assert_eq!(exists, 1, "a live tenant's keys stay");
+}
+
+#[tokio::test]
 async fn stuck_pending_sessions_and_orphan_tenants_are_removed() {
     let app = spawn_app().await;
     // an orphan: a virtual tenant whose session row never made it
@@ -955,7 +1071,8 @@ async fn ending_a_session_whose_data_cannot_go_yet_answers_202_and_cleanup_finis
     inv.batch_execute(
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN RAISE EXCEPTION 'database busy (simulated)'; END $$; \
-         CREATE TRIGGER refuse BEFORE DELETE ON sales FOR EACH STATEMENT EXECUTE FUNCTION refuse();",
+         CREATE TRIGGER refuse BEFORE DELETE ON sales FOR EACH STATEMENT EXECUTE FUNCTION refuse(); \
+         ALTER TABLE sales ENABLE ALWAYS TRIGGER refuse;",
     )
     .await
     .expect("trigger");

@@ -50,6 +50,9 @@ pub enum InventoryError {
     /// PostgreSQL cancelled a statement at `statement_timeout` or `lock_timeout`.
     #[error("database timeout: {0}")]
     Timeout(#[source] DieselError),
+    /// The database went away under the statement (restarted, stopped): `503`, like `Pool`.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] DieselError),
     #[error("database: {0}")]
     Database(#[source] DieselError),
 }
@@ -73,6 +76,7 @@ impl From<DieselError> for InventoryError {
                 }
             }
             _ if bakery_config::db::is_timeout(&e) => InventoryError::Timeout(e),
+            _ if bakery_config::db::is_unavailable(&e) => InventoryError::Unavailable(e),
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
                 // the input checks should have caught it; the constraint's name is for the
                 // log, not for the client
@@ -192,7 +196,7 @@ impl InventoryError {
                 ),
             )
             .with_retry_after(ROW_QUOTA_RETRY_AFTER_SECS),
-            Pool(_) => ApiError::unavailable(
+            Pool(_) | Unavailable(_) => ApiError::unavailable(
                 "El servicio no está disponible en este momento. Inténtalo de nuevo.",
             )
             .with_retry_after(BUSY_RETRY_AFTER_SECS),

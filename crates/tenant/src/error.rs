@@ -142,10 +142,18 @@ impl TenantError {
             // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
             // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with
             // Retry-After, never a 500
+            // no pooled connection within DATABASE_POOL_WAIT_MS, or the database went away
+            // under the statement (restarted, stopped)
             TenantError::Database(DbError::Pool(_)) => ApiError::unavailable(
                 "El servicio no está disponible en este momento. Inténtalo de nuevo en unos momentos.",
             )
             .with_retry_after(2),
+            TenantError::Database(DbError::Query(e)) if bakery_config::db::is_unavailable(e) => {
+                ApiError::unavailable(
+                    "El servicio no está disponible en este momento. Inténtalo de nuevo en unos momentos.",
+                )
+                .with_retry_after(2)
+            }
             TenantError::Database(DbError::Query(e)) if bakery_config::db::is_timeout(e) => {
                 ApiError::unavailable(
                     "El servicio está muy ocupado. Inténtalo de nuevo en unos segundos.",

@@ -505,6 +505,51 @@ async fn a_statement_cancelled_by_lock_timeout_answers_503() {
     assert_eq!(app.ingredient_on_hand(t, HARINA).await, 70.0);
 }
 
+/// What a restart of PostgreSQL (`pg_ctl restart -m fast`) does to a request in flight:
+/// the server ends its session mid-statement (SQLSTATE 57P01 there; the same answer for a
+/// connection closed under it). Refused for a while, `503` with `Retry-After`, never a
+/// `500`; the pool replaces the connection, so the next request works (scripts/faults.sh,
+/// `pg-restart`).
+#[tokio::test]
+async fn a_statement_whose_session_postgresql_ends_answers_503_and_the_pool_recovers() {
+    let app = spawn_app_configured(bakery_test_support::redis_settings(), |s| {
+        s.common.database.pool_size = 1;
+        s.common.database.limits.statement_timeout = Duration::from_secs(60);
+        s.common.database.limits.lock_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let mut blocker = hold_harina_lots(&app, t).await;
+    let waste = json!({"ingredient_id": HARINA, "quantity_delta": -1, "reason": "waste"});
+    let waiting = app.post("/api/inventory/adjustments", t, waste.clone());
+    let terminate = async {
+        until_a_statement_waits_for_a_lock(&app).await;
+        let ended = scalar(
+            &app,
+            "SELECT count(*) AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock') ended",
+        )
+        .await;
+        blocker.batch_execute("ROLLBACK").await.expect("release");
+        ended
+    };
+    let (ended_mid_statement, ended) = tokio::join!(waiting, terminate);
+    assert_eq!(ended, 1);
+    assert_eq!(
+        ended_mid_statement.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        ended_mid_statement.body
+    );
+    assert_eq!(ended_mid_statement.error(), "unavailable");
+    assert!(ended_mid_statement.retry_after.is_some_and(|s| s >= 1));
+    assert_eq!(app.ingredient_on_hand(t, HARINA).await, 70.0);
+    // the pool's only connection was the one ended: the next request gets a new one
+    let again = app.post("/api/inventory/adjustments", t, waste).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+}
+
 #[derive(QueryableByName)]
 struct Limits {
     #[diesel(sql_type = Text)]
