@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use bakery_config::client::ClientAddress;
 use bakery_config::demo::{AccountType, SessionId};
 use bakery_config::http::{ErrorBody, method_not_allowed};
+use bakery_config::openapi::AllowedMethods;
 
 use crate::error::DemoError;
 use crate::lifecycle::DemoSessions;
@@ -14,6 +15,7 @@ use crate::startup::AdminKey;
 /// One resource per path, so another method on a known path is `405`, not `404`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.app_data(AllowedMethods::from_document(&doc::document(), false));
     cfg.service(resource("/api/demo/accounts").route(web::get().to(accounts)))
         .service(resource("/api/demo/session/create").route(web::post().to(create)))
         .service(

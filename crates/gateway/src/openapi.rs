@@ -162,6 +162,9 @@ impl Modify for Rules<'_> {
             let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
                 continue;
             };
+            if routes::answered_by_gateway(&sample) {
+                continue; // answered by the gateway itself: public
+            }
             let Some(access) = routes::upstream(&sample).map(|_| routes::access(&method, &sample))
             else {
                 continue; // answered by the gateway itself: public

@@ -125,7 +125,8 @@ fn security_follows_access_rules_and_the_demo_policy() {
     for (method, path, op) in operations(&doc) {
         let sample = sample_path(&path);
         let security = security(op);
-        let Some(_) = routes::upstream(&sample) else {
+        let Some(_) = routes::upstream(&sample).filter(|_| !routes::answered_by_gateway(&sample))
+        else {
             assert!(
                 security.is_empty(),
                 "{method} {path}: the gateway's own routes are public"

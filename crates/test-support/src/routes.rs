@@ -39,6 +39,7 @@ pub async fn route_table(configure: fn(&mut web::ServiceConfig)) -> BTreeSet<(St
     let mut table = BTreeSet::new();
     for path in patterns(&String::from_utf8_lossy(&dump)) {
         let sample = sample_path(&path);
+        let mut answered = BTreeSet::new();
         for method in METHODS {
             let req = test::TestRequest::default()
                 .method(method.clone())
@@ -46,11 +47,35 @@ pub async fn route_table(configure: fn(&mut web::ServiceConfig)) -> BTreeSet<(St
                 .to_request();
             let res = test::call_service(&app, req).await;
             if res.status() != 405 && !res.headers().contains_key(MARKER) {
+                answered.insert(method.to_string());
                 table.insert((method.to_string(), path.clone()));
             }
         }
+        if !answered.is_empty() {
+            let trace = test::TestRequest::default()
+                .method(Method::TRACE)
+                .uri(&sample)
+                .to_request();
+            assert_allow(&test::call_service(&app, trace).await, &path, &answered);
+        }
     }
     table
+}
+
+/// A method no resource routes (`TRACE`) is `405` with an `Allow` that lists exactly the
+/// methods the resource answers.
+fn assert_allow(res: &actix_web::dev::ServiceResponse, path: &str, answered: &BTreeSet<String>) {
+    assert_eq!(res.status(), 405, "TRACE {path}");
+    let allow: BTreeSet<String> = res
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .filter(|m| !m.is_empty())
+        .collect();
+    assert_eq!(&allow, answered, "the `Allow` of a 405 on {path}");
 }
 
 /// The patterns in a resource map's `Debug` (`Single("/api/…")`), the root's `""` left out.

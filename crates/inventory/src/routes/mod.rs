@@ -15,6 +15,7 @@ use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
 use bakery_config::db::AsyncPgConnection;
 use bakery_config::http::method_not_allowed;
+use bakery_config::openapi::AllowedMethods;
 use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
@@ -27,6 +28,10 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.app_data(AllowedMethods::from_document(
+        &crate::openapi::document(),
+        false,
+    ));
     cfg.service(
         resource("/api/inventory/ingredients")
             .route(web::get().to(inventory::list_ingredients))
