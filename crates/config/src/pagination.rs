@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// Documented with the public lists' bounds (inventory's `LIMITS`: at most 200; its
+    /// tests keep the two equal).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
