@@ -30,6 +30,8 @@ pub const MAX_DAYS: u32 = 30;
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ForecastParams {
+    /// 1..=30 (`MAX_DAYS`), default 7.
+    #[param(minimum = 1, maximum = 30)]
     pub days: Option<u32>,
 }
 

@@ -79,13 +79,26 @@ impl Unit {
 /// `POST` and `PUT /api/inventory/ingredients[/{id}]` body (`PUT` replaces every field).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct IngredientInput {
+    /// 1 to 200 characters once trimmed: not blank.
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: String,
+    /// At most 100 characters (trimmed); blank or absent: `otros`.
+    #[schema(max_length = 100)]
     pub category: Option<String>,
     pub unit: Unit,
+    /// 0..=1000000 (rounded to 4 decimals).
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub unit_cost: Decimal,
+    /// 0..=1000000 (rounded to 3 decimals); default 0.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub reorder_point: Option<Decimal>,
+    /// 0..=1000000 (rounded to 3 decimals); default 0.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub reorder_quantity: Option<Decimal>,
+    /// At most 20 (blank ones dropped), each at most 50 characters.
+    #[schema(max_items = 20)]
     pub allergens: Option<Vec<String>>,
+    #[schema(nullable = false)]
     pub supplier_id: Option<Uuid>,
 }
 

@@ -36,7 +36,9 @@ pub struct ProductionBatch {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BatchRequest {
     pub recipe_id: Uuid,
-    /// Units of the recipe's product to make.
+    /// Units of the recipe's product to make: more than 0 (rounded to 3 decimals, so at
+    /// least 0.001), at most 1000000.
+    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
 }
 

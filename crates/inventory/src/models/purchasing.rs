@@ -130,6 +130,8 @@ pub struct OrderView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrderFilter {
+    /// `draft`, `pending`, `in_transit`, `delivered` or `cancelled`.
+    #[param(pattern = "^(draft|pending|in_transit|delivered|cancelled)$")]
     pub status: Option<String>,
     pub supplier_id: Option<Uuid>,
 }
@@ -223,10 +225,17 @@ pub async fn list_orders(
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderLineRequest {
+    /// Exactly one of `ingredient_id` and `product_id`.
+    #[schema(nullable = false)]
     pub ingredient_id: Option<Uuid>,
+    #[schema(nullable = false)]
     pub product_id: Option<Uuid>,
+    /// More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000.
+    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
-    /// Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`.
+    /// Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`;
+    /// 0..=1000000.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub unit_cost: Option<Decimal>,
 }
 
@@ -243,11 +252,16 @@ pub enum NewOrderStatus {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderRequest {
     pub supplier_id: Uuid,
-    /// Defaults to today + the supplier's lead time.
+    /// Defaults to today + the supplier's lead time; within a year of today.
+    #[schema(nullable = false)]
     pub expected_at: Option<NaiveDate>,
     #[serde(default)]
     pub status: NewOrderStatus,
+    /// At most 1000 characters (trimmed).
+    #[schema(max_length = 1000)]
     pub notes: Option<String>,
+    /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<OrderLineRequest>,
 }
 

@@ -55,7 +55,11 @@ pub struct SaleView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SalesFilter {
+    /// 1900-01-01..=9999-12-31; not after `to`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-")]
     pub from: Option<NaiveDate>,
+    /// 1900-01-01..=9999-12-31; not before `from`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-")]
     pub to: Option<NaiveDate>,
 }
 
@@ -169,14 +173,19 @@ impl PaymentMethod {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosLineRequest {
     pub product_id: Uuid,
+    /// More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000.
+    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
-    /// Defaults to the product's `sale_price`.
+    /// Defaults to the product's `sale_price`; 0..=100000 (rounded to 2 decimals).
+    #[schema(minimum = 0, maximum = 100_000)]
     pub unit_price: Option<Decimal>,
 }
 
 /// `POST /api/pos/sales` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosSaleRequest {
+    /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PosLineRequest>,
     pub payment_method: PaymentMethod,
 }

@@ -130,6 +130,7 @@ pub struct LotFilter {
     pub ingredient_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     /// Only lots expiring on or before today + this many days (0..=3650).
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
     /// Also list used-up lots (quantity 0). Default: only lots with stock.
     #[serde(default)]
@@ -569,10 +570,18 @@ impl From<AdjustmentReason> for MovementReason {
 /// `POST /api/inventory/adjustments` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AdjustmentRequest {
+    /// Exactly one of `ingredient_id` and `product_id`.
+    #[schema(nullable = false)]
     pub ingredient_id: Option<Uuid>,
+    #[schema(nullable = false)]
     pub product_id: Option<Uuid>,
+    /// Not 0 (rounded to 3 decimals), at most 1000000 either way; negative for `waste`
+    /// and `expired`.
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub quantity_delta: Decimal,
     pub reason: AdjustmentReason,
+    /// At most 500 characters (trimmed).
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 

@@ -15,7 +15,14 @@ use crate::startup::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"email": "owner@example.com", "password": "secreto-largo"}))]
 pub struct LoginBody {
+    /// `local@domain`, no whitespace or control characters, at most 254 bytes (compared
+    /// trimmed and lower-cased: `domain::Email`). Documented as printable ASCII, where a
+    /// character is a byte; the service also takes non-ASCII addresses within 254 bytes.
+    #[schema(pattern = "^[!-?A-~]+@[!-~]+$", min_length = 3, max_length = 254)]
     email: String,
+    /// Not empty, at most 1024 bytes (`domain::Password`): documented as at most 256
+    /// characters, which any encoding keeps within 1024 bytes.
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 
