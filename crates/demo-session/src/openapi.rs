@@ -1,10 +1,10 @@
 //! The OpenAPI document of the public demo API (the contract in docs/api.md; the gateway
-//! merges it into `GET /api/openapi.json`), and the wire shapes it names. The shapes are
+//! merges it into `GET /api/openapi.json`), and the wire shapes it names. Most shapes are
 //! written out here rather than derived on the lifecycle's types so the lifecycle can change
-//! inside without the contract moving; `tests/openapi.rs` checks the route table, and the
+//! inside without the contract moving; the cleanup report is derived on the real
+//! `lifecycle` types (`CleanupReport`, `CleanedSession`, `Removed`, `CleanupFailure`), so it
+//! cannot drift; `tests/openapi.rs` checks the route table, and the
 //! schemathesis run (`scripts/fuzz-api.sh`) checks real answers against these shapes.
-
-use std::collections::BTreeMap;
 
 use bakery_config::openapi::CommonErrors;
 use chrono::{DateTime, Utc};
@@ -115,17 +115,6 @@ pub struct Session {
     session_token: Option<String>,
 }
 
-/// What removing a virtual tenant removed.
-#[derive(ToSchema)]
-#[schema(as = DemoRemoved)]
-#[expect(dead_code, reason = "a wire shape, documented only")]
-pub struct Removed {
-    tenant_rows: i64,
-    /// Rows per inventory table.
-    inventory_rows: BTreeMap<String, i64>,
-    redis_keys: u64,
-}
-
 /// `DELETE /api/demo/session/{id}`: ended and removed.
 #[derive(ToSchema)]
 #[schema(as = DemoSessionDestroyed)]
@@ -134,7 +123,7 @@ pub struct Destroyed {
     session_id: String,
     /// `destroyed`
     status: String,
-    removed: Removed,
+    removed: crate::lifecycle::Removed,
 }
 
 /// `DELETE /api/demo/session/{id}`: ended; its data goes with the next cleanup pass.
@@ -145,41 +134,6 @@ pub struct Ended {
     session_id: String,
     /// `expired`
     status: String,
-}
-
-/// A session cleanup removed.
-#[derive(ToSchema)]
-#[schema(as = DemoCleaned)]
-#[expect(dead_code, reason = "a wire shape, documented only")]
-pub struct Cleaned {
-    session_id: String,
-    virtual_tenant_id: Uuid,
-}
-
-/// A session cleanup could not remove (the next pass retries).
-#[derive(ToSchema)]
-#[schema(as = DemoCleanupFailure)]
-#[expect(dead_code, reason = "a wire shape, documented only")]
-pub struct Failure {
-    session_id: String,
-    error: String,
-}
-
-/// `POST /api/demo/cleanup/run`: what one cleanup pass removed.
-#[derive(ToSchema)]
-#[schema(as = DemoCleanupReport)]
-#[expect(dead_code, reason = "a wire shape, documented only")]
-pub struct CleanupReport {
-    /// Sessions this pass found past their end.
-    expired: Vec<String>,
-    cleaned: Vec<Cleaned>,
-    /// Rows and keys removed, summed over `cleaned`.
-    removed: Removed,
-    /// Virtual tenants no session owned.
-    orphans_removed: Vec<Uuid>,
-    /// Warm-pool tenants past their shelf life.
-    warm_removed: Vec<Uuid>,
-    failures: Vec<Failure>,
 }
 
 /// `GET /api/demo/stats`: sessions by status and account type, created per hour,

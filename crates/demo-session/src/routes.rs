@@ -133,7 +133,7 @@ pub async fn stats(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse,
 #[utoipa::path(post, path = "/api/demo/cleanup/run", tag = "demo",
     security(("admin_key" = [])),
     responses(
-        (status = 200, description = "What the pass removed", body = doc::CleanupReport),
+        (status = 200, description = "What the pass removed", body = crate::lifecycle::CleanupReport),
         (status = 401, description = "`admin_required`", body = ErrorBody),
     ))]
 pub async fn cleanup(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {

@@ -98,7 +98,9 @@ pub struct IngredientInput {
     /// At most 20 (blank ones dropped), each at most 50 characters.
     #[schema(max_items = 20)]
     pub allergens: Option<Vec<String>>,
-    #[schema(nullable = false)]
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub supplier_id: Option<Uuid>,
 }
 

@@ -226,9 +226,13 @@ pub async fn list_orders(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderLineRequest {
     /// Exactly one of `ingredient_id` and `product_id`.
-    #[schema(nullable = false)]
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub ingredient_id: Option<Uuid>,
-    #[schema(nullable = false)]
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub product_id: Option<Uuid>,
     /// More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000.
     #[schema(minimum = 0.001, maximum = 1_000_000)]
@@ -253,7 +257,6 @@ pub enum NewOrderStatus {
 pub struct OrderRequest {
     pub supplier_id: Uuid,
     /// Defaults to today + the supplier's lead time; within a year of today.
-    #[schema(nullable = false)]
     pub expected_at: Option<NaiveDate>,
     #[serde(default)]
     pub status: NewOrderStatus,

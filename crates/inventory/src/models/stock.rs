@@ -567,22 +567,88 @@ impl From<AdjustmentReason> for MovementReason {
     }
 }
 
-/// `POST /api/inventory/adjustments` body.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// `POST /api/inventory/adjustments` body. Its schema is written by hand
+/// (`AdjustmentRequest::schema_json`): the rules span fields (exactly one item; the sign of
+/// `quantity_delta` follows `reason`), which a derived schema cannot say.
+#[derive(Debug, Clone, Deserialize)]
 pub struct AdjustmentRequest {
-    /// Exactly one of `ingredient_id` and `product_id`.
-    #[schema(nullable = false)]
     pub ingredient_id: Option<Uuid>,
-    #[schema(nullable = false)]
     pub product_id: Option<Uuid>,
-    /// Not 0 (rounded to 3 decimals), at most 1000000 either way; negative for `waste`
-    /// and `expired`.
-    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub quantity_delta: Decimal,
     pub reason: AdjustmentReason,
-    /// At most 500 characters (trimmed).
-    #[schema(max_length = 500)]
     pub note: Option<String>,
+}
+
+/// A UUID as the document spells it (the hyphenated form).
+pub const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+impl AdjustmentRequest {
+    /// What [`Adjustment::try_from`] accepts: exactly one of `ingredient_id` and
+    /// `product_id`; `quantity_delta` rounded to 3 decimals not 0 (so beyond ±0.0005) and
+    /// at most 1000000 either way, negative for `waste` and `expired`; `note` at most 500
+    /// characters.
+    fn schema_json() -> serde_json::Value {
+        let uuid = serde_json::json!({"type": ["string", "null"], "format": "uuid", "pattern": UUID_PATTERN});
+        serde_json::json!({
+            "description": "`POST /api/inventory/adjustments` body: exactly one of `ingredient_id` \
+                and `product_id`; `quantity_delta` not 0 once rounded to 3 decimals, at most \
+                1000000 either way, negative for `waste` and `expired`.",
+            "allOf": [
+                {
+                    "type": "object",
+                    "required": ["quantity_delta", "reason"],
+                    "properties": {
+                        "ingredient_id": uuid,
+                        "product_id": uuid,
+                        "quantity_delta": {"type": "number", "format": "double", "minimum": -1_000_000, "maximum": 1_000_000},
+                        "reason": {"$ref": "#/components/schemas/AdjustmentReason"},
+                        "note": {"type": ["string", "null"], "maxLength": 500, "description": "At most 500 characters (trimmed)."},
+                    },
+                },
+                {"oneOf": [
+                    {"type": "object", "required": ["ingredient_id"], "properties": {"ingredient_id": {"type": "string"}, "product_id": {"type": "null"}}},
+                    {"type": "object", "required": ["product_id"], "properties": {"product_id": {"type": "string"}, "ingredient_id": {"type": "null"}}},
+                ]},
+                {"anyOf": [
+                    {"type": "object", "properties": {"quantity_delta": {"type": "number", "exclusiveMaximum": -0.0005}}},
+                    {"type": "object", "properties": {
+                        "reason": {"type": "string", "enum": ["count_correction", "other"]},
+                        "quantity_delta": {"type": "number", "exclusiveMinimum": 0.0005},
+                    }},
+                ]},
+            ],
+        })
+    }
+}
+
+impl utoipa::PartialSchema for AdjustmentRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOf, Schema};
+        // utoipa reads a schema as its first matching form, so the `allOf` is read as
+        // itself (`Schema` alone would read it as a plain object and drop the parts)
+        let all: AllOf = serde_json::from_value(Self::schema_json()).unwrap_or_default();
+        utoipa::openapi::RefOr::T(Schema::AllOf(all))
+    }
+}
+
+impl utoipa::ToSchema for AdjustmentRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AdjustmentRequest".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <AdjustmentReason as utoipa::ToSchema>::name().into_owned(),
+            <AdjustmentReason as utoipa::PartialSchema>::schema(),
+        ));
+        <AdjustmentReason as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// A validated adjustment.
@@ -731,5 +797,18 @@ mod tests {
         let mut both = req(1, AdjustmentReason::Other);
         both.product_id = Some(Uuid::nil());
         assert!(Adjustment::try_from(both).is_err());
+    }
+}
+
+#[cfg(test)]
+mod adjustment_schema_tests {
+    use super::AdjustmentRequest;
+
+    /// The hand-written schema survives utoipa's model whole (nothing dropped).
+    #[test]
+    fn adjustment_schema_round_trips() {
+        let schema = <AdjustmentRequest as utoipa::PartialSchema>::schema();
+        let back = serde_json::to_value(&schema).unwrap();
+        assert_eq!(back, AdjustmentRequest::schema_json());
     }
 }

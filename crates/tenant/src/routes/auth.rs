@@ -63,11 +63,12 @@ pub struct DemoAnswer {
 }
 
 /// What a login answers: a customer's access token, or a demo account's session.
-#[derive(utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[expect(
     dead_code,
     reason = "documents the answer; the handler serialises its parts"
 )]
+#[serde(untagged)]
 enum LoginAnswer {
     #[schema(title = "customer")]
     Customer(TokenAnswer<'static>),
