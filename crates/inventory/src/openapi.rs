@@ -3,6 +3,8 @@
 
 use bakery_config::openapi::CommonErrors;
 use utoipa::OpenApi;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
 use crate::routes::{forecasts, inventory, production, products, purchasing, sales};
 
@@ -43,7 +45,22 @@ use crate::routes::{forecasts, inventory, production, products, purchasing, sale
 )]
 pub struct ApiDoc;
 
-/// The document.
+/// The document, as of today: an order's `expected_at` is bounded by a window that moves
+/// with the day (`purchasing::expected_at_window`), written in as a pattern.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut api = ApiDoc::openapi();
+    let expected_at = api
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("OrderRequest"))
+        .and_then(|s| match s {
+            RefOr::T(Schema::Object(o)) => o.properties.get_mut("expected_at"),
+            _ => None,
+        });
+    if let Some(RefOr::T(Schema::Object(field))) = expected_at {
+        field.pattern = Some(crate::models::purchasing::expected_at_pattern(
+            crate::models::today(),
+        ));
+    }
+    api
 }

@@ -256,7 +256,8 @@ pub enum NewOrderStatus {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderRequest {
     pub supplier_id: Uuid,
-    /// Defaults to today + the supplier's lead time; within a year of today.
+    /// Defaults to today + the supplier's lead time; within a year of today (the pattern
+    /// is today's: `crate::openapi::document`).
     pub expected_at: Option<NaiveDate>,
     #[serde(default)]
     pub status: NewOrderStatus,
@@ -266,6 +267,44 @@ pub struct OrderRequest {
     /// 1 to 100 lines.
     #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<OrderLineRequest>,
+}
+
+/// The days an order's `expected_at` may name: within a year of `today`.
+pub fn expected_at_window(today: NaiveDate) -> std::ops::RangeInclusive<NaiveDate> {
+    (today - Duration::days(365))..=(today + Duration::days(365))
+}
+
+/// [`expected_at_window`] as a pattern for the document (`YYYY-MM-DD`, one alternative per
+/// month): the window moves with the day, so the document is given it when rendered.
+pub fn expected_at_pattern(today: NaiveDate) -> String {
+    use chrono::Datelike;
+    let window = expected_at_window(today);
+    let (first, last) = (*window.start(), *window.end());
+    let mut months = Vec::new();
+    let mut month = first.with_day(1).unwrap_or(first);
+    while month <= last {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(last.succ_opt().unwrap_or(last));
+        let end = next.pred_opt().unwrap_or(next);
+        let prefix = month.format("%Y-%m-");
+        if first <= month && end <= last {
+            months.push(format!("{prefix}(0[1-9]|[12][0-9]|3[01])"));
+        } else {
+            let days: Vec<String> = month
+                .iter_days()
+                .take_while(|d| *d <= end)
+                .filter(|d| window.contains(d))
+                .map(|d| d.format("%d").to_string())
+                .collect();
+            months.push(format!("{prefix}({})", days.join("|")));
+        }
+        if next <= month {
+            break;
+        }
+        month = next;
+    }
+    format!("^({})$", months.join("|"))
 }
 
 /// A validated order.
@@ -287,7 +326,7 @@ impl TryFrom<OrderRequest> for NewOrder {
             ));
         }
         if let Some(d) = r.expected_at
-            && (d < today() - Duration::days(365) || d > today() + Duration::days(365))
+            && !expected_at_window(today()).contains(&d)
         {
             return Err(InventoryError::Invalid(
                 "expected_at debe estar a menos de un año de hoy".to_owned(),
@@ -630,5 +669,25 @@ mod tests {
         assert_eq!(of(order("pending", 0, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("draft", -9, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("cancelled", -9, false)), DeliveryStatus::Pending);
+    }
+}
+
+#[cfg(test)]
+mod expected_at_pattern_tests {
+    use chrono::{Duration, NaiveDate};
+
+    use super::{expected_at_pattern, expected_at_window};
+
+    #[test]
+    fn the_pattern_matches_the_window_exactly() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let re = regex_lite::Regex::new(&expected_at_pattern(today)).unwrap();
+        let window = expected_at_window(today);
+        let mut d = today - Duration::days(400);
+        while d <= today + Duration::days(400) {
+            let text = d.format("%Y-%m-%d").to_string();
+            assert_eq!(re.is_match(&text), window.contains(&d), "{text}");
+            d += Duration::days(1);
+        }
     }
 }
