@@ -261,8 +261,8 @@ pub struct OrderRequest {
     pub expected_at: Option<NaiveDate>,
     #[serde(default)]
     pub status: NewOrderStatus,
-    /// At most 1000 characters (trimmed).
-    #[schema(max_length = 1000)]
+    /// At most 1000 characters (trimmed); no NUL character.
+    #[schema(max_length = 1000, pattern = r"^[^\x00]*$")]
     pub notes: Option<String>,
     /// 1 to 100 lines.
     #[schema(min_items = 1, max_items = 100)]
@@ -331,6 +331,9 @@ impl TryFrom<OrderRequest> for NewOrder {
             return Err(InventoryError::Invalid(
                 "expected_at debe estar a menos de un año de hoy".to_owned(),
             ));
+        }
+        if let Some(n) = &r.notes {
+            super::storable_text(n, "notes")?;
         }
         let notes = r.notes.unwrap_or_default().trim().to_owned();
         if notes.chars().count() > 1000 {

@@ -603,7 +603,7 @@ impl AdjustmentRequest {
                         "product_id": uuid,
                         "quantity_delta": {"type": "number", "format": "double", "minimum": -1_000_000, "maximum": 1_000_000},
                         "reason": {"$ref": "#/components/schemas/AdjustmentReason"},
-                        "note": {"type": ["string", "null"], "maxLength": 500, "description": "At most 500 characters (trimmed)."},
+                        "note": {"type": ["string", "null"], "maxLength": 500, "pattern": super::TEXT_PATTERN, "description": "At most 500 characters (trimmed); no NUL character."},
                     },
                 },
                 {"oneOf": [
@@ -681,6 +681,9 @@ impl TryFrom<AdjustmentRequest> for Adjustment {
                 "las mermas y caducidades solo pueden restar existencias (quantity_delta negativo)"
                     .to_owned(),
             ));
+        }
+        if let Some(n) = &r.note {
+            super::storable_text(n, "note")?;
         }
         let note = r
             .note
