@@ -223,24 +223,54 @@ pub async fn list_orders(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A line of `POST /api/orders`. Its schema is written by hand (`OrderLineRequest::schema_json`):
+/// "exactly one of `ingredient_id` and `product_id`" spans two fields.
+#[derive(Debug, Clone, Deserialize)]
 pub struct OrderLineRequest {
-    /// Exactly one of `ingredient_id` and `product_id`.
-    #[schema(
-        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-    )]
     pub ingredient_id: Option<Uuid>,
-    #[schema(
-        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-    )]
     pub product_id: Option<Uuid>,
-    /// More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000.
-    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
-    /// Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`;
-    /// 0..=1000000.
-    #[schema(minimum = 0, maximum = 1_000_000)]
+    /// Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`.
     pub unit_cost: Option<Decimal>,
+}
+
+impl OrderLineRequest {
+    /// What [`NewOrder::try_from`] takes of a line.
+    fn schema_json() -> serde_json::Value {
+        let uuid = serde_json::json!({"type": ["string", "null"], "format": "uuid", "pattern": stock::UUID_PATTERN});
+        serde_json::json!({
+            "description": "An order line: exactly one of `ingredient_id` and `product_id`.",
+            "allOf": [
+                {
+                    "type": "object",
+                    "required": ["quantity"],
+                    "properties": {
+                        "ingredient_id": uuid,
+                        "product_id": uuid,
+                        "quantity": {"type": "number", "format": "double", "minimum": 0.001, "maximum": 1_000_000,
+                            "description": "More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000."},
+                        "unit_cost": {"type": ["number", "null"], "format": "double", "minimum": 0, "maximum": 1_000_000,
+                            "description": "Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`; 0..=1000000."},
+                    },
+                },
+                stock::one_item_rule(),
+            ],
+        })
+    }
+}
+
+impl utoipa::PartialSchema for OrderLineRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOf, Schema};
+        let all: AllOf = serde_json::from_value(Self::schema_json()).unwrap_or_default();
+        utoipa::openapi::RefOr::T(Schema::AllOf(all))
+    }
+}
+
+impl utoipa::ToSchema for OrderLineRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "OrderLineRequest".into()
+    }
 }
 
 /// Orders created by hand start `pending` (sent), or `draft`.
@@ -672,6 +702,20 @@ mod tests {
         assert_eq!(of(order("pending", 0, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("draft", -9, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("cancelled", -9, false)), DeliveryStatus::Pending);
+    }
+}
+
+#[cfg(test)]
+mod order_line_schema_tests {
+    use super::OrderLineRequest;
+
+    #[test]
+    fn order_line_schema_round_trips() {
+        let schema = <OrderLineRequest as utoipa::PartialSchema>::schema();
+        assert_eq!(
+            serde_json::to_value(&schema).unwrap(),
+            OrderLineRequest::schema_json()
+        );
     }
 }
 

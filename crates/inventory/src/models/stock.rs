@@ -579,6 +579,15 @@ pub struct AdjustmentRequest {
     pub note: Option<String>,
 }
 
+/// "Exactly one of `ingredient_id` and `product_id`" ([`StockItem::from_ids`]), for a
+/// hand-written schema's `allOf`.
+pub fn one_item_rule() -> serde_json::Value {
+    serde_json::json!({"oneOf": [
+        {"type": "object", "required": ["ingredient_id"], "properties": {"ingredient_id": {"type": "string"}, "product_id": {"type": "null"}}},
+        {"type": "object", "required": ["product_id"], "properties": {"product_id": {"type": "string"}, "ingredient_id": {"type": "null"}}},
+    ]})
+}
+
 /// A UUID as the document spells it (the hyphenated form).
 pub const UUID_PATTERN: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
@@ -606,10 +615,7 @@ impl AdjustmentRequest {
                         "note": {"type": ["string", "null"], "maxLength": 500, "pattern": super::TEXT_PATTERN, "description": "At most 500 characters (trimmed); no NUL character."},
                     },
                 },
-                {"oneOf": [
-                    {"type": "object", "required": ["ingredient_id"], "properties": {"ingredient_id": {"type": "string"}, "product_id": {"type": "null"}}},
-                    {"type": "object", "required": ["product_id"], "properties": {"product_id": {"type": "string"}, "ingredient_id": {"type": "null"}}},
-                ]},
+                one_item_rule(),
                 {"anyOf": [
                     {"type": "object", "properties": {"quantity_delta": {"type": "number", "exclusiveMaximum": -0.0005}}},
                     {"type": "object", "properties": {
