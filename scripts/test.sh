@@ -2,8 +2,10 @@
 # The README's second command: sets up the private PostgreSQL and Redis (installing them if
 # needed) and runs every test of the workspace against them. Extra arguments go to the
 # test runner, e.g. `scripts/test.sh -p bakery-inventory`. Without arguments, it ends with
-# the browser test of the demo page (`scripts/e2e.sh`; `SKIP_E2E=1` skips it) and the
-# short fault-injection suite (`scripts/faults.sh`; `SKIP_FAULTS=1` skips it).
+# the schemathesis run against the OpenAPI document (`scripts/fuzz-api.sh`, bounded;
+# `SKIP_FUZZ=1` skips it), the browser test of the demo page (`scripts/e2e.sh`; `SKIP_E2E=1`
+# skips it) and the short fault-injection suite (`scripts/faults.sh`; `SKIP_FAULTS=1` skips
+# it).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,6 +24,11 @@ if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
   cargo test --workspace --no-fail-fast "$@"
+fi
+
+# the API against its OpenAPI document, through the gateway (only for a full run)
+if [ "$#" -eq 0 ] && [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  "$ROOT/scripts/fuzz-api.sh"
 fi
 
 # the demo page in a real browser against the whole stack (only for a full run)

@@ -14,10 +14,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 
+use crate::openapi::AllowedMethods;
+
 /// The body of every error answer.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"error": "demo_restriction", "message": "Esta operación no está permitida en cuentas demo."}))]
 pub struct ErrorBody {
+    /// A stable code clients may branch on (`session_expired`, `demo_restriction`, …).
     pub error: String,
+    /// A Spanish text for people.
     pub message: String,
 }
 
@@ -30,6 +35,8 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// Seconds, for `429`/`503`.
     pub retry_after: Option<u64>,
+    /// The `Allow` of a `405`.
+    pub allow: Option<Cow<'static, str>>,
 }
 
 impl ApiError {
@@ -43,7 +50,15 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            allow: None,
         }
+    }
+
+    /// A `405`'s `Allow`: the methods the path answers.
+    #[must_use]
+    pub fn with_allow(mut self, methods: impl Into<Cow<'static, str>>) -> Self {
+        self.allow = Some(methods.into());
+        self
     }
 
     #[must_use]
@@ -97,6 +112,9 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(self.status);
         if let Some(secs) = self.retry_after {
             builder.insert_header(("Retry-After", secs.to_string()));
+        }
+        if let Some(methods) = &self.allow {
+            builder.insert_header(("Allow", methods.as_ref()));
         }
         builder.json(ErrorBody {
             error: self.code.to_string(),
@@ -223,18 +241,26 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// A known path with the wrong method: `405` in the JSON envelope (actix answers a bare
-/// `405` otherwise). Every service registers it as its resources' `default_service`.
+/// `405` otherwise) with `Allow`, the path's documented methods (the service's
+/// [`AllowedMethods`] app data, which its `configure` registers). Every service registers it
+/// as its resources' `default_service`.
 #[expect(
     clippy::unused_async,
     reason = "an actix handler (`web::to`) is an async fn; it is used from the services"
 )]
-pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::new(
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let mut error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "Método no permitido en esta ruta.",
-    )
-    .error_response()
+    );
+    if let Some(allow) = req
+        .app_data::<AllowedMethods>()
+        .and_then(|allowed| allowed.allow(req.path()))
+    {
+        error = error.with_allow(allow.to_owned());
+    }
+    error.error_response()
 }
 
 /// Why a dependency is not ready: its own error, kept whole (`/ready` shows it with its
@@ -299,8 +325,29 @@ pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
 
 /// `/health` and `/ready`.
 pub fn health_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/ready", web::get().to(ready));
+    cfg.service(
+        web::resource("/health")
+            .route(web::get().to(health))
+            .route(web::head().to(health))
+            .default_service(web::to(read_only)),
+    )
+    .service(
+        web::resource("/ready")
+            .route(web::get().to(ready))
+            .route(web::head().to(ready))
+            .default_service(web::to(read_only)),
+    );
+}
+
+/// Another method on `/health` or `/ready`: `405` with `Allow: GET, HEAD`.
+async fn read_only() -> HttpResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Método no permitido en esta ruta.",
+    )
+    .with_allow("GET, HEAD")
+    .error_response()
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! The edge:
 //! - [`http`]: the JSON error envelope, the one `ResponseError` glue (cause chain logged,
 //!   never sent), extractor errors, `405`, health and readiness routes.
+//! - [`openapi`]: the error envelope as a schema and the answers every route may give,
+//!   for each service's OpenAPI document.
 //! - [`pagination`]: `limit`/`offset` pages and the `{items, limit, offset, total}` envelope.
 //! - [`auth`]: the identity token the gateway mints and the services verify.
 //! - [`client`]: the client address, resolved by the gateway and asserted to services.
@@ -34,6 +36,7 @@ pub mod db;
 pub mod demo;
 pub mod env;
 pub mod http;
+pub mod openapi;
 pub mod pagination;
 pub mod server;
 pub mod settings;

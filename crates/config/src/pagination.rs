@@ -5,9 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 /// What the query string says (`?limit=&offset=`).
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// Documented with the public lists' bounds (inventory's `LIMITS`: at most 200; its
+    /// tests keep the two equal).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -66,7 +71,7 @@ impl Page {
 }
 
 /// `{"items": [...], "limit", "offset", "total"}`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Paginated<T> {
     pub items: Vec<T>,
     pub limit: i64,

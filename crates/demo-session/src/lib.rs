@@ -16,7 +16,7 @@
 //! - [`stats`]: what operators watch.
 //! - [`client`]: the client address and its keyed hash.
 //! - [`error`]: the one error type and its JSON answers.
-//! - [`settings`], [`startup`], [`routes`], [`cli`].
+//! - [`settings`], [`startup`], [`routes`] ([`openapi`]: their OpenAPI document), [`cli`].
 
 pub mod cli;
 pub mod client;
@@ -25,6 +25,7 @@ pub mod cloner;
 pub mod error;
 pub mod jobs;
 pub mod lifecycle;
+pub mod openapi;
 pub mod pool;
 pub mod redis_copy;
 pub mod routes;

@@ -59,9 +59,11 @@ pub struct SessionView {
 }
 
 /// What removing one virtual tenant's data took away.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
+#[schema(as = DemoRemoved)]
 pub struct Removed {
     pub tenant_rows: i64,
+    /// Rows per inventory table.
     pub inventory_rows: HashMap<String, i64>,
     pub redis_keys: u64,
 }
@@ -96,8 +98,10 @@ const CLEANUP_BATCH: u16 = 250;
 const CLEANUP_WORKERS: usize = 2;
 
 /// A session whose data a cleanup run removed (the rows are counted for the whole run).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DemoCleaned)]
 pub struct CleanedSession {
+    #[schema(value_type = String)]
     pub session_id: SessionId,
     pub virtual_tenant_id: Uuid,
 }
@@ -121,9 +125,13 @@ impl Removed {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+/// `POST /api/demo/cleanup/run`: what one cleanup pass removed (the wire shape: the
+/// document is derived from this type).
+#[derive(Debug, Clone, Serialize, Default, utoipa::ToSchema)]
+#[schema(as = DemoCleanupReport)]
 pub struct CleanupReport {
     /// Sessions that passed their end in this run.
+    #[schema(value_type = Vec<String>)]
     pub expired: Vec<SessionId>,
     /// Sessions whose data this run removed.
     pub cleaned: Vec<CleanedSession>,
@@ -156,8 +164,11 @@ impl CleanupReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A session a cleanup run could not remove (a later run retries).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DemoCleanupFailure)]
 pub struct CleanupFailure {
+    #[schema(value_type = String)]
     pub session_id: SessionId,
     pub error: String,
 }

@@ -4,23 +4,28 @@
 use actix_web::{HttpResponse, web};
 use bakery_config::client::ClientAddress;
 use bakery_config::demo::{AccountType, SessionId};
-use serde::Deserialize;
+use bakery_config::http::{ErrorBody, method_not_allowed};
+use bakery_config::openapi::AllowedMethods;
 
 use crate::error::DemoError;
 use crate::lifecycle::DemoSessions;
+use crate::openapi::{self as doc, CreateRequest};
 use crate::startup::AdminKey;
 
+/// One resource per path, so another method on a known path is `405`, not `404`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/demo")
-            .route("/accounts", web::get().to(accounts))
-            .route("/session/create", web::post().to(create))
-            .route("/session/{id}", web::get().to(get_session))
-            .route("/session/{id}", web::delete().to(destroy))
-            .route("/session/{id}/extend", web::post().to(extend))
-            .route("/stats", web::get().to(stats))
-            .route("/cleanup/run", web::post().to(cleanup)),
-    );
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.app_data(AllowedMethods::from_document(&doc::document(), false));
+    cfg.service(resource("/api/demo/accounts").route(web::get().to(accounts)))
+        .service(resource("/api/demo/session/create").route(web::post().to(create)))
+        .service(
+            resource("/api/demo/session/{id}")
+                .route(web::get().to(get_session))
+                .route(web::delete().to(destroy)),
+        )
+        .service(resource("/api/demo/session/{id}/extend").route(web::post().to(extend)))
+        .service(resource("/api/demo/stats").route(web::get().to(stats)))
+        .service(resource("/api/demo/cleanup/run").route(web::post().to(cleanup)));
 }
 
 type Sessions = web::Data<DemoSessions>;
@@ -29,16 +34,23 @@ fn parse_id(raw: &str) -> Result<SessionId, DemoError> {
     raw.parse().map_err(|_| DemoError::NotFound)
 }
 
-async fn accounts() -> HttpResponse {
+/// Both demo accounts, with their published logins.
+#[utoipa::path(get, path = "/api/demo/accounts", tag = "demo",
+    responses((status = 200, description = "The demo accounts", body = doc::Accounts)))]
+pub async fn accounts() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "accounts": bakery_demo_data::accounts() }))
 }
 
-#[derive(Deserialize)]
-struct CreateRequest {
-    demo_account_type: String,
-}
-
-async fn create(
+/// Starts a demo session: a private copy of the chosen bakery.
+#[utoipa::path(post, path = "/api/demo/session/create", tag = "demo",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "Ready", body = doc::Session),
+        (status = 422, description = "`invalid_account_type` (or `invalid_body`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: too many sessions from this client", body = ErrorBody),
+        (status = 503, description = "`capacity_reached` + `Retry-After`, `demo_unavailable` (no template seeded), `demo_preparation_failed` (the clone failed; nothing was left behind), `unavailable`", body = ErrorBody),
+    ))]
+pub async fn create(
     sessions: Sessions,
     client: ClientAddress,
     body: web::Json<CreateRequest>,
@@ -51,17 +63,46 @@ async fn create(
     Ok(HttpResponse::Created().json(session))
 }
 
-async fn get_session(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
+/// A session's state and time left.
+#[utoipa::path(get, path = "/api/demo/session/{id}", tag = "demo",
+    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "The session", body = doc::Session),
+        (status = 401, description = "`session_expired`: ended", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ))]
+pub async fn get_session(
+    sessions: Sessions,
+    id: web::Path<String>,
+) -> Result<HttpResponse, DemoError> {
     let session = sessions.get(&parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
-async fn extend(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
+/// Adds 30 minutes, at most `max_extensions` times; answers a fresh session token.
+#[utoipa::path(post, path = "/api/demo/session/{id}/extend", tag = "demo",
+    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "Extended", body = doc::Session),
+        (status = 401, description = "`session_expired`", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 409, description = "`max_extensions_reached`, `session_not_ready`", body = ErrorBody),
+    ))]
+pub async fn extend(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
     let session = sessions.extend(&parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
-async fn destroy(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
+/// Ends the session now and removes its data.
+#[utoipa::path(delete, path = "/api/demo/session/{id}", tag = "demo",
+    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    responses(
+        (status = 200, description = "Ended and removed", body = doc::Destroyed),
+        (status = 202, description = "Ended; its data goes with the next cleanup pass", body = doc::Ended),
+        (status = 401, description = "`session_expired`: already ended", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ))]
+pub async fn destroy(sessions: Sessions, id: web::Path<String>) -> Result<HttpResponse, DemoError> {
     let id = parse_id(&id)?;
     Ok(match sessions.destroy(&id).await? {
         Some(removal) => HttpResponse::Ok().json(serde_json::json!({
@@ -77,10 +118,24 @@ async fn destroy(sessions: Sessions, id: web::Path<String>) -> Result<HttpRespon
     })
 }
 
-async fn stats(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {
+/// What operators watch.
+#[utoipa::path(get, path = "/api/demo/stats", tag = "demo",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, description = "Statistics", body = doc::Stats),
+        (status = 401, description = "`admin_required`", body = ErrorBody),
+    ))]
+pub async fn stats(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {
     Ok(HttpResponse::Ok().json(sessions.stats().await?))
 }
 
-async fn cleanup(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {
+/// Runs a cleanup pass now.
+#[utoipa::path(post, path = "/api/demo/cleanup/run", tag = "demo",
+    security(("admin_key" = [])),
+    responses(
+        (status = 200, description = "What the pass removed", body = crate::lifecycle::CleanupReport),
+        (status = 401, description = "`admin_required`", body = ErrorBody),
+    ))]
+pub async fn cleanup(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {
     Ok(HttpResponse::Ok().json(sessions.cleanup().await?))
 }

@@ -1,4 +1,4 @@
-//! `gateway [serve|policy]`.
+//! `gateway [serve|policy|openapi]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +17,9 @@ enum Command {
     Serve,
     /// Print the demo policy in effect (DEMO_POLICY_FILE or the default) as JSON and exit.
     Policy,
+    /// Print the OpenAPI 3.1 document `GET /api/openapi.json` serves (for that policy) and
+    /// exit.
+    Openapi,
 }
 
 pub fn main() -> ExitCode {
@@ -31,20 +34,27 @@ pub fn main() -> ExitCode {
                 .run_until_stopped()
                 .await?)
         }),
-        Command::Policy => print_policy(),
+        Command::Policy => print_policy(false),
+        Command::Openapi => print_policy(true),
     }
 }
 
-/// `policy`: needs `DEMO_POLICY_FILE` only, so a policy can be checked anywhere.
+/// `policy` (or with `openapi`, the OpenAPI document for it): needs `DEMO_POLICY_FILE`
+/// only, so a policy can be checked anywhere.
 #[expect(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "the `policy` subcommand prints for its operator"
+    reason = "the `policy` and `openapi` subcommands print for their operator"
 )]
-fn print_policy() -> ExitCode {
+fn print_policy(openapi: bool) -> ExitCode {
     let file: Option<PathBuf> = load_or_exit(|env| env.optional("DEMO_POLICY_FILE"));
-    let printed = Policy::load(file.as_deref())
-        .and_then(|policy| Ok(serde_json::to_string_pretty(policy.document())?));
+    let printed = Policy::load(file.as_deref()).and_then(|policy| {
+        Ok(if openapi {
+            serde_json::to_string_pretty(&crate::openapi::render(&policy)?)?
+        } else {
+            serde_json::to_string_pretty(policy.document())?
+        })
+    });
     match printed {
         Ok(json) => {
             println!("{json}");

@@ -1,6 +1,8 @@
 //! The gateway's errors, mapped to the JSON envelope `{"error": code, "message": text}` in
 //! one place.
 
+use std::borrow::Cow;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use bakery_config::http::ApiError;
@@ -17,8 +19,9 @@ pub enum GatewayError {
     Ambiguous(&'static str),
     #[error("no such route")]
     RouteNotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// A method the path does not answer; what it does answer (`Allow`).
+    #[error("method not allowed (allow: {0})")]
+    MethodNotAllowed(Cow<'static, str>),
     #[error("no credentials")]
     MissingCredentials,
     #[error("invalid credentials")]
@@ -82,7 +85,7 @@ impl GatewayError {
                 "route_not_found",
                 "La ruta solicitada no existe.".into(),
             ),
-            MethodNotAllowed => (
+            MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "Método no permitido para esta ruta.".into(),
@@ -168,6 +171,7 @@ impl GatewayError {
         let api = ApiError::new(status, code, message);
         match self {
             SessionLookupUnavailable(_) => api.with_retry_after(2),
+            MethodNotAllowed(allow) => api.with_allow(allow.clone()),
             TooManyFailures { retry_after } | DemoWriteQuota { retry_after } => {
                 api.with_retry_after(*retry_after)
             }

@@ -29,12 +29,17 @@ pub async fn gateway(
     if checked.method == Method::OPTIONS {
         // answered here, the same way for every route, before any credential is read
         return Ok(HttpResponse::NoContent()
-            .insert_header(("Allow", routes::allowed_methods(&checked)?))
+            .insert_header(("Allow", routes::allowed_methods(&checked, &state.allowed)?))
             .finish());
     }
-    let (upstream, access) = match routes::resolve(&checked)? {
+    let (upstream, access) = match routes::resolve(&checked, &state.allowed)? {
         Destination::Asset(asset) => return Ok(assets::respond(asset)),
         Destination::Policy => return Ok(HttpResponse::Ok().json(state.policy.document())),
+        Destination::OpenApi => {
+            return Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .body(state.openapi.clone()));
+        }
         Destination::Proxy { upstream, access } => (upstream, access),
     };
     let peer = req

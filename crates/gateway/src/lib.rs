@@ -4,7 +4,8 @@
 //! - [`request`]: the target is read exactly one way (or refused with `400`), and
 //!   [`client`] says who the client is (trusted proxies, once);
 //! - [`routes`]: the routing table (prefix → upstream, public and admin routes) and what
-//!   the gateway answers itself: the web page ([`assets`]) and the demo [`policy`];
+//!   the gateway answers itself: the web page ([`assets`]), the demo [`policy`] and the
+//!   [`openapi`] document of the public API (the services' documents, merged);
 //! - [`auth`]: a customer access token, or a demo session resolved by [`session`]
 //!   (in-process cache → Redis → demo-session, invalidated over Redis pub/sub), with bad
 //!   credentials made cheap and limited per client by [`refusals`];
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod handler;
+pub mod openapi;
 pub mod policy;
 pub mod proxy;
 pub mod refusals;

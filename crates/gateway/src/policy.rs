@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_POLICY: &str = include_str!("../policy/default.toml");
 
 /// One rule: methods (`*` for any) and a path pattern.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub methods: Vec<String>,
     pub path: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// What a demo session may do (`GET /api/demo/policy`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemoPolicy {
     /// The `message` of the `403 demo_restriction` answer.

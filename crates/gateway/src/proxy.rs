@@ -228,7 +228,7 @@ impl Proxy {
             hyper::Method::GET
         } else {
             hyper::Method::from_bytes(req.method().as_str().as_bytes())
-                .map_err(|_| GatewayError::MethodNotAllowed)?
+                .map_err(|_| GatewayError::MethodNotAllowed(crate::routes::FORWARDED.into()))?
         };
         let headers = Self::request_headers(req, &fwd);
 

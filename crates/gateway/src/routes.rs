@@ -5,6 +5,7 @@
 //! matches `/api/orders` and `/api/orders/7`, never `/api/ordersx`).
 
 use actix_web::http::Method;
+use bakery_config::openapi::AllowedMethods;
 
 use crate::assets::{self, Asset};
 use crate::error::GatewayError;
@@ -61,6 +62,7 @@ pub enum Access {
 pub enum Destination {
     Asset(&'static Asset),
     Policy,
+    OpenApi,
     Proxy { upstream: Upstream, access: Access },
 }
 
@@ -70,49 +72,91 @@ fn under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-pub fn resolve(req: &CheckedRequest) -> Result<Destination, GatewayError> {
+/// `Allow` of what the gateway answers itself (the page, the policy, this document).
+pub const READ_ONLY: &str = "GET, HEAD, OPTIONS";
+
+/// `Allow` of a path under an API prefix that no document lists: every method the gateway
+/// forwards (the upstream decides; it answers `404` for such a path).
+pub const FORWARDED: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// Where `req` goes. `allowed` (from the OpenAPI document, which each service's tests keep
+/// equal to its routes) refuses a method a documented path does not answer with `405` and
+/// its `Allow`, before any credential is read.
+pub fn resolve(
+    req: &CheckedRequest,
+    allowed: &AllowedMethods,
+) -> Result<Destination, GatewayError> {
     let path = req.match_path.as_str();
     let readonly = req.method == Method::GET || req.method == Method::HEAD;
     if let Some(asset) = assets::find(&req.path) {
         return if readonly {
             Ok(Destination::Asset(asset))
         } else {
-            Err(GatewayError::MethodNotAllowed)
+            Err(GatewayError::MethodNotAllowed(READ_ONLY.into()))
         };
     }
-    if path == "/api/demo/policy" {
+    if let Some(own) = own_route(path) {
         return if readonly {
-            Ok(Destination::Policy)
+            Ok(own)
         } else {
-            Err(GatewayError::MethodNotAllowed)
+            Err(GatewayError::MethodNotAllowed(READ_ONLY.into()))
         };
     }
-    let upstream = TABLE
-        .iter()
-        .find(|(prefix, _)| under(path, prefix))
-        .map(|(_, upstream)| *upstream)
-        .ok_or(GatewayError::RouteNotFound)?;
+    let upstream = upstream(path).ok_or(GatewayError::RouteNotFound)?;
+    let answered = match allowed.allows(path, &req.method) {
+        Some(answered) => answered,
+        None => FORWARDED.split(", ").any(|m| m == req.method.as_str()),
+    };
+    if !answered {
+        let allow = allowed.allow(path).unwrap_or(FORWARDED);
+        return Err(GatewayError::MethodNotAllowed(allow.to_owned().into()));
+    }
     Ok(Destination::Proxy {
         upstream,
         access: access(&req.method, path),
     })
 }
 
-/// The `Allow` answer to `OPTIONS`: what the gateway may pass on for this route (each
-/// upstream and the demo policy still decide per request).
-pub fn allowed_methods(req: &CheckedRequest) -> Result<&'static str, GatewayError> {
+/// The `Allow` answer to `OPTIONS`: the documented methods of the path (plus `HEAD` with
+/// `GET`, and `OPTIONS`); each request is still checked on its own.
+pub fn allowed_methods<'a>(
+    req: &CheckedRequest,
+    allowed: &'a AllowedMethods,
+) -> Result<&'a str, GatewayError> {
     let path = req.match_path.as_str();
-    if assets::find(&req.path).is_some() || path == "/api/demo/policy" {
-        return Ok("GET, HEAD, OPTIONS");
+    if assets::find(&req.path).is_some() || own_route(path).is_some() {
+        return Ok(READ_ONLY);
     }
-    if TABLE.iter().any(|(prefix, _)| under(path, prefix)) {
-        Ok("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-    } else {
-        Err(GatewayError::RouteNotFound)
+    if upstream(path).is_none() {
+        return Err(GatewayError::RouteNotFound);
+    }
+    Ok(allowed.allow(path).unwrap_or(FORWARDED))
+}
+
+/// Whether the gateway answers `path` (normalised, lower-case) itself.
+pub fn answered_by_gateway(path: &str) -> bool {
+    own_route(path).is_some()
+}
+
+/// The API routes the gateway answers itself (`GET`/`HEAD` only).
+fn own_route(path: &str) -> Option<Destination> {
+    match path {
+        "/api/demo/policy" => Some(Destination::Policy),
+        "/api/openapi.json" => Some(Destination::OpenApi),
+        _ => None,
     }
 }
 
-fn access(method: &Method, path: &str) -> Access {
+/// Whether `path` (normalised, lower-case) goes to an upstream, and which.
+pub fn upstream(path: &str) -> Option<Upstream> {
+    TABLE
+        .iter()
+        .find(|(prefix, _)| under(path, prefix))
+        .map(|(_, upstream)| *upstream)
+}
+
+/// Who may call `method path` (normalised, lower-case) once it is proxied.
+pub fn access(method: &Method, path: &str) -> Access {
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
@@ -144,7 +188,7 @@ mod tests {
     }
 
     fn upstream(method: Method, path: &str) -> Option<(Upstream, Access)> {
-        match resolve(&checked(method, path)) {
+        match resolve(&checked(method, path), &AllowedMethods::default()) {
             Ok(Destination::Proxy { upstream, access }) => Some((upstream, access)),
             _ => None,
         }
@@ -219,16 +263,19 @@ mod tests {
     #[test]
     fn the_gateway_answers_the_page_and_the_policy() {
         assert!(matches!(
-            resolve(&checked(Method::GET, "/")),
+            resolve(&checked(Method::GET, "/"), &AllowedMethods::default()),
             Ok(Destination::Asset(_))
         ));
         assert!(matches!(
-            resolve(&checked(Method::GET, "/api/demo/policy/")),
+            resolve(
+                &checked(Method::GET, "/api/demo/policy/"),
+                &AllowedMethods::default()
+            ),
             Ok(Destination::Policy)
         ));
         assert!(matches!(
-            resolve(&checked(Method::POST, "/api/demo/policy")),
-            Err(GatewayError::MethodNotAllowed)
+            resolve(&checked(Method::POST, "/api/demo/policy"), &AllowedMethods::default()),
+            Err(GatewayError::MethodNotAllowed(allow)) if allow == READ_ONLY
         ));
     }
 }

@@ -35,6 +35,10 @@ pub struct AppState {
     pub identities: IdentityMinter,
     pub trusted_proxies: TrustedProxies,
     pub write_backoff: WriteBackoff,
+    /// `GET /api/openapi.json`, rendered once at start-up.
+    pub openapi: bytes::Bytes,
+    /// What each documented path answers, from the same document: `405` and `OPTIONS`.
+    pub allowed: bakery_config::openapi::AllowedMethods,
 }
 
 impl AppState {
@@ -104,6 +108,11 @@ impl Application {
     )]
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let policy = Policy::load(settings.demo.policy_file.as_deref())?;
+        let openapi = bytes::Bytes::from(serde_json::to_vec(&crate::openapi::render(&policy)?)?);
+        let allowed = bakery_config::openapi::AllowedMethods::from_document(
+            &crate::openapi::document(&policy),
+            true,
+        );
         let client = proxy::client(&settings.timeouts)?;
         let keys = Keys::new(settings.redis.key_prefix.clone());
         let sessions = session_resolver(&settings, keys.clone(), client.clone())?;
@@ -125,6 +134,8 @@ impl Application {
             ),
             trusted_proxies: settings.trusted_proxies.clone(),
             write_backoff: WriteBackoff::default(),
+            openapi,
+            allowed,
         });
         let timeouts = settings.timeouts.clone();
         // called once per worker thread

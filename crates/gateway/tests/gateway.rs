@@ -151,15 +151,15 @@ async fn blocked_operations_get_the_demo_restriction() {
     let s = app.ready_session().await;
     let cases = [
         (reqwest::Method::DELETE, "/api/inventory/ingredients/1"),
-        (reqwest::Method::PUT, "/api/products/1"),
+        (reqwest::Method::PUT, "/api/inventory/ingredients/1"),
         (reqwest::Method::PATCH, "/api/recipes/1"),
         (reqwest::Method::POST, "/api/production/batches"),
-        (reqwest::Method::POST, "/api/suppliers"),
+        (reqwest::Method::POST, "/api/inventory/ingredients"),
         (reqwest::Method::POST, "/api/orders/1/cancel"),
         (reqwest::Method::POST, "/api/tenants"),
         (reqwest::Method::GET, "/api/forecasts"),
         (reqwest::Method::GET, "/api/forecasts/products/1"),
-        (reqwest::Method::POST, "/api/forecasts/run"),
+        (reqwest::Method::GET, "/api/forecasts/models"),
         (reqwest::Method::DELETE, "/api/demo/whatever"),
     ];
     for (method, path) in cases {
@@ -233,7 +233,7 @@ async fn a_customer_token_reaches_its_own_tenant_only() {
     let token = customer_token(mine, "owner", 600);
     let r = app
         .client
-        .delete(app.url("/api/products/7"))
+        .delete(app.url("/api/inventory/ingredients/7"))
         .bearer_auth(&token)
         .header("X-Tenant-Id", theirs.to_string())
         .send()

@@ -343,16 +343,18 @@ async fn options_answers_the_same_way_everywhere() {
     for (path, allow) in [
         ("/", "GET, HEAD, OPTIONS"),
         ("/api/demo/policy", "GET, HEAD, OPTIONS"),
+        // the documented methods of the path (plus HEAD with GET, and OPTIONS)
+        ("/api/products", "GET, HEAD, OPTIONS"),
+        ("/api/forecasts/models", "GET, HEAD, OPTIONS"),
+        ("/api/demo/session/create", "POST, OPTIONS"),
+        ("/api/demo/session/demo_x", "GET, HEAD, DELETE, OPTIONS"),
         (
-            "/api/products",
-            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+            "/api/inventory/ingredients/7",
+            "GET, HEAD, PUT, DELETE, OPTIONS",
         ),
+        // under an API prefix but in no document: what the gateway forwards
         (
-            "/api/forecasts/models",
-            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
-        ),
-        (
-            "/api/demo/session/create",
+            "/api/recipes/7",
             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
         ),
     ] {
@@ -447,4 +449,39 @@ async fn a_demo_session_told_to_slow_its_writes_is_held_back_at_the_gateway() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_method_a_documented_path_does_not_answer_is_405_with_allow_before_credentials() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/auth/login", "POST, OPTIONS"),
+        ("TRACE", "/api/products", "GET, HEAD, OPTIONS"),
+        (
+            "PATCH",
+            "/api/inventory/ingredients/7",
+            "GET, HEAD, PUT, DELETE, OPTIONS",
+        ),
+        ("POST", "/api/demo/policy", "GET, HEAD, OPTIONS"),
+        (
+            "TRACE",
+            "/api/recipes/7",
+            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        ),
+    ] {
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        let (status, code, _) = error_code(r).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (405, "method_not_allowed"),
+            "{method} {path}: no credential needed to learn it"
+        );
+    }
+    assert_eq!(app.upstream_hits(), 0);
 }

@@ -94,7 +94,7 @@ async fn the_error_envelope_of_every_gateway_refusal() {
         "demo_restriction",
         answer(
             app.client
-                .delete(app.url("/api/products/1"))
+                .delete(app.url("/api/inventory/ingredients/1"))
                 .header(DEMO_HEADER, session.id.as_str())
                 .send()
                 .await

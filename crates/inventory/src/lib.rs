@@ -20,13 +20,14 @@
 //! - [`quota`]: demo sessions' write and row quotas.
 //! - [`procurement`]: drafting purchase orders for customer tenants (never demo ones).
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
-//! - [`routes`]: the HTTP API (`docs/api-inventory.md`).
+//! - [`routes`]: the HTTP API (`docs/api-inventory.md`); [`openapi`]: its OpenAPI document.
 //! - [`cli`]: `inventory-service [serve|migrate|procurement-run]`.
 
 pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod models;
+pub mod openapi;
 pub mod pagination;
 pub mod procurement;
 pub mod quota;

@@ -14,7 +14,7 @@
 //!   [`demo_client`] (demo logins call demo-session).
 //! - [`error`]: `TenantError`, mapped to the JSON error envelope.
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
-//! - [`routes`]: the HTTP API (`docs/api-tenant.md`).
+//! - [`routes`]: the HTTP API (`docs/api-tenant.md`); [`openapi`]: its OpenAPI document.
 //! - [`cli`]: `tenant-service [serve|migrate]`.
 
 pub mod access;
@@ -24,6 +24,7 @@ pub mod domain;
 pub mod error;
 pub mod login;
 pub mod models;
+pub mod openapi;
 pub mod password;
 pub mod queries;
 pub mod routes;

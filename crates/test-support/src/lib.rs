@@ -7,10 +7,15 @@
 //!
 //! The servers are the ones `scripts/test.sh` starts; `TEST_DATABASE_URL` (a database the
 //! test role can connect to, with `CREATEDB`) and `TEST_REDIS_URL` point elsewhere.
+//!
+//! [`routes::route_table`]: a service's routes as actix built them, compared with its
+//! OpenAPI document by each service's tests.
 #![expect(
     clippy::expect_used,
     reason = "a harness that cannot set up should fail the test loudly"
 )]
+
+pub mod routes;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -27,8 +27,11 @@ pub const WINDOW_DAYS: i64 = 56;
 pub const MAX_DAYS: u32 = 30;
 
 /// `?days=` (1..=30, default 7).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ForecastParams {
+    /// 1..=30 (`MAX_DAYS`), default 7.
+    #[param(minimum = 1, maximum = 30)]
     pub days: Option<u32>,
 }
 
@@ -44,14 +47,14 @@ impl ForecastParams {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ForecastDay {
     pub date: NaiveDate,
     pub weekday: String,
     pub quantity: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Forecast {
     pub product_id: Uuid,
     pub product_name: String,
@@ -221,7 +224,7 @@ async fn daily_demand(
     Ok(rows.into_iter().map(|r| (r.day, r.quantity)).collect())
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = forecast_models, check_for_backend(diesel::pg::Pg))]
 pub struct ForecastModel {
     #[serde(skip)]
@@ -237,7 +240,7 @@ pub struct ForecastModel {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ForecastModelView {
     #[serde(flatten)]
     pub model: ForecastModel,

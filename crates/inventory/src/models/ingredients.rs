@@ -14,7 +14,7 @@ use crate::models::stock::{self, ItemKind, MAX_QUANTITY};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, suppliers};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = ingredients, check_for_backend(diesel::pg::Pg))]
 pub struct Ingredient {
     #[serde(skip)]
@@ -33,7 +33,7 @@ pub struct Ingredient {
 }
 
 /// An ingredient as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IngredientView {
     #[serde(flatten)]
     pub ingredient: Ingredient,
@@ -54,7 +54,7 @@ impl IngredientView {
 }
 
 /// Units an ingredient is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
     Kg,
@@ -77,16 +77,58 @@ impl Unit {
 }
 
 /// `POST` and `PUT /api/inventory/ingredients[/{id}]` body (`PUT` replaces every field).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct IngredientInput {
+    /// 1 to 200 characters once trimmed: not blank; no NUL character.
+    #[schema(
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub name: String,
+    /// At most 100 characters (trimmed), no NUL character; blank or absent: `otros`.
+    #[schema(max_length = 100, pattern = r"^[^\x00]*$")]
     pub category: Option<String>,
     pub unit: Unit,
+    /// 0..=1000000 (rounded to 4 decimals).
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub unit_cost: Decimal,
+    /// 0..=1000000 (rounded to 3 decimals); default 0.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub reorder_point: Option<Decimal>,
+    /// 0..=1000000 (rounded to 3 decimals); default 0.
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub reorder_quantity: Option<Decimal>,
+    /// At most 20 (blank ones dropped), each at most 50 characters.
+    #[schema(max_items = 20, value_type = Option<Vec<AllergenText>>)]
     pub allergens: Option<Vec<String>>,
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub supplier_id: Option<Uuid>,
+}
+
+/// An allergen as `IngredientInput` takes it (documented only).
+/// At most 50 characters (trimmed), no NUL character.
+pub struct AllergenText;
+
+impl utoipa::PartialSchema for AllergenText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("At most 50 characters (trimmed), no NUL character."))
+            .pattern(Some(super::TEXT_PATTERN))
+            .max_length(Some(50))
+            .build();
+        utoipa::openapi::RefOr::T(Schema::Object(text))
+    }
+}
+
+impl utoipa::ToSchema for AllergenText {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AllergenText".into()
+    }
 }
 
 /// A validated ingredient.
@@ -117,6 +159,13 @@ impl TryFrom<IngredientInput> for IngredientFields {
     type Error = InventoryError;
 
     fn try_from(i: IngredientInput) -> Result<Self, InventoryError> {
+        super::storable_text(&i.name, "name")?;
+        if let Some(c) = &i.category {
+            super::storable_text(c, "category")?;
+        }
+        for a in i.allergens.iter().flatten() {
+            super::storable_text(a, "allergens")?;
+        }
         let name = i.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(InventoryError::Invalid(

@@ -75,6 +75,20 @@ impl WriteScope {
 }
 
 /// The largest money amount a column holds (`numeric(12, 2)`).
+/// Refuses text PostgreSQL cannot store (a NUL character): `422 invalid_input`, not a
+/// failed statement. The document says it as `TEXT_PATTERN`.
+pub fn storable_text(value: &str, field: &str) -> Result<(), crate::error::InventoryError> {
+    if value.contains('\0') {
+        return Err(crate::error::InventoryError::Invalid(format!(
+            "{field} no admite el carácter NUL"
+        )));
+    }
+    Ok(())
+}
+
+/// Text [`storable_text`] takes.
+pub const TEXT_PATTERN: &str = r"^[^\x00]*$";
+
 pub const MAX_MONEY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 /// Refuses an amount too large to record.

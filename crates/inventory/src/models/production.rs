@@ -18,7 +18,7 @@ use crate::models::{WriteScope, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::production_batches;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = production_batches, check_for_backend(diesel::pg::Pg))]
 pub struct ProductionBatch {
     #[serde(skip)]
@@ -33,10 +33,12 @@ pub struct ProductionBatch {
 }
 
 /// `POST /api/production/batches` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct BatchRequest {
     pub recipe_id: Uuid,
-    /// Units of the recipe's product to make.
+    /// Units of the recipe's product to make: more than 0 (rounded to 3 decimals, so at
+    /// least 0.001), at most 1000000.
+    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
 }
 
@@ -57,7 +59,7 @@ impl TryFrom<BatchRequest> for BatchOrder {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Consumption {
     pub ingredient_id: Uuid,
     pub ingredient_name: String,
@@ -67,7 +69,7 @@ pub struct Consumption {
     pub lots_touched: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BatchOutcome {
     #[serde(flatten)]
     pub batch: ProductionBatch,

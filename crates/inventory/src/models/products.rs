@@ -13,7 +13,7 @@ use crate::models::stock::{self, ItemKind};
 use crate::pagination::{Page, Paginated};
 use crate::schema::products;
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct Product {
     #[serde(skip)]
@@ -30,7 +30,7 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductView {
     #[serde(flatten)]
     pub product: Product,

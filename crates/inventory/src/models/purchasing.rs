@@ -22,7 +22,7 @@ use crate::models::{WriteScope, check_amount, group_by, short_code, today};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = suppliers, check_for_backend(diesel::pg::Pg))]
 pub struct Supplier {
     #[serde(skip)]
@@ -64,7 +64,7 @@ pub async fn list_suppliers(
     .await
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = purchase_orders, check_for_backend(diesel::pg::Pg))]
 pub struct PurchaseOrder {
     #[serde(skip)]
@@ -82,7 +82,7 @@ pub struct PurchaseOrder {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = purchase_order_lines, check_for_backend(diesel::pg::Pg))]
 pub struct OrderLine {
     #[serde(skip)]
@@ -96,7 +96,7 @@ pub struct OrderLine {
     pub unit_cost: Decimal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -117,7 +117,7 @@ impl DeliveryStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: PurchaseOrder,
@@ -127,8 +127,11 @@ pub struct OrderView {
 }
 
 /// `GET /api/orders` filters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderFilter {
+    /// `draft`, `pending`, `in_transit`, `delivered` or `cancelled`.
+    #[param(pattern = "^(draft|pending|in_transit|delivered|cancelled)$")]
     pub status: Option<String>,
     pub supplier_id: Option<Uuid>,
 }
@@ -220,6 +223,8 @@ pub async fn list_orders(
     .await
 }
 
+/// A line of `POST /api/orders`. Its schema is written by hand (`OrderLineRequest::schema_json`):
+/// "exactly one of `ingredient_id` and `product_id`" spans two fields.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderLineRequest {
     pub ingredient_id: Option<Uuid>,
@@ -229,8 +234,47 @@ pub struct OrderLineRequest {
     pub unit_cost: Option<Decimal>,
 }
 
+impl OrderLineRequest {
+    /// What [`NewOrder::try_from`] takes of a line.
+    fn schema_json() -> serde_json::Value {
+        let uuid = serde_json::json!({"type": ["string", "null"], "format": "uuid", "pattern": stock::UUID_PATTERN});
+        serde_json::json!({
+            "description": "An order line: exactly one of `ingredient_id` and `product_id`.",
+            "allOf": [
+                {
+                    "type": "object",
+                    "required": ["quantity"],
+                    "properties": {
+                        "ingredient_id": uuid,
+                        "product_id": uuid,
+                        "quantity": {"type": "number", "format": "double", "minimum": 0.001, "maximum": 1_000_000,
+                            "description": "More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000."},
+                        "unit_cost": {"type": ["number", "null"], "format": "double", "minimum": 0, "maximum": 1_000_000,
+                            "description": "Defaults to the ingredient's `unit_cost` or the product's `purchase_cost`; 0..=1000000."},
+                    },
+                },
+                stock::one_item_rule(),
+            ],
+        })
+    }
+}
+
+impl utoipa::PartialSchema for OrderLineRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOf, Schema};
+        let all: AllOf = serde_json::from_value(Self::schema_json()).unwrap_or_default();
+        utoipa::openapi::RefOr::T(Schema::AllOf(all))
+    }
+}
+
+impl utoipa::ToSchema for OrderLineRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "OrderLineRequest".into()
+    }
+}
+
 /// Orders created by hand start `pending` (sent), or `draft`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NewOrderStatus {
     Draft,
@@ -239,15 +283,58 @@ pub enum NewOrderStatus {
 }
 
 /// `POST /api/orders` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct OrderRequest {
     pub supplier_id: Uuid,
-    /// Defaults to today + the supplier's lead time.
+    /// Defaults to today + the supplier's lead time; within a year of today (the pattern
+    /// is today's: `crate::openapi::document`).
     pub expected_at: Option<NaiveDate>,
     #[serde(default)]
     pub status: NewOrderStatus,
+    /// At most 1000 characters (trimmed); no NUL character.
+    #[schema(max_length = 1000, pattern = r"^[^\x00]*$")]
     pub notes: Option<String>,
+    /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<OrderLineRequest>,
+}
+
+/// The days an order's `expected_at` may name: within a year of `today`.
+pub fn expected_at_window(today: NaiveDate) -> std::ops::RangeInclusive<NaiveDate> {
+    (today - Duration::days(365))..=(today + Duration::days(365))
+}
+
+/// [`expected_at_window`] as a pattern for the document (`YYYY-MM-DD`, one alternative per
+/// month): the window moves with the day, so the document is given it when rendered.
+pub fn expected_at_pattern(today: NaiveDate) -> String {
+    use chrono::Datelike;
+    let window = expected_at_window(today);
+    let (first, last) = (*window.start(), *window.end());
+    let mut months = Vec::new();
+    let mut month = first.with_day(1).unwrap_or(first);
+    while month <= last {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(last.succ_opt().unwrap_or(last));
+        let end = next.pred_opt().unwrap_or(next);
+        let prefix = month.format("%Y-%m-");
+        if first <= month && end <= last {
+            months.push(format!("{prefix}(0[1-9]|[12][0-9]|3[01])"));
+        } else {
+            let days: Vec<String> = month
+                .iter_days()
+                .take_while(|d| *d <= end)
+                .filter(|d| window.contains(d))
+                .map(|d| d.format("%d").to_string())
+                .collect();
+            months.push(format!("{prefix}({})", days.join("|")));
+        }
+        if next <= month {
+            break;
+        }
+        month = next;
+    }
+    format!("^({})$", months.join("|"))
 }
 
 /// A validated order.
@@ -269,11 +356,14 @@ impl TryFrom<OrderRequest> for NewOrder {
             ));
         }
         if let Some(d) = r.expected_at
-            && (d < today() - Duration::days(365) || d > today() + Duration::days(365))
+            && !expected_at_window(today()).contains(&d)
         {
             return Err(InventoryError::Invalid(
                 "expected_at debe estar a menos de un año de hoy".to_owned(),
             ));
+        }
+        if let Some(n) = &r.notes {
+            super::storable_text(n, "notes")?;
         }
         let notes = r.notes.unwrap_or_default().trim().to_owned();
         if notes.chars().count() > 1000 {
@@ -447,7 +537,7 @@ impl ReorderCandidate {
 }
 
 /// What one tenant's procurement run drafted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Drafted {
     pub orders: usize,
     pub lines: usize,
@@ -612,5 +702,39 @@ mod tests {
         assert_eq!(of(order("pending", 0, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("draft", -9, false)), DeliveryStatus::Pending);
         assert_eq!(of(order("cancelled", -9, false)), DeliveryStatus::Pending);
+    }
+}
+
+#[cfg(test)]
+mod order_line_schema_tests {
+    use super::OrderLineRequest;
+
+    #[test]
+    fn order_line_schema_round_trips() {
+        let schema = <OrderLineRequest as utoipa::PartialSchema>::schema();
+        assert_eq!(
+            serde_json::to_value(&schema).unwrap(),
+            OrderLineRequest::schema_json()
+        );
+    }
+}
+
+#[cfg(test)]
+mod expected_at_pattern_tests {
+    use chrono::{Duration, NaiveDate};
+
+    use super::{expected_at_pattern, expected_at_window};
+
+    #[test]
+    fn the_pattern_matches_the_window_exactly() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let re = regex_lite::Regex::new(&expected_at_pattern(today)).unwrap();
+        let window = expected_at_window(today);
+        let mut d = today - Duration::days(400);
+        while d <= today + Duration::days(400) {
+            let text = d.format("%Y-%m-%d").to_string();
+            assert_eq!(re.is_match(&text), window.contains(&d), "{text}");
+            d += Duration::days(1);
+        }
     }
 }

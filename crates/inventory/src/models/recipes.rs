@@ -16,7 +16,7 @@ use crate::models::group_by;
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, products, recipe_lines, recipes};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = recipes, check_for_backend(diesel::pg::Pg))]
 pub struct Recipe {
     #[serde(skip)]
@@ -30,7 +30,7 @@ pub struct Recipe {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Serialize)]
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
 pub struct RecipeLineView {
     #[serde(skip)]
     pub recipe_id: Uuid,
@@ -41,7 +41,7 @@ pub struct RecipeLineView {
     pub unit_cost: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LineCost {
     #[serde(flatten)]
     pub line: RecipeLineView,
@@ -49,7 +49,7 @@ pub struct LineCost {
     pub line_cost: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecipeView {
     #[serde(flatten)]
     pub recipe: Recipe,

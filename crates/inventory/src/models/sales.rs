@@ -17,7 +17,7 @@ use crate::models::{WriteScope, check_amount, group_by, products};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{sale_lines, sales};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sales, check_for_backend(diesel::pg::Pg))]
 pub struct Sale {
     #[serde(skip)]
@@ -30,7 +30,7 @@ pub struct Sale {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sale_lines, check_for_backend(diesel::pg::Pg))]
 pub struct SaleLine {
     #[serde(skip)]
@@ -44,7 +44,7 @@ pub struct SaleLine {
     pub line_total: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SaleView {
     #[serde(flatten)]
     pub sale: Sale,
@@ -52,9 +52,14 @@ pub struct SaleView {
 }
 
 /// `GET /api/sales` filters: UTC calendar days, both inclusive.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SalesFilter {
+    /// 1900-01-01..=9999-12-31; not after `to`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-")]
     pub from: Option<NaiveDate>,
+    /// 1900-01-01..=9999-12-31; not before `from`.
+    #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-")]
     pub to: Option<NaiveDate>,
 }
 
@@ -145,7 +150,7 @@ pub async fn list(
     .await
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Cash,
@@ -165,17 +170,22 @@ impl PaymentMethod {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosLineRequest {
     pub product_id: Uuid,
+    /// More than 0 (rounded to 3 decimals, so at least 0.001), at most 1000000.
+    #[schema(minimum = 0.001, maximum = 1_000_000)]
     pub quantity: Decimal,
-    /// Defaults to the product's `sale_price`.
+    /// Defaults to the product's `sale_price`; 0..=100000 (rounded to 2 decimals).
+    #[schema(minimum = 0, maximum = 100_000)]
     pub unit_price: Option<Decimal>,
 }
 
 /// `POST /api/pos/sales` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PosSaleRequest {
+    /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PosLineRequest>,
     pub payment_method: PaymentMethod,
 }
@@ -226,13 +236,13 @@ impl TryFrom<PosSaleRequest> for PosSale {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductStock {
     pub product_id: Uuid,
     pub on_hand: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PosSaleOutcome {
     pub sale: SaleView,
     /// Stock on hand of every product sold, after the sale.

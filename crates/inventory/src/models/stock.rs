@@ -106,7 +106,7 @@ pub fn positive_quantity(q: Decimal, field: &str) -> Result<Decimal, InventoryEr
     Ok(q)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = stock_lots, check_for_backend(diesel::pg::Pg))]
 pub struct StockLot {
     #[serde(skip)]
@@ -124,11 +124,13 @@ pub struct StockLot {
 }
 
 /// `GET /api/inventory/stock-lots` filters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LotFilter {
     pub ingredient_id: Option<Uuid>,
     pub product_id: Option<Uuid>,
     /// Only lots expiring on or before today + this many days (0..=3650).
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
     /// Also list used-up lots (quantity 0). Default: only lots with stock.
     #[serde(default)]
@@ -331,7 +333,7 @@ async fn record_movement(
 }
 
 /// What taking stock did, in totals: its size does not grow with the number of lots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Taken {
     /// How many lots gave stock (one movement was recorded for each).
     pub lots_touched: i64,
@@ -545,7 +547,7 @@ pub async fn describe(
 }
 
 /// Why stock is adjusted by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentReason {
     Waste,
@@ -565,7 +567,9 @@ impl From<AdjustmentReason> for MovementReason {
     }
 }
 
-/// `POST /api/inventory/adjustments` body.
+/// `POST /api/inventory/adjustments` body. Its schema is written by hand
+/// (`AdjustmentRequest::schema_json`): the rules span fields (exactly one item; the sign of
+/// `quantity_delta` follows `reason`), which a derived schema cannot say.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AdjustmentRequest {
     pub ingredient_id: Option<Uuid>,
@@ -573,6 +577,84 @@ pub struct AdjustmentRequest {
     pub quantity_delta: Decimal,
     pub reason: AdjustmentReason,
     pub note: Option<String>,
+}
+
+/// "Exactly one of `ingredient_id` and `product_id`" ([`StockItem::from_ids`]), for a
+/// hand-written schema's `allOf`.
+pub fn one_item_rule() -> serde_json::Value {
+    serde_json::json!({"oneOf": [
+        {"type": "object", "required": ["ingredient_id"], "properties": {"ingredient_id": {"type": "string"}, "product_id": {"type": "null"}}},
+        {"type": "object", "required": ["product_id"], "properties": {"product_id": {"type": "string"}, "ingredient_id": {"type": "null"}}},
+    ]})
+}
+
+/// A UUID as the document spells it (the hyphenated form).
+pub const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+impl AdjustmentRequest {
+    /// What [`Adjustment::try_from`] accepts: exactly one of `ingredient_id` and
+    /// `product_id`; `quantity_delta` rounded to 3 decimals not 0 (so beyond ±0.0005) and
+    /// at most 1000000 either way, negative for `waste` and `expired`; `note` at most 500
+    /// characters.
+    fn schema_json() -> serde_json::Value {
+        let uuid = serde_json::json!({"type": ["string", "null"], "format": "uuid", "pattern": UUID_PATTERN});
+        serde_json::json!({
+            "description": "`POST /api/inventory/adjustments` body: exactly one of `ingredient_id` \
+                and `product_id`; `quantity_delta` not 0 once rounded to 3 decimals, at most \
+                1000000 either way, negative for `waste` and `expired`.",
+            "allOf": [
+                {
+                    "type": "object",
+                    "required": ["quantity_delta", "reason"],
+                    "properties": {
+                        "ingredient_id": uuid,
+                        "product_id": uuid,
+                        "quantity_delta": {"type": "number", "format": "double", "minimum": -1_000_000, "maximum": 1_000_000},
+                        "reason": {"$ref": "#/components/schemas/AdjustmentReason"},
+                        "note": {"type": ["string", "null"], "maxLength": 500, "pattern": super::TEXT_PATTERN, "description": "At most 500 characters (trimmed); no NUL character."},
+                    },
+                },
+                one_item_rule(),
+                {"anyOf": [
+                    {"type": "object", "properties": {"quantity_delta": {"type": "number", "exclusiveMaximum": -0.0005}}},
+                    {"type": "object", "properties": {
+                        "reason": {"type": "string", "enum": ["count_correction", "other"]},
+                        "quantity_delta": {"type": "number", "exclusiveMinimum": 0.0005},
+                    }},
+                ]},
+            ],
+        })
+    }
+}
+
+impl utoipa::PartialSchema for AdjustmentRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOf, Schema};
+        // utoipa reads a schema as its first matching form, so the `allOf` is read as
+        // itself (`Schema` alone would read it as a plain object and drop the parts)
+        let all: AllOf = serde_json::from_value(Self::schema_json()).unwrap_or_default();
+        utoipa::openapi::RefOr::T(Schema::AllOf(all))
+    }
+}
+
+impl utoipa::ToSchema for AdjustmentRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AdjustmentRequest".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <AdjustmentReason as utoipa::ToSchema>::name().into_owned(),
+            <AdjustmentReason as utoipa::PartialSchema>::schema(),
+        ));
+        <AdjustmentReason as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// A validated adjustment.
@@ -606,6 +688,9 @@ impl TryFrom<AdjustmentRequest> for Adjustment {
                     .to_owned(),
             ));
         }
+        if let Some(n) = &r.note {
+            super::storable_text(n, "note")?;
+        }
         let note = r
             .note
             .map(|n| n.trim().to_owned())
@@ -624,7 +709,7 @@ impl TryFrom<AdjustmentRequest> for Adjustment {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdjustmentOutcome {
     pub id: Uuid,
     pub ingredient_id: Option<Uuid>,
@@ -721,5 +806,18 @@ mod tests {
         let mut both = req(1, AdjustmentReason::Other);
         both.product_id = Some(Uuid::nil());
         assert!(Adjustment::try_from(both).is_err());
+    }
+}
+
+#[cfg(test)]
+mod adjustment_schema_tests {
+    use super::AdjustmentRequest;
+
+    /// The hand-written schema survives utoipa's model whole (nothing dropped).
+    #[test]
+    fn adjustment_schema_round_trips() {
+        let schema = <AdjustmentRequest as utoipa::PartialSchema>::schema();
+        let back = serde_json::to_value(&schema).unwrap();
+        assert_eq!(back, AdjustmentRequest::schema_json());
     }
 }

@@ -4,17 +4,18 @@
 //! parse the input into a domain type, call the model layer, answer JSON. Errors are
 //! [`InventoryError`]s, mapped to the JSON envelope in one place.
 
-mod forecasts;
-mod inventory;
-mod production;
-mod products;
-mod purchasing;
-mod sales;
+pub(crate) mod forecasts;
+pub(crate) mod inventory;
+pub(crate) mod production;
+pub(crate) mod products;
+pub(crate) mod purchasing;
+pub(crate) mod sales;
 
 use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
 use bakery_config::db::AsyncPgConnection;
 use bakery_config::http::method_not_allowed;
+use bakery_config::openapi::AllowedMethods;
 use bytes::Bytes;
 use serde::Serialize;
 use uuid::Uuid;
@@ -27,6 +28,10 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    cfg.app_data(AllowedMethods::from_document(
+        &crate::openapi::document(),
+        false,
+    ));
     cfg.service(
         resource("/api/inventory/ingredients")
             .route(web::get().to(inventory::list_ingredients))

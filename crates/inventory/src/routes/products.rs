@@ -11,6 +11,17 @@ use crate::models::{products, recipes};
 use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/products",
+    tag = "products",
+    params(bakery_config::pagination::PageParams),
+    responses(
+        (status = 200, description = "A page of products", body = bakery_config::pagination::Paginated<crate::models::products::ProductView>),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn list_products(
     identity: Identity,
     state: web::Data<AppState>,
@@ -26,6 +37,17 @@ pub async fn list_products(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/products/{id}",
+    tag = "products",
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The product", body = crate::models::products::ProductView),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 404, description = "`product_not_found` (or `not_found`: the id is not a UUID)", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn get_product(
     identity: Identity,
     state: web::Data<AppState>,
@@ -35,6 +57,17 @@ pub async fn get_product(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/recipes",
+    tag = "products",
+    params(bakery_config::pagination::PageParams),
+    responses(
+        (status = 200, description = "A page of recipes", body = bakery_config::pagination::Paginated<crate::models::recipes::RecipeView>),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn list_recipes(
     identity: Identity,
     state: web::Data<AppState>,

@@ -9,6 +9,17 @@ use crate::models::purchasing::{self, NewOrder, OrderFilter, OrderRequest};
 use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/suppliers",
+    tag = "purchasing",
+    params(bakery_config::pagination::PageParams),
+    responses(
+        (status = 200, description = "A page of suppliers", body = bakery_config::pagination::Paginated<crate::models::purchasing::Supplier>),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn list_suppliers(
     identity: Identity,
     state: web::Data<AppState>,
@@ -20,6 +31,17 @@ pub async fn list_suppliers(
     Ok(HttpResponse::Ok().json(list))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    tag = "purchasing",
+    params(bakery_config::pagination::PageParams, crate::models::purchasing::OrderFilter),
+    responses(
+        (status = 200, description = "A page of purchase orders", body = bakery_config::pagination::Paginated<crate::models::purchasing::OrderView>),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn list_orders(
     identity: Identity,
     state: web::Data<AppState>,
@@ -33,6 +55,19 @@ pub async fn list_orders(
     Ok(HttpResponse::Ok().json(list))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/orders",
+    tag = "purchasing",
+    request_body = crate::models::purchasing::OrderRequest,
+    responses(
+        (status = 201, description = "Created", body = crate::models::purchasing::OrderView),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 403, description = "`read_only`: the role may only read", body = bakery_config::http::ErrorBody),
+        (status = 429, description = "`demo_quota` + `Retry-After`: a demo session's write quota", body = bakery_config::http::ErrorBody),
+        (status = 422, description = "`invalid_input`, `unknown_…`", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn create_order(
     identity: Identity,
     state: web::Data<AppState>,

@@ -9,6 +9,17 @@ use crate::models::sales::{self, PosSale, PosSaleRequest, SalesFilter};
 use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/sales",
+    tag = "sales",
+    params(bakery_config::pagination::PageParams, crate::models::sales::SalesFilter),
+    responses(
+        (status = 200, description = "A page of sales", body = bakery_config::pagination::Paginated<crate::models::sales::SaleView>),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn list_sales(
     identity: Identity,
     state: web::Data<AppState>,
@@ -20,6 +31,19 @@ pub async fn list_sales(
     Ok(HttpResponse::Ok().json(list))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/pos/sales",
+    tag = "sales",
+    request_body = crate::models::sales::PosSaleRequest,
+    responses(
+        (status = 201, description = "Sold", body = crate::models::sales::PosSaleOutcome),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 403, description = "`read_only`: the role may only read", body = bakery_config::http::ErrorBody),
+        (status = 429, description = "`demo_quota` + `Retry-After`: a demo session's write quota", body = bakery_config::http::ErrorBody),
+        (status = 422, description = "`invalid_input`, `insufficient_stock`, `unknown_…`", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn create_sale(
     identity: Identity,
     state: web::Data<AppState>,

@@ -11,5 +11,6 @@ mod forecasts;
 mod helpers;
 mod isolation;
 mod limits;
+mod openapi;
 mod procurement;
 mod stock;

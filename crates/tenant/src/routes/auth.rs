@@ -12,22 +12,32 @@ use crate::error::TenantError;
 use crate::login::{self, CustomerLogin, LoginAttempt, LoginOutcome};
 use crate::startup::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "owner@example.com", "password": "secreto-largo"}))]
 pub struct LoginBody {
+    /// `local@domain`, no whitespace or control characters, at most 254 bytes (compared
+    /// trimmed and lower-cased: `domain::Email`). Documented as printable ASCII, where a
+    /// character is a byte; the service also takes non-ASCII addresses within 254 bytes.
+    #[schema(pattern = "^[!-?A-~]+@[!-~]+$", min_length = 3, max_length = 254)]
     email: String,
+    /// Not empty, at most 1024 bytes (`domain::Password`): documented as at most 256
+    /// characters, which any encoding keeps within 1024 bytes.
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
 }
 
-#[derive(Serialize)]
-struct TokenAnswer<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenAnswer<'a> {
     access_token: &'a str,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds.
     expires_in: u64,
     user: UserView<'a>,
     tenant: TenantView<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserView<'a> {
     id: Uuid,
     email: &'a str,
@@ -35,7 +45,7 @@ struct UserView<'a> {
     role: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TenantView<'a> {
     id: Uuid,
     name: &'a str,
@@ -43,11 +53,44 @@ struct TenantView<'a> {
     city: &'a str,
 }
 
-#[derive(Serialize)]
-struct DemoAnswer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DemoAnswer {
+    /// Always `true`.
     demo: bool,
+    /// The demo session, as `POST /api/demo/session/create` answers it.
+    #[schema(value_type = Object)]
     session: serde_json::Value,
 }
+
+/// What a login answers: a customer's access token, or a demo account's session.
+#[derive(Serialize, utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the answer; the handler serialises its parts"
+)]
+#[serde(untagged)]
+enum LoginAnswer {
+    #[schema(title = "customer")]
+    Customer(TokenAnswer<'static>),
+    #[schema(title = "demo")]
+    Demo(DemoAnswer),
+}
+
+/// Customers get an access token; the demo accounts' published credentials start a demo
+/// session (as `POST /api/demo/session/create` does).
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in", body = LoginAnswer),
+        (status = 401, description = "`invalid_credentials`", body = bakery_config::http::ErrorBody),
+        (status = 422, description = "`invalid_input`: email or password malformed", body = bakery_config::http::ErrorBody),
+        (status = 429, description = "`too_many_attempts` + `Retry-After`", body = bakery_config::http::ErrorBody),
+        (status = 502, description = "`demo_unavailable`: demo-session answered badly", body = bakery_config::http::ErrorBody),
+    )
+)]
 
 /// `client` is the address the gateway asserted, else the peer (see
 /// `bakery_config::client`); `X-Forwarded-For` is never read.

@@ -8,12 +8,23 @@
 
 use actix_web::web;
 use bakery_config::http::method_not_allowed;
+use bakery_config::openapi::{AllowedMethods, operation_keys};
+
+use crate::openapi::INTERNAL_ROUTES;
 
 pub mod auth;
 pub mod internal;
 pub mod tenants;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let documented = operation_keys(&crate::openapi::document());
+    let internal = INTERNAL_ROUTES
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()));
+    cfg.app_data(AllowedMethods::from_routes(
+        documented.into_iter().chain(internal),
+        false,
+    ));
     cfg.service(
         web::resource("/api/auth/login")
             .route(web::post().to(auth::login))

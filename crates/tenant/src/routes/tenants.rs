@@ -12,7 +12,7 @@ use crate::queries;
 use crate::startup::AppState;
 
 /// The caller's tenant as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TenantAnswer {
     id: Uuid,
     name: String,
@@ -45,6 +45,18 @@ impl From<Tenant> for TenantAnswer {
     }
 }
 
+/// The caller's own tenant (a demo session's: its virtual tenant).
+#[utoipa::path(
+    get,
+    path = "/api/tenants/me",
+    tag = "tenants",
+    responses(
+        (status = 200, description = "The caller's tenant", body = TenantAnswer),
+        (status = 401, description = "`session_expired`: the demo session is over", body = bakery_config::http::ErrorBody),
+        (status = 403, description = "`forbidden`: the identity may not use this route", body = bakery_config::http::ErrorBody),
+        (status = 404, description = "`tenant_not_found`", body = bakery_config::http::ErrorBody),
+    )
+)]
 pub async fn me(
     identity: Identity,
     state: web::Data<AppState>,

@@ -10,4 +10,5 @@ mod demo_login;
 mod helpers;
 mod internal;
 mod login;
+mod openapi;
 mod tenants;

@@ -1,0 +1,162 @@
+//! The OpenAPI document of the public demo API (the contract in docs/api.md; the gateway
+//! merges it into `GET /api/openapi.json`), and the wire shapes it names. Most shapes are
+//! written out here rather than derived on the lifecycle's types so the lifecycle can change
+//! inside without the contract moving; the cleanup report is derived on the real
+//! `lifecycle` types (`CleanupReport`, `CleanedSession`, `Removed`, `CleanupFailure`), so it
+//! cannot drift; `tests/openapi.rs` checks the route table, and the
+//! schemathesis run (`scripts/fuzz-api.sh`) checks real answers against these shapes.
+
+use bakery_config::openapi::CommonErrors;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::{OpenApi, ToSchema};
+use uuid::Uuid;
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        routes::accounts,
+        routes::create,
+        routes::get_session,
+        routes::destroy,
+        routes::extend,
+        routes::stats,
+        routes::cleanup,
+    ),
+    components(schemas(bakery_config::http::ErrorBody)),
+    modifiers(&CommonErrors),
+    tags((name = "demo", description = "Demo sessions (demo-session)"))
+)]
+pub struct ApiDoc;
+
+/// The document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The two demo bakeries.
+#[derive(ToSchema)]
+#[schema(as = DemoAccountType)]
+#[expect(non_camel_case_types, reason = "the wire names")]
+pub enum AccountType {
+    individual_bakery,
+    central_baker_satellite,
+}
+
+/// Where a session is in its life.
+#[derive(ToSchema)]
+#[schema(as = DemoSessionStatus)]
+#[expect(non_camel_case_types, reason = "the wire names")]
+pub enum Status {
+    pending,
+    ready,
+    expired,
+    destroyed,
+    failed,
+}
+
+/// `POST /api/demo/session/create`'s body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CreateDemoSession)]
+pub struct CreateRequest {
+    #[schema(value_type = AccountType)]
+    pub demo_account_type: String,
+}
+
+/// A demo account, as `GET /api/demo/accounts` lists it.
+#[derive(ToSchema)]
+#[schema(as = DemoAccount)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Account {
+    account_type: AccountType,
+    /// The template tenant (never reachable by prospects).
+    tenant_id: Uuid,
+    name: String,
+    /// The published login of the demo account.
+    email: String,
+    password: String,
+    business_model: String,
+    city: String,
+    location: String,
+    description: String,
+    features: Vec<String>,
+}
+
+/// `GET /api/demo/accounts`.
+#[derive(ToSchema)]
+#[schema(as = DemoAccounts)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Accounts {
+    accounts: Vec<Account>,
+}
+
+/// A demo session.
+#[derive(ToSchema)]
+#[schema(as = DemoSession)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Session {
+    /// `demo_` + 36 characters.
+    #[schema(pattern = "^demo_[A-Za-z0-9_-]+$")]
+    session_id: String,
+    virtual_tenant_id: Uuid,
+    demo_account_type: AccountType,
+    status: Status,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    seconds_left: i64,
+    extensions_used: i32,
+    extensions_left: i32,
+    max_extensions: i32,
+    /// A signed session token (JWT), usable as a bearer token; only when a session is
+    /// created or extended.
+    #[schema(nullable = false)]
+    session_token: Option<String>,
+}
+
+/// `DELETE /api/demo/session/{id}`: ended and removed.
+#[derive(ToSchema)]
+#[schema(as = DemoSessionDestroyed)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Destroyed {
+    session_id: String,
+    /// `destroyed`
+    status: String,
+    removed: crate::lifecycle::Removed,
+}
+
+/// `DELETE /api/demo/session/{id}`: ended; its data goes with the next cleanup pass.
+#[derive(ToSchema)]
+#[schema(as = DemoSessionEnded)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Ended {
+    session_id: String,
+    /// `expired`
+    status: String,
+}
+
+/// `GET /api/demo/stats`: sessions by status and account type, created per hour,
+/// extensions, clone times, durations, cleanup backlog (docs/demo-sessions.md).
+#[derive(ToSchema)]
+#[schema(as = DemoStats)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Stats {
+    total: i64,
+    active: i64,
+    #[schema(value_type = Object)]
+    by_status: serde_json::Value,
+    #[schema(value_type = Object)]
+    by_account_type: serde_json::Value,
+    /// `[{hour, sessions}]` over the last 24 hours.
+    #[schema(value_type = Vec<Object>)]
+    created_per_hour: serde_json::Value,
+    #[schema(value_type = Object)]
+    extensions: serde_json::Value,
+    #[schema(value_type = Object)]
+    clone_ms: serde_json::Value,
+    #[schema(value_type = Object)]
+    session_minutes: serde_json::Value,
+    #[schema(value_type = Object)]
+    cleanup: serde_json::Value,
+}
