@@ -49,11 +49,7 @@ cargo build --workspace --bins --quiet
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 LOGS="$LOCAL/logs"; mkdir -p "$LOGS"
 
-log "migrating and seeding"
-"$BIN/tenant-service" migrate >/dev/null
-"$BIN/inventory-service" migrate >/dev/null
-"$BIN/demo-session" migrate >/dev/null
-for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do "$BIN/$seed" >/dev/null; done
+migrate_and_seed "$BIN"
 
 # the stack's settings for the scenarios: no warm pool (every create clones while the
 # request waits, which is what a kill must catch), no background sweeper (the scenarios run

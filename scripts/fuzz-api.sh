@@ -78,11 +78,7 @@ cargo build --bins
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 LOGS="$LOCAL/logs/fuzz"; mkdir -p "$LOGS"
 
-log "migrating and seeding"
-"$BIN/tenant-service" migrate >/dev/null
-"$BIN/inventory-service" migrate >/dev/null
-"$BIN/demo-session" migrate >/dev/null
-for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do "$BIN/$seed" >/dev/null; done
+migrate_and_seed "$BIN"
 
 # one customer (not a demo tenant) to log in as; the password is made up per run
 CUSTOMER_EMAIL="fuzz-owner@example.com"

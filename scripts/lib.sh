@@ -123,6 +123,17 @@ CONF
   done
 }
 
+# Migrates every database and seeds the demo data with the binaries in $1, quietly (the
+# stacks that scripts/faults.sh, fuzz-api.sh and reliability.sh start; dev.sh shows it).
+migrate_and_seed() {
+  local bin="$1" seed
+  log "migrating and seeding"
+  "$bin/tenant-service" migrate >/dev/null
+  "$bin/inventory-service" migrate >/dev/null
+  "$bin/demo-session" migrate >/dev/null
+  for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do "$bin/$seed" >/dev/null; done
+}
+
 psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
 
 stop_postgres() {

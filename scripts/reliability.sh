@@ -33,11 +33,7 @@ cargo bench -p bakery-gateway --bench reliability --no-run
 BIN="$ROOT/target/release"
 LOGS="$LOCAL/logs/reliability"; mkdir -p "$LOGS"
 
-log "migrating and seeding"
-"$BIN/tenant-service" migrate >/dev/null
-"$BIN/inventory-service" migrate >/dev/null
-"$BIN/demo-session" migrate >/dev/null
-for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do "$BIN/$seed" >/dev/null; done
+migrate_and_seed "$BIN"
 
 # production defaults, except: the script creates a dozen sessions from one address, and
 # the gateway trusts loopback as its proxy so the flood can come "from many clients"
