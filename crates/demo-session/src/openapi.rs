@@ -92,6 +92,18 @@ pub struct Accounts {
     accounts: Vec<Account>,
 }
 
+/// The `{id}` of the session paths (get, extend, delete).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "a path parameter, documented only")]
+pub struct SessionPath {
+    /// The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` +
+    /// 36 letters and digits); anything else is `404 session_not_found` (a control character
+    /// or an encoded `%`: `400 ambiguous_request` from the gateway).
+    #[param(pattern = "^demo_[A-Za-z0-9_-]{22,64}$")]
+    id: String,
+}
+
 /// A demo session.
 #[derive(ToSchema)]
 #[schema(as = DemoSession)]

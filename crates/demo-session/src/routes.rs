@@ -65,7 +65,7 @@ pub async fn create(
 
 /// A session's state and time left.
 #[utoipa::path(get, path = "/api/demo/session/{id}", tag = "demo",
-    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    params(doc::SessionPath),
     responses(
         (status = 200, description = "The session", body = doc::Session),
         (status = 401, description = "`session_expired`: ended", body = ErrorBody),
@@ -81,7 +81,7 @@ pub async fn get_session(
 
 /// Adds 30 minutes, at most `max_extensions` times; answers a fresh session token.
 #[utoipa::path(post, path = "/api/demo/session/{id}/extend", tag = "demo",
-    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    params(doc::SessionPath),
     responses(
         (status = 200, description = "Extended", body = doc::Session),
         (status = 401, description = "`session_expired`", body = ErrorBody),
@@ -95,7 +95,7 @@ pub async fn extend(sessions: Sessions, id: web::Path<String>) -> Result<HttpRes
 
 /// Ends the session now and removes its data.
 #[utoipa::path(delete, path = "/api/demo/session/{id}", tag = "demo",
-    params(("id" = String, Path, description = "The session id: `demo_` + 22 to 64 letters, digits, `-` or `_` (issued ids: `demo_` + 36 letters and digits); anything else is `404 session_not_found` (a control character or an encoded `%`: `400 ambiguous_request` from the gateway)", pattern = "^demo_[A-Za-z0-9_-]{22,64}$")),
+    params(doc::SessionPath),
     responses(
         (status = 200, description = "Ended and removed", body = doc::Destroyed),
         (status = 202, description = "Ended; its data goes with the next cleanup pass", body = doc::Ended),

@@ -102,6 +102,29 @@ fn sample_path(pattern: &str) -> String {
         .join("/")
 }
 
+/// Fails unless `configure`'s route table and `documented` (a document's
+/// `bakery_config::openapi::operation_keys`) name the same operations, in both directions.
+/// `undocumented` lists routes deliberately left out of the document (internal ones); each
+/// must be a route.
+pub async fn assert_routes_documented(
+    configure: fn(&mut web::ServiceConfig),
+    documented: Vec<(String, String)>,
+    undocumented: &[(&str, &str)],
+) {
+    let mut routes = route_table(configure).await;
+    for (method, path) in undocumented {
+        assert!(
+            routes.remove(&((*method).to_owned(), (*path).to_owned())),
+            "{method} {path} is listed as undocumented but is not a route"
+        );
+    }
+    let documented: BTreeSet<_> = documented.into_iter().collect();
+    assert_eq!(
+        routes, documented,
+        "route table (left) vs OpenAPI document (right)"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::{patterns, sample_path};
