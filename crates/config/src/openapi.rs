@@ -215,10 +215,13 @@ impl AllowedMethods {
             .iter()
             .filter(|p| {
                 p.segments.len() == len
-                    && p.segments.iter().zip(path.split('/')).all(|(t, s)| match t {
-                        Some(literal) => literal.eq_ignore_ascii_case(s),
-                        None => !s.is_empty(),
-                    })
+                    && p.segments
+                        .iter()
+                        .zip(path.split('/'))
+                        .all(|(t, s)| match t {
+                            Some(literal) => literal.eq_ignore_ascii_case(s),
+                            None => !s.is_empty(),
+                        })
             })
             .max_by_key(|p| p.segments.iter().filter(|s| s.is_some()).count())
     }
