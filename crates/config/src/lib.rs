@@ -26,6 +26,7 @@
 //!
 //! Storage:
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
+//! - [`schema_version`]: is the database at the schema this build embeds (`/ready`).
 //! - [`cache`]: the Redis pool, key naming and the fixed-window counter.
 
 pub mod auth;
@@ -38,6 +39,7 @@ pub mod env;
 pub mod http;
 pub mod openapi;
 pub mod pagination;
+pub mod schema_version;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

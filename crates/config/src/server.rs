@@ -15,8 +15,10 @@ use crate::auth::IdentityVerifier;
 use crate::cache::{self, RedisPool};
 use crate::db::{self, PgPool, PostgresReady};
 use crate::http::{Readiness, configure_extractors, health_routes, not_found};
+use crate::schema_version::SchemaReady;
 use crate::settings::{ServerSettings, ServiceSettings};
 use crate::telemetry::request_span;
+use diesel_migrations::EmbeddedMigrations;
 
 /// Largest JSON body a service accepts.
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -108,21 +110,30 @@ impl Serving {
 pub struct ServiceBase {
     pub pool: PgPool,
     pub redis: RedisPool,
-    /// `/ready` asks PostgreSQL only: in these services Redis is a cache or a limiter that
-    /// fails open, so a Redis outage is no reason to take pods out of service.
+    /// `/ready` asks PostgreSQL only, and whether its schema is at the version the service
+    /// embeds ([`SchemaReady`]): in these services Redis is a cache or a limiter that fails
+    /// open, so a Redis outage is no reason to take pods out of service.
     pub readiness: Readiness,
     /// Verifies the identity the gateway forwards (the `Identity` extractor's app data).
     pub identities: web::Data<IdentityVerifier>,
 }
 
 impl ServiceBase {
-    pub fn open(settings: &ServiceSettings) -> anyhow::Result<Self> {
+    /// `service` names the service in logs; `migrations` are the ones it embeds.
+    pub fn open(
+        service: &'static str,
+        settings: &ServiceSettings,
+        migrations: EmbeddedMigrations,
+    ) -> anyhow::Result<Self> {
         let pool = db::build_pool(&settings.database)?;
         Ok(ServiceBase {
-            readiness: Readiness(vec![Arc::new(PostgresReady {
-                name: "postgres",
-                pool: pool.clone(),
-            })]),
+            readiness: Readiness(vec![
+                Arc::new(PostgresReady {
+                    name: "postgres",
+                    pool: pool.clone(),
+                }),
+                Arc::new(SchemaReady::new(service, pool.clone(), migrations)),
+            ]),
             pool,
             redis: cache::build_pool(&settings.redis)?,
             identities: web::Data::new(IdentityVerifier::new(&settings.tokens.internal_secret)),

@@ -12,6 +12,7 @@ use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PostgresReady};
 use bakery_config::env::Secret;
 use bakery_config::http::Readiness;
+use bakery_config::schema_version::SchemaReady;
 use bakery_config::server::Serving;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -46,11 +47,13 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let sessions = demo_sessions(settings.clone()).await?;
+        let probe_pool = db::build_pool_for_url(&settings.database.url, 1)?;
         let readiness = Readiness(vec![
             Arc::new(PostgresReady {
                 name: "postgres",
-                pool: db::build_pool_for_url(&settings.database.url, 1)?,
+                pool: probe_pool.clone(),
             }),
+            Arc::new(SchemaReady::new(NAME, probe_pool, crate::MIGRATIONS)),
             Arc::new(RedisReady(cache::build_pool(&settings.redis)?)),
         ]);
         let data = web::Data::from(sessions.clone());

@@ -48,7 +48,7 @@ impl Application {
         let common = &settings.common;
         // `/ready` asks PostgreSQL only: Redis is only a cache here (an outage falls through
         // to PostgreSQL), so pods stay in service while Redis is down
-        let base = ServiceBase::open(common)?;
+        let base = ServiceBase::open(NAME, common, crate::MIGRATIONS)?;
         let keys = cache::Keys::new(common.redis.key_prefix.clone());
         let state = web::Data::new(AppState {
             cache: Cache::new(

@@ -41,7 +41,7 @@ impl Application {
         let common = &settings.common;
         // `/ready` asks PostgreSQL only: login works without Redis (the limiter fails open),
         // and an unready tenant-service would lock everyone out
-        let base = ServiceBase::open(common)?;
+        let base = ServiceBase::open(NAME, common, crate::MIGRATIONS)?;
         // what the `ClientAddress` extractor verifies the gateway's client assertions with
         let assertions = web::Data::new(ClientAssertions::new(&common.tokens.internal_secret));
         let state = web::Data::new(AppState {

@@ -12,3 +12,4 @@ mod internal;
 mod login;
 mod openapi;
 mod tenants;
+mod upgrade;
