@@ -49,7 +49,7 @@ impl SchemaStatus {
     "the database schema is at {at}, this build needs {needed} ({count} migration(s) pending: {list}); \
      run this release's migration Job (`{service} migrate`)",
     at = self.status.applied_latest.as_deref().unwrap_or("no migration"),
-    needed = self.status.pending.last().map(String::as_str).unwrap_or("?"),
+    needed = self.status.pending.last().map_or("?", String::as_str),
     count = self.status.pending.len(),
     list = self.status.pending.join(", "),
 )]
