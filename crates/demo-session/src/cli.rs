@@ -1,4 +1,4 @@
-//! `demo-session [serve|migrate|cleanup]` and `clone-demo-tenant --session-id <id>`.
+//! `demo-session [serve|migrate|cleanup]` and `clone-demo-tenant --session-id <id> | --pool-slots <id>,…`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,7 +7,8 @@ use bakery_config::cli::{self, Service, ServiceCommand};
 use bakery_config::settings::DatabaseSettings;
 use clap::{Parser, Subcommand};
 
-use crate::settings::Settings;
+use crate::clone_job::CloneWork;
+use crate::settings::{CloneJobSettings, Settings};
 use crate::startup::{Application, NAME, demo_sessions};
 
 #[derive(Subcommand)]
@@ -57,20 +58,34 @@ impl Service for Settings {
     name = "clone-demo-tenant",
     about = "Clone a demo template into a session's virtual tenant (the k8s-job strategy's Job)"
 )]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["session_id", "pool_slots"])))]
 struct CloneCli {
     /// The demo session to clone for (must be pending).
     #[arg(long)]
-    session_id: String,
+    session_id: Option<String>,
+    /// Reserved warm-pool slots to fill (virtual tenant ids, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pool_slots: Vec<String>,
+}
+
+impl CloneCli {
+    fn work(self) -> anyhow::Result<CloneWork> {
+        match self.session_id {
+            Some(id) => CloneWork::from_args(&["--session-id".to_owned(), id]),
+            None => CloneWork::from_args(&["--pool-slots".to_owned(), self.pool_slots.join(",")]),
+        }
+    }
 }
 
 pub fn clone_main() -> ExitCode {
-    let session_id = CloneCli::parse().session_id;
+    let cli = CloneCli::parse();
     cli::run(
         "clone-demo-tenant",
-        Settings::from_env,
-        async |settings: Settings| {
-            let outcome = crate::clone_job::run(&settings, &session_id).await?;
-            tracing::info!(%session_id, ?outcome, "clone-demo-tenant done");
+        CloneJobSettings::from_env,
+        async |settings: CloneJobSettings| {
+            let work = cli.work()?;
+            let outcome = crate::clone_job::run(&settings, &work).await?;
+            tracing::info!(?work, ?outcome, "clone-demo-tenant done");
             Ok(())
         },
     )

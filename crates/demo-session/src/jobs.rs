@@ -1,6 +1,7 @@
-//! The `k8s-job` clone strategy: one `batch/v1` Job per session running
-//! `clone-demo-tenant --session-id <id>`, followed with a watch until it succeeds, fails or
-//! times out.
+//! The `k8s-job` clone strategy: `batch/v1` Jobs running `clone-demo-tenant` in their own
+//! namespace — one per warm-pool refill (`--pool-slots`, several tenants) and, when the pool
+//! is empty and `CLONE_ON_DEMAND=job`, one per session (`--session-id`) — each followed
+//! with a watch until it succeeds, fails or times out.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,8 +10,9 @@ use bakery_config::demo::SessionId;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, EnvFromSource, Pod, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretEnvSource, SecurityContext,
+    Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, EnvFromSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
+    SecretEnvSource, SecurityContext, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -19,79 +21,103 @@ use kube::runtime::wait::await_condition;
 use kube::{Client, Config};
 use uuid::Uuid;
 
+use crate::clone_job::CloneWork;
 use crate::settings::JobSettings;
 use bakery_config::http::chain;
 
 /// Label carrying the session id on the Job and its pod.
 pub const SESSION_LABEL: &str = "bakery-ia/demo-session-id";
 
-pub struct JobCloner {
-    client: Client,
+/// Where the CA bundle for TLS to the databases is mounted (the optional ConfigMap
+/// `bakery-ia-ca`, docs/deploy.md "TLS"): `sslrootcert=/etc/bakery-ia/ca/ca.crt`.
+pub const CA_MOUNT: &str = "/etc/bakery-ia/ca";
+const CA_CONFIG_MAP: &str = "bakery-ia-ca";
+
+/// What one Job clones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloneTarget {
+    /// A pending session's virtual tenant (`--session-id <id>`).
+    Session { id: SessionId, virtual_tenant: Uuid },
+    /// Reserved warm-pool slots, one tenant each (`--pool-slots <id>,<id>…`).
+    PoolSlots(Vec<Uuid>),
+}
+
+impl CloneTarget {
+    /// `clone-<virtual tenant>` or `clone-pool-<first slot>`: valid DNS labels, unique
+    /// (a retried create finds the same Job).
+    pub fn job_name(&self) -> String {
+        match self {
+            CloneTarget::Session { virtual_tenant, .. } => job_name(*virtual_tenant),
+            CloneTarget::PoolSlots(slots) => format!(
+                "clone-pool-{}",
+                slots.first().copied().unwrap_or_default().simple()
+            ),
+        }
+    }
+
+    /// What the Job's `clone-demo-tenant` is told to do.
+    pub fn work(&self) -> CloneWork {
+        match self {
+            CloneTarget::Session { id, .. } => CloneWork::Session(id.clone()),
+            CloneTarget::PoolSlots(slots) => CloneWork::PoolSlots(slots.clone()),
+        }
+    }
+
+    fn labels(&self) -> BTreeMap<String, String> {
+        let mut labels = BTreeMap::from([
+            (
+                "app.kubernetes.io/name".to_owned(),
+                "clone-demo-tenant".to_owned(),
+            ),
+            (
+                "app.kubernetes.io/part-of".to_owned(),
+                "bakery-ia".to_owned(),
+            ),
+        ]);
+        match self {
+            CloneTarget::Session { id, .. } => {
+                labels.insert(SESSION_LABEL.to_owned(), id.to_string());
+                labels.insert(FOR_LABEL.to_owned(), "session".to_owned());
+            }
+            CloneTarget::PoolSlots(_) => {
+                labels.insert(FOR_LABEL.to_owned(), "warm-pool".to_owned());
+            }
+        }
+        labels
+    }
+}
+
+/// Label saying what a Job clones for: `session` or `warm-pool`.
+pub const FOR_LABEL: &str = "bakery-ia/clone-for";
+
+/// The Job demo-session creates, as a pure function of its settings: the reference
+/// manifest (`k8s/reference/clone-job.yaml`) is this, checked by a test, and the admission
+/// policy in `k8s/base/clones/` is checked against that manifest.
+#[derive(Debug, Clone)]
+pub struct CloneJobTemplate {
     settings: JobSettings,
     image: String,
 }
 
-impl JobCloner {
-    /// Connects to the API server (in-cluster, or `KUBERNETES_API_URL`) and settles the
-    /// image: `CLONE_JOB_IMAGE`, else the image of this very pod, so the Job always runs the
-    /// build that is serving (Tilt or a release) without hand patching.
-    pub async fn new(settings: &JobSettings) -> anyhow::Result<Self> {
-        let client = match &settings.api_url {
-            Some(url) => Client::try_from(Config::new(url.parse()?))?,
-            None => Client::try_default().await?,
-        };
-        let image = match (&settings.image, &settings.pod_name) {
-            (Some(image), _) => image.clone(),
-            (None, Some(pod)) => {
-                let pods: Api<Pod> = Api::namespaced(client.clone(), &settings.namespace);
-                let own = pods.get(pod).await?;
-                own.spec
-                    .and_then(|s| s.containers.into_iter().next())
-                    .and_then(|c| c.image)
-                    .ok_or_else(|| anyhow::anyhow!("pod {pod} has no container image"))?
-            }
-            (None, None) => anyhow::bail!(
-                "CLONE_STRATEGY=k8s-job needs CLONE_JOB_IMAGE, or POD_NAME and POD_NAMESPACE from the downward API"
-            ),
-        };
-        Ok(JobCloner {
-            client,
+impl CloneJobTemplate {
+    pub fn new(settings: &JobSettings, image: impl Into<String>) -> Self {
+        CloneJobTemplate {
             settings: settings.clone(),
-            image,
-        })
+            image: image.into(),
+        }
     }
 
     pub fn image(&self) -> &str {
         &self.image
     }
 
-    /// The settings ConfigMap (if any), then the Secret: for a variable in both, the
-    /// Secret wins.
-    fn env_from(&self) -> Vec<EnvFromSource> {
-        let config_map = self.settings.config_map.as_ref().map(|name| EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource {
-                name: name.clone(),
-                optional: Some(false),
-            }),
-            ..EnvFromSource::default()
-        });
-        let secret = EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: self.settings.secret_name.clone(),
-                optional: Some(false),
-            }),
-            ..EnvFromSource::default()
-        };
-        config_map.into_iter().chain([secret]).collect()
-    }
-
-    /// The Job for one session (named after its virtual tenant, see [`job_name`]).
-    pub fn job_for(&self, session: &SessionId, virtual_tenant: Uuid) -> Job {
-        let labels = labels(session);
+    /// The Job for `target`.
+    pub fn job_for(&self, target: &CloneTarget) -> Job {
+        let labels = target.labels();
         let deadline = i64::try_from(self.settings.timeout.as_secs()).unwrap_or(120);
         Job {
             metadata: ObjectMeta {
-                name: Some(job_name(virtual_tenant)),
+                name: Some(target.job_name()),
                 namespace: Some(self.settings.namespace.clone()),
                 labels: Some(labels.clone()),
                 ..ObjectMeta::default()
@@ -105,7 +131,7 @@ impl JobCloner {
                         labels: Some(labels),
                         ..ObjectMeta::default()
                     }),
-                    spec: Some(self.pod_spec(session)),
+                    spec: Some(self.pod_spec(target)),
                 },
                 ..JobSpec::default()
             }),
@@ -113,11 +139,32 @@ impl JobCloner {
         }
     }
 
-    /// One non-root container running `clone-demo-tenant`, no service account token.
-    fn pod_spec(&self, session: &SessionId) -> PodSpec {
+    /// The settings ConfigMap, then the Secret: for a variable in both, the Secret wins.
+    fn env_from(&self) -> Vec<EnvFromSource> {
+        vec![
+            EnvFromSource {
+                config_map_ref: Some(ConfigMapEnvSource {
+                    name: self.settings.config_map.clone(),
+                    optional: Some(false),
+                }),
+                ..EnvFromSource::default()
+            },
+            EnvFromSource {
+                secret_ref: Some(SecretEnvSource {
+                    name: self.settings.secret_name.clone(),
+                    optional: Some(false),
+                }),
+                ..EnvFromSource::default()
+            },
+        ]
+    }
+
+    /// One non-root container running `clone-demo-tenant`, no service account token, the
+    /// optional CA bundle.
+    fn pod_spec(&self, target: &CloneTarget) -> PodSpec {
         PodSpec {
             restart_policy: Some("Never".to_owned()),
-            service_account_name: self.settings.service_account.clone(),
+            service_account_name: Some(self.settings.service_account.clone()),
             automount_service_account_token: Some(false),
             security_context: Some(PodSecurityContext {
                 run_as_non_root: Some(true),
@@ -130,19 +177,28 @@ impl JobCloner {
                 }),
                 ..PodSecurityContext::default()
             }),
-            containers: vec![self.container(session)],
+            containers: vec![self.container(target)],
+            volumes: Some(vec![Volume {
+                name: "ca".to_owned(),
+                config_map: Some(ConfigMapVolumeSource {
+                    name: CA_CONFIG_MAP.to_owned(),
+                    optional: Some(true),
+                    ..ConfigMapVolumeSource::default()
+                }),
+                ..Volume::default()
+            }]),
             ..PodSpec::default()
         }
     }
 
-    /// `clone-demo-tenant --session-id <id>`, small, read-only, without capabilities.
-    fn container(&self, session: &SessionId) -> Container {
+    /// `clone-demo-tenant <target>`, small, read-only, without capabilities.
+    fn container(&self, target: &CloneTarget) -> Container {
         let quantity = |s: &str| Quantity(s.to_owned());
         Container {
             name: "clone".to_owned(),
             image: Some(self.image.clone()),
             command: Some(vec!["clone-demo-tenant".to_owned()]),
-            args: Some(vec!["--session-id".to_owned(), session.to_string()]),
+            args: Some(target.work().to_args()),
             env_from: Some(self.env_from()),
             resources: Some(ResourceRequirements {
                 requests: Some(BTreeMap::from([
@@ -165,21 +221,57 @@ impl JobCloner {
                 }),
                 ..SecurityContext::default()
             }),
+            volume_mounts: Some(vec![VolumeMount {
+                name: "ca".to_owned(),
+                mount_path: CA_MOUNT.to_owned(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            }]),
             ..Container::default()
         }
     }
+}
 
-    /// Creates the Job for `session` (which clones into `virtual_tenant`) and waits,
-    /// watching it, until it succeeds, fails or times out. A Job that did not succeed is
-    /// deleted before this returns.
-    pub async fn run(&self, session: &SessionId, virtual_tenant: Uuid) -> Result<(), JobError> {
-        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.settings.namespace);
-        let name = job_name(virtual_tenant);
-        match jobs
-            .create(
-                &PostParams::default(),
-                &self.job_for(session, virtual_tenant),
+pub struct JobCloner {
+    client: Client,
+    template: CloneJobTemplate,
+    timeout: Duration,
+    namespace: String,
+}
+
+impl JobCloner {
+    /// Connects to the API server (in-cluster, or `KUBERNETES_API_URL`). The image is
+    /// `CLONE_JOB_IMAGE` (required: settings refuse `k8s-job` without it); nothing is read
+    /// from the cluster, so the Role needs no access to pods.
+    pub async fn new(settings: &JobSettings) -> anyhow::Result<Self> {
+        let client = match &settings.api_url {
+            Some(url) => Client::try_from(Config::new(url.parse()?))?,
+            None => Client::try_default().await?,
+        };
+        let image = settings.image.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "CLONE_STRATEGY=k8s-job needs CLONE_JOB_IMAGE (the image the clone Jobs run)"
             )
+        })?;
+        Ok(JobCloner {
+            client,
+            template: CloneJobTemplate::new(settings, image),
+            timeout: settings.timeout,
+            namespace: settings.namespace.clone(),
+        })
+    }
+
+    pub fn image(&self) -> &str {
+        self.template.image()
+    }
+
+    /// Creates the Job for `target` and waits, watching it, until it succeeds, fails or
+    /// times out. A Job that did not succeed is deleted before this returns.
+    pub async fn run(&self, target: &CloneTarget) -> Result<(), JobError> {
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let name = target.job_name();
+        match jobs
+            .create(&PostParams::default(), &self.template.job_for(target))
             .await
         {
             Ok(_) => {}
@@ -206,10 +298,10 @@ impl JobCloner {
             job.is_some_and(|j| job_outcome(j).is_some())
         });
         let name = name.to_owned();
-        match tokio::time::timeout(self.settings.timeout, finished).await {
+        match tokio::time::timeout(self.timeout, finished).await {
             Err(_) => Err(JobError::Timeout {
                 name,
-                timeout: self.settings.timeout,
+                timeout: self.timeout,
             }),
             Ok(Err(source)) => Err(JobError::Watch { name, source }),
             Ok(Ok(job)) => match job.as_ref().and_then(job_outcome) {
@@ -243,21 +335,6 @@ pub enum JobError {
     Failed { name: String, reason: String },
     #[error("Job {name} disappeared")]
     Disappeared { name: String },
-}
-
-/// The labels of the Job and its pod.
-fn labels(session: &SessionId) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (
-            "app.kubernetes.io/name".to_owned(),
-            "clone-demo-tenant".to_owned(),
-        ),
-        (
-            "app.kubernetes.io/part-of".to_owned(),
-            "bakery-ia".to_owned(),
-        ),
-        (SESSION_LABEL.to_owned(), session.to_string()),
-    ])
 }
 
 /// `clone-<virtual tenant id>`: a valid DNS label, unique per session.

@@ -27,11 +27,11 @@ use uuid::Uuid;
 use crate::client::client_hash;
 use crate::cloner::{self, CloneError, CloneFor, ClonePlan, CloneRequest};
 use crate::error::{CloneFailure, DemoError, InternalError};
-use crate::jobs::JobCloner;
+use crate::jobs::{CloneTarget, JobCloner};
 use crate::pool;
 use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
-use crate::settings::{CloneStrategy, Settings};
+use crate::settings::{CloneStrategy, OnDemand, Settings};
 
 /// The three databases demo-session works across.
 #[derive(Clone)]
@@ -332,7 +332,15 @@ impl DemoSessions {
     }
 
     fn pool_enabled(&self) -> bool {
-        self.settings.warm_pool_size > 0 && self.jobs.is_none()
+        self.settings.warm_pool_size > 0
+    }
+
+    /// The Job runner for an on-demand clone, if this one runs as a Job (`k8s-job` with
+    /// `CLONE_ON_DEMAND=job`); `None`: in-process.
+    fn on_demand_job(&self) -> Option<&JobCloner> {
+        self.jobs
+            .as_ref()
+            .filter(|_| self.settings.job.on_demand == OnDemand::Job)
     }
 
     /// What admission needs, decided before it: the client is under its rate limit, the
@@ -370,13 +378,20 @@ impl DemoSessions {
     ) -> Result<Option<DemoSession>, DemoError> {
         let cap = i64::from(self.settings.max_active_sessions);
         let pool_enabled = self.pool_enabled();
+        // what made the tenant: the pool's refills follow CLONE_STRATEGY, an on-demand
+        // clone CLONE_ON_DEMAND
+        let pool_strategy = self.settings.clone_strategy.as_str();
+        let on_demand_strategy = match self.on_demand_job() {
+            Some(_) => CloneStrategy::KubernetesJob,
+            None => CloneStrategy::Inline,
+        };
         let new = NewDemoSession {
             id: &a.id,
             virtual_tenant_id: a.virtual_tenant_id,
             base_tenant_id: a.template_id,
             demo_account_type: a.account,
             status: SessionStatus::Pending,
-            clone_strategy: self.settings.clone_strategy.as_str(),
+            clone_strategy: on_demand_strategy.as_str(),
             client_ip_hash: Some(&a.ip_hash),
             expires_at: a.expires_at,
         };
@@ -386,8 +401,15 @@ impl DemoSessions {
                 return Err(DemoError::CapacityReached { retry_after: 60 });
             }
             if pool_enabled
-                && let Some(warm) =
-                    pool::claim(c, a.account, &a.id, Some(&a.ip_hash), a.expires_at).await?
+                && let Some(warm) = pool::claim(
+                    c,
+                    a.account,
+                    pool_strategy,
+                    &a.id,
+                    Some(&a.ip_hash),
+                    a.expires_at,
+                )
+                .await?
             {
                 return Ok(Some(warm));
             }
@@ -405,7 +427,7 @@ impl DemoSessions {
         conn: &mut AsyncPgConnection,
         a: &Admission,
     ) -> Result<(), DemoError> {
-        let cloned = match &self.jobs {
+        let cloned = match self.on_demand_job() {
             None => {
                 self.clone_inline(&CloneRequest {
                     template_id: a.template_id,
@@ -416,7 +438,10 @@ impl DemoSessions {
                 .await
             }
             Some(jobs) => jobs
-                .run(&a.id, a.virtual_tenant_id)
+                .run(&CloneTarget::Session {
+                    id: a.id.clone(),
+                    virtual_tenant: a.virtual_tenant_id,
+                })
                 .await
                 .map_err(CloneFailure::Job),
         };
@@ -491,8 +516,9 @@ impl DemoSessions {
         Ok(self.view(&ready, Some(token)))
     }
 
-    /// Tops the warm pool up to `DEMO_WARM_POOL_SIZE` per account type; answers how many
-    /// tenants it cloned.
+    /// Tops the warm pool up to `DEMO_WARM_POOL_SIZE` per account type (in-process, or one
+    /// clone Job per account type for all its missing slots); answers how many tenants it
+    /// cloned.
     pub async fn refill_pool(&self) -> Result<usize, DemoError> {
         if !self.pool_enabled() {
             return Ok(0);
@@ -508,6 +534,13 @@ impl DemoSessions {
                 let mut conn = self.pools.sessions.get().await?;
                 pool::reserve(&mut conn, account, template, self.settings.warm_pool_size).await?
             };
+            if slots.is_empty() {
+                continue;
+            }
+            if let Some(jobs) = &self.jobs {
+                cloned += self.warm_by_job(jobs, slots).await?;
+                continue;
+            }
             for tenant in slots {
                 if self.warm(template, tenant).await? {
                     cloned += 1;
@@ -517,6 +550,35 @@ impl DemoSessions {
         Ok(cloned)
     }
 
+    /// Fills reserved slots with one Job; answers how many are warm after it. A slot the Job
+    /// did not finish (it failed, timed out, or died half-way) has whatever it wrote removed
+    /// and is released, so the next refill tries again; if that removal fails, cleanup
+    /// removes it.
+    async fn warm_by_job(&self, jobs: &JobCloner, slots: Vec<Uuid>) -> Result<usize, DemoError> {
+        let outcome = jobs.run(&CloneTarget::PoolSlots(slots.clone())).await;
+        let mut conn = self.pools.sessions.get().await?;
+        let warm = pool::ready_among(&mut conn, &slots).await?;
+        let unfinished: Vec<Uuid> = slots.into_iter().filter(|s| !warm.contains(s)).collect();
+        if let Err(e) = &outcome {
+            tracing::warn!(
+                warm = warm.len(),
+                unfinished = unfinished.len(),
+                error = %chain(e),
+                "warm pool clone Job failed"
+            );
+        }
+        if !unfinished.is_empty() {
+            match self.remove_tenants_data(&unfinished).await {
+                Ok(_) => pool::release(&mut conn, &unfinished).await?,
+                Err(removal) => tracing::warn!(
+                    error = %chain(&removal),
+                    "unfinished warm clones not removed yet; cleanup removes them"
+                ),
+            }
+        }
+        Ok(warm.len())
+    }
+
     /// Clones one reserved pool slot; `false` when the clone failed (its slot is then
     /// released once whatever it wrote is removed; cleanup removes it otherwise).
     async fn warm(&self, template: Uuid, tenant: Uuid) -> Result<bool, DemoError> {
@@ -524,8 +586,7 @@ impl DemoSessions {
             template_id: template,
             virtual_tenant_id: tenant,
             owner: CloneFor::WarmPool,
-            // a placeholder until a session adopts it; cleanup removes stale slots
-            expires_at: Utc::now() + chrono::Duration::days(1),
+            expires_at: pool::placeholder_expiry(),
         };
         let result = self.clone_inline(&request).await;
         let mut conn = self.pools.sessions.get().await?;

@@ -88,6 +88,42 @@ pub async fn reserve(
     .await
 }
 
+/// The end a pooled tenant's row carries until a session adopts it (cleanup removes stale
+/// slots long before).
+pub fn placeholder_expiry() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::days(1)
+}
+
+/// One slot, if it is still reserved.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant: Uuid,
+) -> diesel::QueryResult<Option<WarmTenant>> {
+    use diesel::OptionalExtension;
+    sql_query(
+        "SELECT virtual_tenant_id, base_tenant_id, demo_account_type, cloned_for, ready \
+         FROM warm_tenants WHERE virtual_tenant_id = $1",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Of `tenants`, the slots whose clone finished.
+pub async fn ready_among(
+    conn: &mut AsyncPgConnection,
+    tenants: &[Uuid],
+) -> diesel::QueryResult<Vec<Uuid>> {
+    sql_query(
+        "SELECT virtual_tenant_id FROM warm_tenants WHERE ready AND virtual_tenant_id = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(tenants)
+    .load::<IdRow>(conn)
+    .await
+    .map(|rows| rows.into_iter().map(|r| r.virtual_tenant_id).collect())
+}
+
 /// The slot's clone finished: it may be handed out.
 pub async fn mark_warm(conn: &mut AsyncPgConnection, tenant: Uuid) -> diesel::QueryResult<()> {
     sql_query("UPDATE warm_tenants SET ready = true WHERE virtual_tenant_id = $1")
@@ -115,6 +151,7 @@ pub async fn release(conn: &mut AsyncPgConnection, tenants: &[Uuid]) -> diesel::
 pub async fn claim(
     conn: &mut AsyncPgConnection,
     account: AccountType,
+    clone_strategy: &str,
     session_id: &SessionId,
     client_ip_hash: Option<&str>,
     expires_at: DateTime<Utc>,
@@ -129,13 +166,14 @@ pub async fn claim(
              RETURNING virtual_tenant_id, base_tenant_id) \
          INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
                                     clone_strategy, client_ip_hash, expires_at) \
-         SELECT $2, virtual_tenant_id, base_tenant_id, $1, 'pending', 'inline', $3, $4 FROM claimed \
+         SELECT $2, virtual_tenant_id, base_tenant_id, $1, 'pending', $5, $3, $4 FROM claimed \
          RETURNING *",
     )
     .bind::<Text, _>(account)
     .bind::<Text, _>(session_id)
     .bind::<diesel::sql_types::Nullable<Text>, _>(client_ip_hash)
     .bind::<Timestamptz, _>(expires_at)
+    .bind::<Text, _>(clone_strategy)
     .get_result(conn)
     .await
     .optional()

@@ -16,8 +16,30 @@ pub const DEFAULT_PORT: u16 = 8001;
 pub enum CloneStrategy {
     /// In-process, set-based copy (default, fastest).
     Inline,
-    /// One Kubernetes Job per session running `clone-demo-tenant`.
+    /// Kubernetes Jobs running `clone-demo-tenant`: one Job refills the warm pool (several
+    /// tenants), and, when the pool is empty, one Job per session or an inline copy
+    /// (`CLONE_ON_DEMAND`).
     KubernetesJob,
+}
+
+/// What an empty warm pool does under `CLONE_STRATEGY=k8s-job` (`CLONE_ON_DEMAND`): the
+/// prospect waits either for a Job (isolation: the copy runs in its own pod and namespace,
+/// seconds) or for an in-process copy (tens of milliseconds). docs/deploy.md measures both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDemand {
+    Job,
+    Inline,
+}
+
+impl FromStr for OnDemand {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "job" => Ok(OnDemand::Job),
+            "inline" => Ok(OnDemand::Inline),
+            _ => Err(()),
+        }
+    }
 }
 
 impl CloneStrategy {
@@ -40,28 +62,73 @@ impl FromStr for CloneStrategy {
     }
 }
 
-/// Settings of the `k8s-job` strategy.
+/// Settings of the `k8s-job` strategy. The defaults name what `k8s/base/clones/` creates;
+/// the admission policy there refuses a Job that differs.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
-    /// `CLONE_JOB_IMAGE`: overrides the image; by default the Job runs demo-session's own
-    /// image, read from its pod (`POD_NAME`, `POD_NAMESPACE`).
+    /// `CLONE_JOB_IMAGE`: the image the Jobs run, required with `k8s-job`. The manifests set
+    /// it from demo-session's own image (kustomize `replacements`, Tilt
+    /// `match_in_env_vars`), so it is always the build that is serving.
     pub image: Option<String>,
-    /// `CLONE_JOB_NAMESPACE` (default `POD_NAMESPACE`, else `bakery-ia`).
+    /// `CLONE_JOB_NAMESPACE` (`bakery-ia-clones`): where the Jobs run, apart from the
+    /// services and their Secrets.
     pub namespace: String,
-    pub pod_name: Option<String>,
-    /// `CLONE_JOB_TIMEOUT_SECONDS` (120): how long create waits for the Job.
+    /// `CLONE_JOB_TIMEOUT_SECONDS` (120): how long a Job may take (create waits as long).
     pub timeout: Duration,
-    /// `CLONE_JOB_SECRET` (`bakery-ia-database`): Secret holding the database URLs.
+    /// `CLONE_JOB_SECRET` (`bakery-ia-clone-job`): the Secret with the three database URLs.
     pub secret_name: String,
-    /// `CLONE_JOB_CONFIG_MAP` (optional): ConfigMap of the non-secret settings (log format,
-    /// session duration…), loaded before the Secret so the Job runs with the same settings
-    /// as demo-session.
-    pub config_map: Option<String>,
-    /// `CLONE_JOB_SERVICE_ACCOUNT` (optional).
-    pub service_account: Option<String>,
+    /// `CLONE_JOB_CONFIG_MAP` (`bakery-ia-clone-config`): the non-secret settings (log
+    /// format, database limits), loaded before the Secret.
+    pub config_map: String,
+    /// `CLONE_JOB_SERVICE_ACCOUNT` (`clone-demo-tenant`): no API access, no token mounted.
+    pub service_account: String,
+    /// `CLONE_ON_DEMAND` (`job`): what an empty warm pool does.
+    pub on_demand: OnDemand,
     /// `KUBERNETES_API_URL`: talk to this API server instead of the in-cluster one
     /// (tests point it at a local stand-in).
     pub api_url: Option<String>,
+}
+
+/// What the `clone-demo-tenant` Job reads: the three databases and logging, nothing else
+/// (its Secret holds only the database URLs).
+#[derive(Debug, Clone)]
+pub struct CloneJobSettings {
+    pub database: DatabaseSettings,
+    pub tenant_database: DatabaseSettings,
+    pub inventory_database: DatabaseSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+impl CloneJobSettings {
+    pub fn from_env(env: &mut Env) -> Self {
+        CloneJobSettings {
+            database: DatabaseSettings::from_env(env, Database::DemoSession),
+            tenant_database: DatabaseSettings::from_env(env, Database::Tenant),
+            inventory_database: clone_database(env),
+            telemetry: TelemetrySettings::from_env(env),
+        }
+    }
+}
+
+impl AsRef<TelemetrySettings> for CloneJobSettings {
+    fn as_ref(&self) -> &TelemetrySettings {
+        &self.telemetry
+    }
+}
+
+/// The inventory database as the cloner and cleanup use it: they copy or delete a whole
+/// bakery per statement, so that pool gets `CLONE_STATEMENT_TIMEOUT_MS` (60000) instead of a
+/// request's statement timeout (the other limits, and the services' own pools, keep the
+/// `DATABASE_*` values).
+fn clone_database(env: &mut Env) -> DatabaseSettings {
+    let mut db = DatabaseSettings::from_env(env, Database::Inventory);
+    db.limits.statement_timeout = Duration::from_millis(env.or_checked(
+        "CLONE_STATEMENT_TIMEOUT_MS",
+        60_000,
+        "between 1 and 600000 (milliseconds)",
+        |ms| (1..=600_000).contains(ms),
+    ));
+    db
 }
 
 #[derive(Debug, Clone)]
@@ -94,30 +161,17 @@ pub struct Settings {
     /// `PENDING_TIMEOUT_SECONDS` (300): a session still pending after this is failed and removed.
     pub pending_timeout: Duration,
     /// `DEMO_WARM_POOL_SIZE` (3): virtual tenants kept cloned ahead of demand per account
-    /// type (inline strategy only; 0 turns the pool off).
+    /// type (0 turns the pool off). With `k8s-job`, Jobs refill it.
     pub warm_pool_size: u32,
 }
 
 impl Settings {
     pub fn from_env(env: &mut Env) -> Self {
-        let pod_namespace: Option<String> = env.optional("POD_NAMESPACE");
-        Settings {
+        let settings = Settings {
             server: ServerSettings::from_env(env, DEFAULT_PORT),
             database: DatabaseSettings::from_env(env, Database::DemoSession),
             tenant_database: DatabaseSettings::from_env(env, Database::Tenant),
-            inventory_database: {
-                // the cloner and cleanup copy or delete a whole bakery per statement: that
-                // pool gets a longer statement timeout than a request's (the other limits,
-                // and the services' own pools, keep the DATABASE_* values)
-                let mut db = DatabaseSettings::from_env(env, Database::Inventory);
-                db.limits.statement_timeout = Duration::from_millis(env.or_checked(
-                    "CLONE_STATEMENT_TIMEOUT_MS",
-                    60_000,
-                    "between 1 and 600000 (milliseconds)",
-                    |ms| (1..=600_000).contains(ms),
-                ));
-                db
-            },
+            inventory_database: clone_database(env),
             redis: RedisSettings::from_env(env),
             demo: DemoSettings::from_env(env),
             telemetry: TelemetrySettings::from_env(env),
@@ -140,20 +194,18 @@ impl Settings {
             clone_strategy: env.or("CLONE_STRATEGY", CloneStrategy::Inline),
             job: JobSettings {
                 image: env.optional("CLONE_JOB_IMAGE"),
-                namespace: env.or(
-                    "CLONE_JOB_NAMESPACE",
-                    pod_namespace.unwrap_or_else(|| "bakery-ia".to_owned()),
-                ),
-                pod_name: env.optional("POD_NAME"),
+                namespace: env.or("CLONE_JOB_NAMESPACE", "bakery-ia-clones".to_owned()),
                 timeout: Duration::from_secs(env.or_checked(
                     "CLONE_JOB_TIMEOUT_SECONDS",
                     120,
                     "between 1 and 3600",
                     |s| (1..=3600).contains(s),
                 )),
-                secret_name: env.or("CLONE_JOB_SECRET", "bakery-ia-database".to_owned()),
-                config_map: env.optional("CLONE_JOB_CONFIG_MAP"),
-                service_account: env.optional("CLONE_JOB_SERVICE_ACCOUNT"),
+                secret_name: env.or("CLONE_JOB_SECRET", "bakery-ia-clone-job".to_owned()),
+                config_map: env.or("CLONE_JOB_CONFIG_MAP", "bakery-ia-clone-config".to_owned()),
+                service_account: env
+                    .or("CLONE_JOB_SERVICE_ACCOUNT", "clone-demo-tenant".to_owned()),
+                on_demand: env.or("CLONE_ON_DEMAND", OnDemand::Job),
                 api_url: env.optional("KUBERNETES_API_URL"),
             },
             cleanup_interval: Duration::from_secs(env.or("CLEANUP_INTERVAL_SECONDS", 60)),
@@ -164,6 +216,24 @@ impl Settings {
                 |s| *s >= 10,
             )),
             warm_pool_size: env.or_checked("DEMO_WARM_POOL_SIZE", 3, "at most 100", |n| *n <= 100),
+        };
+        if settings.clone_strategy == CloneStrategy::KubernetesJob && settings.job.image.is_none() {
+            env.report(
+                "CLONE_JOB_IMAGE",
+                "required with CLONE_STRATEGY=k8s-job: the image the clone Jobs run (the manifests set it from demo-session's own image)",
+            );
+        }
+        settings
+    }
+
+    /// The clone Job's settings, as this process has them (the tests' stand-in cluster runs
+    /// its "pods" with them).
+    pub fn clone_job_settings(&self) -> CloneJobSettings {
+        CloneJobSettings {
+            database: self.database.clone(),
+            tenant_database: self.tenant_database.clone(),
+            inventory_database: self.inventory_database.clone(),
+            telemetry: self.telemetry.clone(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The `k8s-job` clone strategy against a local stand-in of the Kubernetes API server: it
-//! records the Job demo-session creates, "runs" it with the same code the
+//! records every call and the Jobs demo-session creates, "runs" each with the same code the
 //! `clone-demo-tenant` binary runs, and reports its status through list and watch.
 #![allow(
     clippy::expect_used,
@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bakery_config::demo::SessionStatus;
-use bakery_demo_session::clone_job::{self, CloneOutcome};
-use bakery_demo_session::sessions;
-use bakery_demo_session::settings::{CloneStrategy, Settings};
+use bakery_demo_session::clone_job::{self, CloneOutcome, CloneWork};
+use bakery_demo_session::settings::{CloneStrategy, OnDemand, Settings};
+use bakery_demo_session::{pool, sessions};
 use common::*;
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
@@ -40,6 +40,10 @@ struct Cluster {
     jobs: Vec<Value>,
     /// Names of the Jobs deleted, with the propagation policy asked for.
     deleted: Vec<(String, String)>,
+    /// Every request: (method, path, watch?).
+    calls: Vec<(String, String, bool)>,
+    /// The command line of every Job created (deleted ones included).
+    created_args: Vec<Vec<String>>,
 }
 
 struct StandIn {
@@ -59,7 +63,8 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
     let state = web::Data::new((cluster.clone(), behaviour, settings));
     type State = web::Data<(Arc<Mutex<Cluster>>, Behaviour, Arc<Mutex<Option<Settings>>>)>;
 
-    async fn create_job(state: State, body: web::Json<Value>) -> HttpResponse {
+    async fn create_job(state: State, req: HttpRequest, body: web::Json<Value>) -> HttpResponse {
+        record(&state, &req);
         let mut job = body.into_inner();
         job["metadata"]["resourceVersion"] = json!("1");
         job["metadata"]["uid"] = json!(uuid::Uuid::new_v4().to_string());
@@ -68,18 +73,23 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let session_id = job["spec"]["template"]["spec"]["containers"][0]["args"][1]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        state.0.lock().expect("lock").jobs.push(job.clone());
+        let args: Vec<String> = serde_json::from_value(
+            job["spec"]["template"]["spec"]["containers"][0]["args"].clone(),
+        )
+        .expect("args");
+        let work = CloneWork::from_args(&args).expect("the Job's command line");
+        {
+            let mut c = state.0.lock().expect("lock");
+            c.jobs.push(job.clone());
+            c.created_args.push(args);
+        }
         let (cluster, behaviour, settings) = (state.0.clone(), state.1, state.2.clone());
         // the "pod": what clone-demo-tenant does, then the Job's status
         tokio::spawn(async move {
             let status = match behaviour {
                 Behaviour::Succeed => {
                     let settings = settings.lock().expect("lock").clone().expect("settings");
-                    match clone_job::run(&settings, &session_id).await {
+                    match clone_job::run(&settings.clone_job_settings(), &work).await {
                         Ok(_) => json!({"succeeded": 1, "active": 0}),
                         Err(e) => {
                             json!({"failed": 1, "conditions": [{"type": "Failed", "status": "True", "message": e.to_string()}]})
@@ -92,7 +102,9 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
                 }
                 Behaviour::CloneThenFail => {
                     let settings = settings.lock().expect("lock").clone().expect("settings");
-                    clone_job::run(&settings, &session_id).await.expect("clone");
+                    clone_job::run(&settings.clone_job_settings(), &work)
+                        .await
+                        .expect("clone");
                     json!({"failed": 1, "conditions": [{"type": "Failed", "status": "True",
                     "reason": "DeadlineExceeded", "message": "Job was active longer than specified deadline"}]})
                 }
@@ -112,6 +124,7 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
     }
 
     async fn jobs(state: State, req: HttpRequest) -> HttpResponse {
+        record(&state, &req);
         let query = req.query_string().to_owned();
         let wanted = query
             .split('&')
@@ -163,9 +176,11 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
 
     async fn delete_job(
         state: State,
+        req: HttpRequest,
         path: web::Path<(String, String)>,
         body: Option<web::Json<Value>>,
     ) -> HttpResponse {
+        record(&state, &req);
         let (_, name) = path.into_inner();
         let policy = body
             .and_then(|b| b["propagationPolicy"].as_str().map(str::to_owned))
@@ -185,12 +200,20 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
         }
     }
 
-    async fn pod(path: web::Path<(String, String)>) -> HttpResponse {
-        let (ns, name) = path.into_inner();
-        HttpResponse::Ok().json(json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"containers": [{"name": "demo-session", "image": "registry.local/bakery-ia:sha-from-pod"}]}
+    fn record(state: &State, req: &HttpRequest) {
+        state.0.lock().expect("lock").calls.push((
+            req.method().to_string(),
+            req.path().to_owned(),
+            req.query_string().contains("watch=true"),
+        ));
+    }
+
+    /// Anything else demo-session asks: recorded (the RBAC test reports it), 404.
+    async fn other(state: State, req: HttpRequest) -> HttpResponse {
+        record(&state, &req);
+        HttpResponse::NotFound().json(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "reason": "NotFound", "code": 404, "message": "not served by the stand-in"
         }))
     }
 
@@ -206,7 +229,7 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
                 "/apis/batch/v1/namespaces/{ns}/jobs/{name}",
                 web::delete().to(delete_job),
             )
-            .route("/api/v1/namespaces/{ns}/pods/{name}", web::get().to(pod))
+            .default_service(web::to(other))
     })
     .workers(1)
     .bind("127.0.0.1:0")
@@ -216,27 +239,27 @@ fn start_stand_in(behaviour: Behaviour, settings: Arc<Mutex<Option<Settings>>>) 
     StandIn { cluster, url }
 }
 
-async fn app_on_stand_in(behaviour: Behaviour, image: Option<&str>) -> (TestApp, StandIn) {
-    app_on_stand_in_with(behaviour, image, Duration::from_secs(20)).await
+const IMAGE: &str = "registry.local/bakery-ia@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+async fn app_on_stand_in(behaviour: Behaviour) -> (TestApp, StandIn) {
+    app_on_stand_in_with(behaviour, |_| {}).await
 }
 
+/// demo-session with `CLONE_STRATEGY=k8s-job` on the stand-in (no warm pool unless
+/// `customise` sets one).
 async fn app_on_stand_in_with(
     behaviour: Behaviour,
-    image: Option<&str>,
-    timeout: Duration,
+    customise: impl FnOnce(&mut Settings),
 ) -> (TestApp, StandIn) {
     let shared = Arc::new(Mutex::new(None));
     let stand_in = start_stand_in(behaviour, shared.clone());
     let url = stand_in.url.clone();
-    let image = image.map(str::to_owned);
     let app = spawn_app_with(move |s| {
         s.clone_strategy = CloneStrategy::KubernetesJob;
         s.job.api_url = Some(url);
-        s.job.namespace = "bakery-ia".to_owned();
-        s.job.image = image;
-        s.job.pod_name = Some("demo-session-7d9f8-abcde".to_owned());
-        s.job.timeout = timeout;
-        s.job.config_map = Some("bakery-ia-config".to_owned());
+        s.job.image = Some(IMAGE.to_owned());
+        s.job.timeout = Duration::from_secs(20);
+        customise(s);
     })
     .await;
     *shared.lock().expect("lock") = Some(app.settings.clone());
@@ -245,8 +268,7 @@ async fn app_on_stand_in_with(
 
 #[tokio::test]
 async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
-    let (app, stand_in) =
-        app_on_stand_in(Behaviour::Succeed, Some("registry.local/bakery-ia:1.2.3")).await;
+    let (app, stand_in) = app_on_stand_in(Behaviour::Succeed).await;
     let body = app.create("individual_bakery").await;
     assert_eq!(body["status"], "ready");
     let session_id = body["session_id"].as_str().expect("id");
@@ -259,7 +281,7 @@ async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
     let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
     assert_eq!(jobs.len(), 1);
     let job = &jobs[0];
-    assert_eq!(job["metadata"]["namespace"], "bakery-ia");
+    assert_eq!(job["metadata"]["namespace"], "bakery-ia-clones");
     assert_eq!(
         job["metadata"]["name"],
         format!("clone-{}", tenant.simple())
@@ -277,22 +299,30 @@ async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
     assert_eq!(job["spec"]["ttlSecondsAfterFinished"], 600);
     let pod = &job["spec"]["template"]["spec"];
     assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["serviceAccountName"], "clone-demo-tenant");
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["volumes"][0]["configMap"]["name"], "bakery-ia-ca");
+    assert_eq!(pod["volumes"][0]["configMap"]["optional"], true);
     assert_eq!(
         job["spec"]["template"]["metadata"]["labels"]["bakery-ia/demo-session-id"],
         session_id
     );
     let container = &pod["containers"][0];
-    assert_eq!(container["image"], "registry.local/bakery-ia:1.2.3");
+    assert_eq!(container["image"], IMAGE);
     assert_eq!(container["command"], json!(["clone-demo-tenant"]));
     assert_eq!(container["args"], json!(["--session-id", session_id]));
-    // the shared settings first, then the Secret (which wins for a variable in both)
+    // the clone's settings first, then its Secret (which wins for a variable in both)
     assert_eq!(
         container["envFrom"][0]["configMapRef"]["name"],
-        "bakery-ia-config"
+        "bakery-ia-clone-config"
     );
     assert_eq!(
         container["envFrom"][1]["secretRef"]["name"],
-        "bakery-ia-database"
+        "bakery-ia-clone-job"
+    );
+    assert_eq!(
+        container["volumeMounts"][0]["mountPath"],
+        "/etc/bakery-ia/ca"
     );
     assert_eq!(container["resources"]["limits"]["memory"], "128Mi");
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
@@ -365,41 +395,202 @@ struct Count {
 
 #[tokio::test]
 async fn a_failed_job_fails_the_session_and_leaves_nothing() {
-    let (app, stand_in) =
-        app_on_stand_in(Behaviour::Fail, Some("registry.local/bakery-ia:1.2.3")).await;
+    let (app, stand_in) = app_on_stand_in(Behaviour::Fail).await;
     assert_failed_and_removed(&app, &stand_in, "backoff limit").await;
 }
 
 #[tokio::test]
 async fn a_job_that_copied_then_failed_leaves_nothing() {
-    let (app, stand_in) = app_on_stand_in(
-        Behaviour::CloneThenFail,
-        Some("registry.local/bakery-ia:1.2.3"),
-    )
-    .await;
+    let (app, stand_in) = app_on_stand_in(Behaviour::CloneThenFail).await;
     assert_failed_and_removed(&app, &stand_in, "deadline").await;
 }
 
 #[tokio::test]
 async fn a_job_that_never_finishes_times_out_and_is_deleted() {
-    let (app, stand_in) = app_on_stand_in_with(
-        Behaviour::Hang,
-        Some("registry.local/bakery-ia:1.2.3"),
-        Duration::from_secs(1),
-    )
-    .await;
+    let (app, stand_in) =
+        app_on_stand_in_with(Behaviour::Hang, |s| s.job.timeout = Duration::from_secs(1)).await;
     assert_failed_and_removed(&app, &stand_in, "did not finish within").await;
 }
 
-#[tokio::test]
-async fn without_clone_job_image_the_job_runs_the_pods_own_image() {
-    let (app, stand_in) = app_on_stand_in(Behaviour::Succeed, None).await;
-    app.create("individual_bakery").await;
-    let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
-    assert_eq!(
-        jobs[0]["spec"]["template"]["spec"]["containers"][0]["image"],
-        "registry.local/bakery-ia:sha-from-pod"
+#[test]
+fn k8s_job_without_clone_job_image_is_refused_at_start_up_by_name() {
+    let vars =
+        std::collections::HashMap::from([("CLONE_STRATEGY".to_owned(), "k8s-job".to_owned())]);
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = Settings::from_env(&mut env);
+    let error = env.finish(settings).expect_err("refused").to_string();
+    assert!(
+        error.contains("CLONE_JOB_IMAGE") && error.contains("required with CLONE_STRATEGY=k8s-job"),
+        "{error}"
     );
+}
+
+/// The pool's slots, once `n` are ready (the refiller runs in the background).
+async fn wait_for_ready_slots(app: &TestApp, n: usize) -> Vec<pool::WarmTenant> {
+    for _ in 0..400 {
+        let mut conn = app.sessions_conn().await;
+        let slots = pool::all(&mut conn).await.expect("slots");
+        if slots.iter().filter(|s| s.ready).count() >= n {
+            return slots;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the warm pool never had {n} ready slots");
+}
+
+#[tokio::test]
+async fn clone_jobs_fill_the_warm_pool_and_prospects_are_served_from_it_at_once() {
+    let (app, stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| s.warm_pool_size = 2).await;
+    // one Job per account type fills both of its slots
+    let slots = wait_for_ready_slots(&app, 4).await;
+    let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
+    assert_eq!(jobs.len(), 2, "one Job per account type");
+    for job in &jobs {
+        assert_eq!(
+            job["metadata"]["labels"]["bakery-ia/clone-for"],
+            "warm-pool"
+        );
+        let args = &job["spec"]["template"]["spec"]["containers"][0]["args"];
+        assert_eq!(args[0], "--pool-slots");
+        assert_eq!(args[1].as_str().expect("list").split(',').count(), 2);
+    }
+
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    let tenant: uuid::Uuid = body["virtual_tenant_id"]
+        .as_str()
+        .expect("vt")
+        .parse()
+        .expect("uuid");
+    assert!(
+        slots.iter().any(|s| s.virtual_tenant_id == tenant),
+        "served from the pool"
+    );
+    let session = the_session(&app).await;
+    assert_eq!(
+        session.clone_strategy, "k8s-job",
+        "the pool was filled by Jobs"
+    );
+    // the hand-over made no Job of its own; the refill that follows makes one for the slot
+    let mut inv = app.inventory_conn().await;
+    assert_eq!(
+        inventory_counts(&mut inv, tenant).await,
+        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+    );
+    wait_for_ready_slots(&app, 4).await;
+    let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
+    assert!(
+        jobs.iter()
+            .all(|j| j["metadata"]["labels"]["bakery-ia/clone-for"] == "warm-pool"),
+        "no per-session Job while the pool serves"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_pool_job_releases_its_slots_and_leaves_nothing() {
+    let (app, stand_in) = app_on_stand_in_with(Behaviour::Fail, |s| s.warm_pool_size = 2).await;
+    // the slots of the two failed Jobs (one per account type), once released
+    let mut released = Vec::new();
+    for _ in 0..400 {
+        let (deleted, created) = {
+            let c = stand_in.cluster.lock().expect("lock");
+            (c.deleted.clone(), c.created_args.clone())
+        };
+        let named: Vec<uuid::Uuid> = created
+            .iter()
+            .flat_map(|args| match CloneWork::from_args(args) {
+                Ok(CloneWork::PoolSlots(slots)) => slots,
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut conn = app.sessions_conn().await;
+        let pooled = pool::all(&mut conn).await.expect("slots");
+        if deleted.len() >= 2 && pooled.is_empty() {
+            assert!(
+                deleted
+                    .iter()
+                    .all(|(name, _)| name.starts_with("clone-pool-"))
+            );
+            released = named;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        released.len(),
+        4,
+        "two slots per account type, all released"
+    );
+    let mut inv = app.inventory_conn().await;
+    for slot in released {
+        let counts = inventory_counts(&mut inv, slot).await;
+        assert!(counts.values().all(|n| *n == 0), "{slot}: {counts:?}");
+    }
+    // a prospect arriving meanwhile gets a Job of their own, which this stand-in fails too
+    let r = app.create_as("individual_bakery", "203.0.113.41").await;
+    assert_eq!(r.status().as_u16(), 503, "this stand-in fails every Job");
+}
+
+#[tokio::test]
+async fn clone_demo_tenant_fills_pool_slots_once() {
+    let app = spawn_app().await;
+    let mut s = app.sessions_conn().await;
+    let slots = pool::reserve(
+        &mut s,
+        bakery_config::demo::AccountType::IndividualBakery,
+        SAN_PABLO.parse().expect("uuid"),
+        2,
+    )
+    .await
+    .expect("reserve");
+    let work = CloneWork::PoolSlots(slots.clone());
+    assert_eq!(
+        CloneWork::from_args(&work.to_args()).expect("round trip"),
+        work
+    );
+    let settings = app.settings.clone_job_settings();
+    assert_eq!(
+        clone_job::run(&settings, &work).await.expect("fill"),
+        CloneOutcome::Warmed {
+            cloned: 2,
+            skipped: 0
+        }
+    );
+    // Kubernetes may run the pod twice: nothing is copied again
+    assert_eq!(
+        clone_job::run(&settings, &work).await.expect("again"),
+        CloneOutcome::Warmed {
+            cloned: 0,
+            skipped: 2
+        }
+    );
+    let mut inv = app.inventory_conn().await;
+    for slot in slots {
+        assert_eq!(
+            inventory_counts(&mut inv, slot).await,
+            inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+        );
+    }
+    assert!(
+        pool::all(&mut s)
+            .await
+            .expect("slots")
+            .iter()
+            .all(|w| w.ready)
+    );
+}
+
+#[tokio::test]
+async fn with_clone_on_demand_inline_an_empty_pool_clones_in_process() {
+    let (app, stand_in) =
+        app_on_stand_in_with(Behaviour::Hang, |s| s.job.on_demand = OnDemand::Inline).await;
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    assert!(
+        stand_in.cluster.lock().expect("lock").jobs.is_empty(),
+        "no Job"
+    );
+    assert_eq!(the_session(&app).await.clone_strategy, "inline");
 }
 
 #[tokio::test]
@@ -418,10 +609,11 @@ async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending
     )
     .await
     .expect("pending session");
+    let work = CloneWork::Session(session.clone());
     // Kubernetes may run the pod twice
     for _ in 0..2 {
         assert_eq!(
-            clone_job::run(&app.settings, session.as_str())
+            clone_job::run(&app.settings.clone_job_settings(), &work)
                 .await
                 .expect("clone"),
             CloneOutcome::Cloned
@@ -439,7 +631,7 @@ async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending
     .await
     .expect("fail it");
     assert_eq!(
-        clone_job::run(&app.settings, session.as_str())
+        clone_job::run(&app.settings.clone_job_settings(), &work)
             .await
             .expect("skip"),
         CloneOutcome::NotPending(SessionStatus::Failed)
@@ -475,18 +667,17 @@ async fn clone_demo_tenant_copies_under_clone_statement_timeout_ms() {
     .expect("trigger");
     // CLONE_STATEMENT_TIMEOUT_MS below that: cancelled (a connection with the default
     // limits, 5 s, would have let it through)
-    let mut short = app.settings.clone();
+    let work = CloneWork::Session(session.clone());
+    let mut short = app.settings.clone_job_settings();
     short.inventory_database.limits.statement_timeout = Duration::from_millis(200);
-    let e = clone_job::run(&short, session.as_str())
-        .await
-        .expect_err("cancelled");
+    let e = clone_job::run(&short, &work).await.expect_err("cancelled");
     assert!(
         format!("{e:#}").contains("canceling statement due to statement timeout"),
         "{e:#}"
     );
     // within it, the same copy goes through
     assert_eq!(
-        clone_job::run(&app.settings, session.as_str())
+        clone_job::run(&app.settings.clone_job_settings(), &work)
             .await
             .expect("clone"),
         CloneOutcome::Cloned

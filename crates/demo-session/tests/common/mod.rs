@@ -16,7 +16,7 @@ use bakery_config::db::{self, AsyncPgConnection};
 use bakery_config::env::Secret;
 use bakery_config::settings::{DatabaseSettings, DemoSettings};
 use bakery_demo_session::lifecycle::DemoSessions;
-use bakery_demo_session::settings::{CloneStrategy, JobSettings, Settings};
+use bakery_demo_session::settings::{CloneStrategy, JobSettings, OnDemand, Settings};
 use bakery_demo_session::startup::Application;
 use bakery_test_support::{MigrationSet, TestDatabase};
 use diesel_async::AsyncConnection;
@@ -122,12 +122,12 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         clone_strategy: CloneStrategy::Inline,
         job: JobSettings {
             image: None,
-            namespace: "bakery-ia".to_owned(),
-            pod_name: None,
+            namespace: "bakery-ia-clones".to_owned(),
             timeout: Duration::from_secs(10),
-            secret_name: "bakery-ia-database".to_owned(),
-            config_map: None,
-            service_account: None,
+            secret_name: "bakery-ia-clone-job".to_owned(),
+            config_map: "bakery-ia-clone-config".to_owned(),
+            service_account: "clone-demo-tenant".to_owned(),
+            on_demand: OnDemand::Job,
             api_url: None,
         },
         cleanup_interval: Duration::ZERO,
