@@ -683,3 +683,149 @@ async fn clone_demo_tenant_copies_under_clone_statement_timeout_ms() {
         CloneOutcome::Cloned
     );
 }
+
+/// The Kubernetes verb of a call the stand-in saw: (API group, resource, verb, namespace).
+fn verb_of(method: &str, path: &str, watch: bool) -> (String, String, String, String) {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // /apis/{group}/{version}/namespaces/{ns}/{resource}[/{name}] or /api/v1/namespaces/…
+    let (group, rest) = match parts.as_slice() {
+        ["apis", group, _version, rest @ ..] => ((*group).to_owned(), rest),
+        ["api", _version, rest @ ..] => (String::new(), rest),
+        _ => panic!("not a Kubernetes API path: {path}"),
+    };
+    let (namespace, resource, named) = match rest {
+        ["namespaces", ns, resource] => (*ns, *resource, false),
+        ["namespaces", ns, resource, _name] => (*ns, *resource, true),
+        _ => panic!("not a namespaced resource: {path}"),
+    };
+    let verb = match (method, named, watch) {
+        ("POST", false, _) => "create",
+        ("GET", false, true) => "watch",
+        ("GET", false, false) => "list",
+        ("GET", true, _) => "get",
+        ("DELETE", true, _) => "delete",
+        ("PATCH", true, _) => "patch",
+        ("PUT", true, _) => "update",
+        _ => panic!("unexpected call {method} {path}"),
+    };
+    (
+        group,
+        resource.to_owned(),
+        verb.to_owned(),
+        namespace.to_owned(),
+    )
+}
+
+/// The rules of demo-session's Role in the clone namespace, as the manifests grant them:
+/// every (API group, resource, verb).
+fn granted_by_the_role() -> std::collections::BTreeSet<(String, String, String)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../k8s/base/clones/rbac.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("k8s/base/clones/rbac.yaml");
+    let mut granted = std::collections::BTreeSet::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let object: Value = serde::Deserialize::deserialize(document).expect("YAML");
+        if object["kind"] != "Role" || object["metadata"]["name"] != "demo-session" {
+            continue;
+        }
+        for rule in object["rules"].as_array().expect("rules") {
+            let list = |key: &str| -> Vec<String> {
+                serde_json::from_value(rule[key].clone()).expect("a list")
+            };
+            for group in list("apiGroups") {
+                for resource in list("resources") {
+                    for verb in list("verbs") {
+                        granted.insert((group.clone(), resource.clone(), verb));
+                    }
+                }
+            }
+        }
+    }
+    assert!(!granted.is_empty(), "no Role demo-session in {path}");
+    granted
+}
+
+/// Least privilege, both ways: every call demo-session makes (here a Job that fails, which
+/// exercises create, the watch's list and watch, and the delete) is granted by the Role in
+/// `k8s/base/clones/`, in the clone namespace, and the Role grants nothing it does not make.
+#[tokio::test]
+async fn the_role_grants_exactly_the_calls_demo_session_makes() {
+    let (app, stand_in) = app_on_stand_in(Behaviour::Fail).await;
+    let r = app.create_as("individual_bakery", "203.0.113.42").await;
+    assert_eq!(r.status().as_u16(), 503);
+    // and a pool refill, by Job
+    let (pool_app, pool_stand_in) =
+        app_on_stand_in_with(Behaviour::Succeed, |s| s.warm_pool_size = 1).await;
+    wait_for_ready_slots(&pool_app, 2).await;
+
+    let mut used = std::collections::BTreeSet::new();
+    for (method, path, watch) in stand_in
+        .cluster
+        .lock()
+        .expect("lock")
+        .calls
+        .iter()
+        .chain(pool_stand_in.cluster.lock().expect("lock").calls.iter())
+    {
+        let (group, resource, verb, namespace) = verb_of(method, path, *watch);
+        assert_eq!(namespace, "bakery-ia-clones", "{method} {path}");
+        used.insert((group, resource, verb));
+    }
+    let granted = granted_by_the_role();
+    let missing: Vec<_> = used.difference(&granted).collect();
+    assert!(
+        missing.is_empty(),
+        "calls the Role does not grant: {missing:?}"
+    );
+    let unused: Vec<_> = granted.difference(&used).collect();
+    assert!(unused.is_empty(), "granted but never used: {unused:?}");
+}
+
+/// `k8s/reference/clone-job.yaml` is exactly the Job demo-session builds (with the settings
+/// the manifests give it), so what `scripts/check-deploy.sh` validates — strict schema and
+/// the admission policy's rules — is what runs.
+#[test]
+fn the_reference_manifest_is_the_job_demo_session_builds() {
+    use bakery_demo_session::jobs::{CloneJobTemplate, CloneTarget};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../k8s/reference/clone-job.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("k8s/reference/clone-job.yaml");
+    let reference: Value = serde_yaml_ng::from_str(&text).expect("one YAML document");
+    let container = &reference["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<String> = serde_json::from_value(container["args"].clone()).expect("args");
+    let CloneWork::Session(session) = CloneWork::from_args(&args).expect("args") else {
+        panic!("the reference is a session's Job");
+    };
+    let name = reference["metadata"]["name"].as_str().expect("name");
+    let virtual_tenant: uuid::Uuid = name
+        .strip_prefix("clone-")
+        .expect("clone-<tenant>")
+        .parse()
+        .expect("a tenant id");
+
+    // demo-session's defaults are what the manifests set (k8s/base/app/demo-session.yaml)
+    let mut vars = std::collections::HashMap::new();
+    vars.insert("CLONE_STRATEGY".to_owned(), "k8s-job".to_owned());
+    vars.insert(
+        "CLONE_JOB_IMAGE".to_owned(),
+        container["image"].as_str().expect("image").to_owned(),
+    );
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = Settings::from_env(&mut env);
+    let built = CloneJobTemplate::new(&settings.job, settings.job.image.clone().expect("image"))
+        .job_for(&CloneTarget::Session {
+            id: session,
+            virtual_tenant,
+        });
+    let built = serde_json::to_value(&built).expect("JSON");
+    assert_eq!(
+        built,
+        reference,
+        "k8s/reference/clone-job.yaml differs from the Job demo-session builds; it should read:\n{}",
+        serde_yaml_ng::to_string(&built).expect("YAML")
+    );
+}
