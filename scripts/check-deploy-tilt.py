@@ -13,7 +13,10 @@ exist, so:
   workload of the rendered objects (or objects=['name:kind'] that exist and are not
   workloads), the way Tilt groups them;
 - resource_deps must name resources that exist, without cycles;
-- every docker_build image must be used by some rendered container.
+- every docker_build image must be used by some rendered container;
+- match_in_env_vars: an env var whose value names a built image (CLONE_JOB_IMAGE) needs
+  it, or Tilt would leave the unbuilt tag there; and it must then have such an env var;
+- decode_yaml_stream() parses what kustomize() rendered, so a Tiltfile can read it.
 
 Usage: check-deploy-tilt.py [--kubectl KUBECTL] [Tiltfile]
 """
@@ -81,11 +84,19 @@ def image_name(ref):
     return ref
 
 
+def env_values(obj):
+    """Every container env var with a literal value (what match_in_env_vars rewrites)."""
+    specs = [t['spec'] for t in pod_templates(obj)]
+    return [e for spec in specs for c in spec.get('containers', []) + spec.get('initContainers', [])
+            for e in c.get('env', []) if isinstance(e.get('value'), str) and e['value']]
+
+
 class Tilt:
     def __init__(self, root, kubectl):
         self.root = root
         self.kubectl = kubectl
         self.images = []
+        self.match_in_env_vars = {}
         self.objects = []
         self.resources = {}
         self.local_resources = {}
@@ -143,7 +154,14 @@ class Tilt:
         self.live_update(live_update, ctx)
         if any(image_name(i) == image_name(ref) for i in self.images):
             raise TiltfileError(f'docker_build: image {ref!r} defined twice')
+        if not isinstance(match_in_env_vars, bool):
+            raise TiltfileError(f'docker_build({ref!r}): match_in_env_vars must be a bool')
         self.images.append(ref)
+        self.match_in_env_vars[ref] = match_in_env_vars
+
+    @staticmethod
+    def decode_yaml_stream(yaml_):
+        return [o for o in yaml.safe_load_all(str(yaml_)) if o]
 
     def kustomize(self, pathToDir, kustomize_bin=None, flags=None):
         full = self.path(pathToDir, 'kustomize()', 'dir')
@@ -320,6 +338,15 @@ class Tilt:
         for ref in self.images:
             if image_name(ref) not in used:
                 raise TiltfileError(f'docker_build({ref!r}): no rendered container uses this image')
+        for ref in self.images:
+            in_env = sorted({f"{o['key'][1]}: {e['name']}={e['value']}" for o in self.objects
+                             for e in env_values(o['obj']) if image_name(e['value']) == image_name(ref)})
+            if in_env and not self.match_in_env_vars[ref]:
+                raise TiltfileError(f'docker_build({ref!r}): env vars name the image ({in_env}) but '
+                                    'match_in_env_vars is off: Tilt would leave the unbuilt tag there')
+            if self.match_in_env_vars[ref] and not in_env:
+                raise TiltfileError(f'docker_build({ref!r}): match_in_env_vars=True but no env var names the image')
+            self.env_matches = in_env
         unassigned = [o['key'] for o in self.objects if not o['resource']]
         return {
             'images': self.images,
@@ -368,7 +395,7 @@ def main():
     module = sl.Module()
     for name in ('docker_build', 'kustomize', 'k8s_yaml', 'k8s_resource', 'local_resource',
                  'sync', 'run', 'fall_back_on', 'link', 'update_settings', 'watch_settings',
-                 'watch_file', 'allow_k8s_contexts', 'read_file'):
+                 'watch_file', 'allow_k8s_contexts', 'read_file', 'decode_yaml_stream'):
         module.add_callable(name, getattr(tilt, name))
     module['TRIGGER_MODE_AUTO'] = TRIGGER_MODE_AUTO
     module['TRIGGER_MODE_MANUAL'] = TRIGGER_MODE_MANUAL
@@ -392,6 +419,8 @@ def main():
     print(f"Tiltfile OK: images {summary['images']}, {summary['objects']} objects, "
           f"{len(summary['resources'])} resources")
     print('  start order: ' + ' -> '.join(summary['order']))
+    if getattr(tilt, 'env_matches', None):
+        print(f"  image rewritten in env vars (match_in_env_vars): {tilt.env_matches}")
     if summary['uncategorized']:
         print(f"  objects left to Tilt's 'uncategorized': {summary['uncategorized']}")
     return 0

@@ -5,6 +5,8 @@
 #   2. every rendered object validates against the Kubernetes JSON schema, strict mode,
 #      for the oldest and the newest Kubernetes we support
 #   3. our own manifest rules (scripts/check-deploy-policy.py)
+#   3b. the clone Jobs' ValidatingAdmissionPolicy, evaluated with CEL (celpy) against the
+#      reference clone Job and bad variants of it (scripts/check-deploy-cel.py)
 #   4. checkov security scan of the manifests and the Dockerfile: no failed check (the
 #      accepted findings carry skip annotations, listed in docs/deploy.md)
 #   5. hadolint on docker/Dockerfile
@@ -78,6 +80,9 @@ done
 # ---- 3. our rules ------------------------------------------------------------------------
 log "manifest policy"
 "$PY" scripts/check-deploy-policy.py "$WORK/rendered/dev.yaml" "$WORK/rendered/prod.yaml" "$WORK/rendered/clone-job.yaml"
+
+log "admission policy of the clone Jobs (CEL)"
+"$PY" scripts/check-deploy-cel.py "$WORK/rendered/clone-job.yaml" "$WORK/rendered/dev.yaml" "$WORK/rendered/prod.yaml"
 
 # ---- 4. security scan ----------------------------------------------------------------
 log "checkov (manifests, Dockerfile)"

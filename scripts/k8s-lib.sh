@@ -24,6 +24,15 @@ overlay_dir() {
   esac
 }
 
+# current_release: the release deployed (ConfigMap bakery-ia-release), which names the
+# migration and seed Jobs: migrate-tenant-<release>, ... (docs/deploy.md "Upgrades and rollback")
+current_release() {
+  local rel
+  rel="$(k get configmap bakery-ia-release -o jsonpath='{.data.release}' 2>/dev/null || true)"
+  [ -n "$rel" ] || die "no ConfigMap bakery-ia-release in namespace $NS: apply an overlay first"
+  echo "$rel"
+}
+
 # run_job_from_cronjob CRONJOB PREFIX: a one-off Job from the CronJob's template; waits for
 # it and prints its logs. Exits non-zero if the Job fails.
 run_job_from_cronjob() {
