@@ -197,6 +197,8 @@ impl CloneJobTemplate {
         Container {
             name: "clone".to_owned(),
             image: Some(self.image.clone()),
+            // the node already runs this image (demo-session's own)
+            image_pull_policy: Some("IfNotPresent".to_owned()),
             command: Some(vec!["clone-demo-tenant".to_owned()]),
             args: Some(target.work().to_args()),
             env_from: Some(self.env_from()),
