@@ -8,10 +8,20 @@ the contracts of docs/deploy.md hold (probes, commands, RBAC, CronJobs, Ingress,
 clone namespace, release-named Jobs, network rules, HPAs), and production carries no dev
 value and runs images pinned by digest.
 
-Usage: check-deploy-policy.py dev.yaml prod.yaml clone-job.yaml
+With the monitoring component (k8s/components/monitoring; prod enables it) it also checks
+the monitoring.coreos.com objects, which the Kubernetes schemas do not know, against the
+fields of the Prometheus Operator's CRDs we use, and that they fit the rest: each
+ServiceMonitor selects its Service by a port that exists, the monitoring namespace may
+reach that port, every alert carries severity, summary, description and a runbook_url to a
+section of docs/observability.md and has a firing and a non-firing promtool test, and the
+Grafana dashboard is valid JSON in a ConfigMap the sidecar picks up.
+
+Usage: check-deploy-policy.py dev.yaml prod.yaml clone-job.yaml [dev-monitoring.yaml]
 """
 
 import base64
+import json
+import os
 import re
 import sys
 
@@ -48,6 +58,24 @@ DNS = {'namespaceSelector': {'matchLabels': {'kubernetes.io/metadata.name': 'kub
 # docs/configuration.md: a shorter key stops the process at start-up
 KEY_MIN_LENGTHS = {'INTERNAL_TOKEN_SECRET': 32, 'ACCESS_TOKEN_SECRET': 32, 'SESSION_TOKEN_SECRET': 32,
                    'ADMIN_API_KEY': 24, 'IP_HASH_KEY': 16}
+
+# the monitoring component: the scrape port of each service (gateway: its own listener)
+METRICS_PORTS = {'gateway': ('metrics', 9180), 'demo-session': ('http', 8001), 'tenant-service': ('http', 8002),
+                 'inventory-service': ('http', 8003)}
+MONITORING_API = 'monitoring.coreos.com/v1'
+# the fields of the CRDs (prometheus-operator v0.7x+) our objects may use; anything else is a
+# typo the API server would reject (structural schemas prune or refuse unknown fields)
+SM_SPEC_FIELDS = {'selector', 'namespaceSelector', 'endpoints', 'jobLabel', 'targetLabels', 'podTargetLabels',
+                  'sampleLimit', 'scrapeProtocols', 'attachMetadata'}
+SM_ENDPOINT_FIELDS = {'port', 'targetPort', 'path', 'scheme', 'interval', 'scrapeTimeout', 'honorLabels',
+                      'relabelings', 'metricRelabelings', 'params', 'followRedirects'}
+RULE_GROUP_FIELDS = {'name', 'interval', 'rules', 'limit', 'partial_response_strategy', 'query_offset'}
+RULE_FIELDS = {'record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'}
+DURATION_RE = re.compile(r'^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$')
+METRIC_NAME_RE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*$')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MONITORING_DIR = os.path.join(ROOT, 'k8s', 'components', 'monitoring')
+OBSERVABILITY_DOC = os.path.join(ROOT, 'docs', 'observability.md')
 
 errors = []
 
@@ -358,6 +386,145 @@ def check_common(label, objs, extra_pods=()):
     return by
 
 
+def seconds(duration):
+    units = {'ms': 0.001, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800, 'y': 31536000}
+    return sum(int(n) * units[u] for n, u in re.findall(r'([0-9]+)(ms|[smhdwy])', duration))
+
+
+def doc_anchors(path):
+    """GitHub's anchors of a Markdown file's headings."""
+    anchors = set()
+    if os.path.exists(path):
+        for line in open(path):
+            m = re.match(r'#+\s+(.*)', line)
+            if m:
+                text = re.sub(r'[^\w\- ]', '', m.group(1).strip().lower())
+                anchors.add(text.replace(' ', '-'))
+    return anchors
+
+
+def check_monitoring(label, objs, by):
+    """The monitoring component's objects, when the overlay has them."""
+    mon = [o for o in objs if o['apiVersion'].startswith('monitoring.coreos.com/')]
+    for o in mon:
+        check(o['apiVersion'] == MONITORING_API and o['kind'] in ('ServiceMonitor', 'PrometheusRule'),
+              f"{label}: {o['apiVersion']} {o['kind']}/{o['metadata']['name']}: only ServiceMonitor and PrometheusRule of {MONITORING_API}")
+        check(set(o) <= {'apiVersion', 'kind', 'metadata', 'spec'}, f"{label}: {o['kind']}/{o['metadata']['name']} top-level fields")
+    # the gateway's separate metrics listener, reachable in the pod
+    gw = by.get(('Deployment', 'gateway'))
+    if gw:
+        c = gw['spec']['template']['spec']['containers'][0]
+        env = {e['name']: e.get('value') for e in c.get('env', [])}
+        check(env.get('GATEWAY_METRICS_ADDR') == '0.0.0.0:9180', f'{label}: gateway GATEWAY_METRICS_ADDR=0.0.0.0:9180 (else it listens on 127.0.0.1)')
+        check({'name': 'metrics', 'containerPort': 9180} in c.get('ports', []), f'{label}: gateway container port 9180 named metrics')
+        check(c['ports'][0]['containerPort'] == 8080, f'{label}: gateway keeps 8080 as its first port')
+    # ServiceMonitors: one per service, on a Service port that exists, reachable from monitoring
+    sms = {o['metadata']['name']: o for o in mon if o['kind'] == 'ServiceMonitor'}
+    check(set(sms) == set(METRICS_PORTS), f'{label}: ServiceMonitors for {sorted(METRICS_PORTS)} ({sorted(sms)})')
+    scrape_policies = [o for o in objs if o['kind'] == 'NetworkPolicy' and o['metadata'].get('namespace') == APP_NS]
+    for name, sm in sms.items():
+        n = f'{label}: ServiceMonitor {name}'
+        spec = sm['spec']
+        if not check(set(spec) <= SM_SPEC_FIELDS, f'{n}: unknown spec fields {sorted(set(spec) - SM_SPEC_FIELDS)}'):
+            continue
+        check(sm['metadata'].get('namespace') == APP_NS and spec.get('namespaceSelector') == {'matchNames': [APP_NS]},
+              f'{n}: in {APP_NS}, selecting Services of {APP_NS}')
+        sel = spec.get('selector', {}).get('matchLabels', {})
+        svcs = [o for o in objs if o['kind'] == 'Service' and o['metadata'].get('namespace') == APP_NS
+                and sel and sel.items() <= o['metadata'].get('labels', {}).items()]
+        if not check(len(svcs) == 1 and svcs[0]['metadata']['name'] == name, f'{n}: selects exactly Service {name} ({[s["metadata"]["name"] for s in svcs]})'):
+            continue
+        svc = svcs[0]
+        want_port, want_number = METRICS_PORTS.get(name, (None, None))
+        eps = spec.get('endpoints', [])
+        check(len(eps) == 1, f'{n}: one endpoint')
+        for ep in eps:
+            check(set(ep) <= SM_ENDPOINT_FIELDS, f'{n}: unknown endpoint fields {sorted(set(ep) - SM_ENDPOINT_FIELDS)}')
+            check(ep.get('port') == want_port and ep.get('path') == '/metrics', f'{n}: scrapes port {want_port}, path /metrics')
+            for key in ('interval', 'scrapeTimeout'):
+                check(DURATION_RE.fullmatch(str(ep.get(key, ''))) is not None and ep.get(key), f'{n}: {key} is a duration')
+            check(seconds(str(ep.get('scrapeTimeout', '0s'))) <= seconds(str(ep.get('interval', '0s'))), f'{n}: scrapeTimeout <= interval')
+            sp = [p for p in svc['spec']['ports'] if p.get('name') == ep.get('port')]
+            if not check(len(sp) == 1, f'{n}: Service {name} has no port named {ep.get("port")}'):
+                continue
+            # the Service port's target: a container port of the selected pods
+            d = by.get(('Deployment', name))
+            cports = {p.get('name'): p['containerPort'] for p in d['spec']['template']['spec']['containers'][0].get('ports', [])} if d else {}
+            target = sp[0].get('targetPort', sp[0]['port'])
+            number = cports.get(target) if isinstance(target, str) else target
+            check(number == want_number, f'{n}: Service port {ep.get("port")} reaches container port {want_number} ({number})')
+            pod_labels = d['spec']['template']['metadata']['labels'] if d else {}
+            open_ = False
+            for np_ in scrape_policies:
+                ml = np_['spec']['podSelector'].get('matchLabels')
+                if not ml or not ml.items() <= pod_labels.items():
+                    continue
+                for rule in np_['spec'].get('ingress', []):
+                    from_monitoring = any('namespaceSelector' in peer and
+                                          peer['namespaceSelector'].get('matchLabels', {}).get('kubernetes.io/metadata.name') not in (APP_NS, CLONE_NS)
+                                          for peer in rule.get('from', []))
+                    if from_monitoring and any(p.get('port') == number for p in rule.get('ports', [])):
+                        open_ = True
+            check(open_, f'{n}: no NetworkPolicy lets the monitoring namespace reach {name}:{number}')
+    # the rules: the PrometheusRule CRD's fields, Prometheus' names, our annotations
+    rules = [o for o in mon if o['kind'] == 'PrometheusRule']
+    check(len(rules) == 1, f'{label}: one PrometheusRule ({len(rules)})')
+    anchors = doc_anchors(OBSERVABILITY_DOC)
+    alerts = set()
+    for pr in rules:
+        n = f"{label}: PrometheusRule {pr['metadata']['name']}"
+        check(set(pr['spec']) == {'groups'}, f'{n}: spec holds groups only')
+        groups = pr['spec'].get('groups', [])
+        check(len({g.get('name') for g in groups}) == len(groups), f'{n}: group names unique')
+        for g in groups:
+            check(set(g) <= RULE_GROUP_FIELDS and g.get('name') and g.get('rules'), f"{n}: group {g.get('name')} fields")
+            check('interval' not in g or DURATION_RE.fullmatch(g['interval']) is not None, f"{n}: group {g.get('name')} interval")
+            for r in g.get('rules', []):
+                rn = r.get('alert') or r.get('record')
+                check(set(r) <= RULE_FIELDS and ('alert' in r) != ('record' in r) and isinstance(r.get('expr'), str),
+                      f'{n}: rule {rn}: fields, one of alert/record, a string expr')
+                check('for' not in r or DURATION_RE.fullmatch(r['for']) is not None, f'{n}: rule {rn}: for is a duration')
+                if 'record' in r:
+                    check(METRIC_NAME_RE.fullmatch(r['record']) is not None and r['record'].count(':') == 2,
+                          f'{n}: recording rule {rn} named level:metric:operations')
+                    continue
+                check(rn not in alerts, f'{n}: alert {rn} twice')
+                alerts.add(rn)
+                check(r.get('labels', {}).get('severity') in ('critical', 'warning', 'info'), f'{n}: alert {rn} severity')
+                ann = r.get('annotations', {})
+                check(ann.get('summary') and ann.get('description'), f'{n}: alert {rn} summary and description')
+                url = ann.get('runbook_url', '')
+                check(url.endswith(f'docs/observability.md#{rn.lower()}'), f'{n}: alert {rn} runbook_url is docs/observability.md#{rn.lower()} ({url})')
+                check(rn.lower() in anchors, f'{n}: docs/observability.md has no section "{rn}" (its runbook)')
+    # every alert has a promtool test that expects it firing, and one that expects nothing
+    tests_path = os.path.join(MONITORING_DIR, 'tests', 'rules.test.yaml')
+    firing, quiet = set(), set()
+    if check(os.path.exists(tests_path), f'{label}: {tests_path} missing'):
+        for t in yaml.safe_load(open(tests_path)).get('tests', []):
+            for a in t.get('alert_rule_test', []):
+                (firing if a.get('exp_alerts') else quiet).add(a['alertname'])
+        for a in sorted(alerts):
+            check(a in firing and a in quiet, f'{label}: alert {a} lacks a promtool test that expects it firing and one that does not')
+        check(firing | quiet <= alerts, f'{label}: promtool tests of unknown alerts {sorted((firing | quiet) - alerts)}')
+    # the Grafana dashboard, for the sidecar's default label
+    cms = [o for o in objs if o['kind'] == 'ConfigMap' and o['metadata'].get('labels', {}).get('grafana_dashboard') == '1']
+    if check(len(cms) == 1, f'{label}: one ConfigMap labelled grafana_dashboard: "1"'):
+        data = cms[0].get('data', {})
+        check(len(data) == 1 and all(k.endswith('.json') for k in data), f'{label}: the dashboard ConfigMap holds one .json file')
+        for k, v in data.items():
+            try:
+                dash = json.loads(v)
+            except ValueError as e:
+                check(False, f'{label}: dashboard {k} is not JSON: {e}')
+                continue
+            check(dash.get('uid') and dash.get('title') and 'id' not in dash, f'{label}: dashboard {k} has uid and title, no id')
+            panels = [p for p in dash.get('panels', []) if p.get('type') != 'row']
+            check(len({p['id'] for p in dash.get('panels', [])}) == len(dash.get('panels', [])), f'{label}: dashboard panel ids unique')
+            for p in panels:
+                check(p.get('targets') and all(t.get('expr') for t in p['targets']), f"{label}: dashboard panel {p.get('title')} has queries")
+    return alerts
+
+
 def images(objs):
     for o in objs:
         t = pod_spec(o)
@@ -369,7 +536,14 @@ def images(objs):
 def main():
     dev_path, prod_path, clone_path = sys.argv[1:4]
     clone = load(clone_path)
-    dev = check_common('dev', load(dev_path), clone)
+    dev_objs = load(dev_path)
+    dev = check_common('dev', dev_objs, clone)
+    if any(o['apiVersion'].startswith('monitoring.coreos.com/') for o in dev_objs):
+        check_monitoring('dev', dev_objs, dev)
+    if len(sys.argv) > 4:
+        # dev with the monitoring component enabled, as docs/observability.md says
+        devmon_objs = load(sys.argv[4])
+        check_monitoring('dev+monitoring', devmon_objs, check_common('dev+monitoring', devmon_objs, clone))
     check(('StatefulSet', 'postgres') in dev and ('Deployment', 'redis') in dev, 'dev: in-cluster PostgreSQL and Redis')
     init = dev.get(('ConfigMap', 'postgres-init'), {}).get('data', {}).get('10-bakery.sh', '')
     check('NOSUPERUSER' in init and 'NOBYPASSRLS' in init, 'dev: the services role is no superuser and no BYPASSRLS')
@@ -389,6 +563,7 @@ def main():
     prod_text = open(prod_path).read()
     prod_objs = load(prod_path)
     prod = check_common('prod', prod_objs, clone)
+    check(bool(check_monitoring('prod', prod_objs, prod)), 'prod: the monitoring component is enabled (alerts)')
     check('dev-only' not in prod_text, 'prod: carries a dev-only value')
     check(('StatefulSet', 'postgres') not in prod and ('Deployment', 'redis') not in prod, 'prod: no in-cluster data stores')
     for name in ('bakery-ia-database', 'bakery-ia-keys'):
