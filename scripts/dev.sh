@@ -4,11 +4,18 @@
 #   - builds every binary, migrates every database, seeds the demo data
 #   - starts every service and prints the gateway URL; Ctrl-C stops everything it started
 # `scripts/dev.sh --smoke` does the same, checks every service answers /ready, and exits.
+# `--with-monitoring` also starts a local Prometheus on 127.0.0.1:59090 scraping every
+# service with the alert rules of k8s/components/monitoring (docs/observability.md).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SMOKE=0
-[ "${1:-}" = "--smoke" ] && SMOKE=1
+SMOKE=0; MONITORING=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) SMOKE=1 ;;
+    --with-monitoring) MONITORING=1 ;;
+  esac
+done
 
 note_what_runs
 trap stop_what_we_started INT TERM EXIT
@@ -53,6 +60,12 @@ for entry in "${SERVICES[@]}"; do
   wait_ready "$name" "$port" "$LOGS/$name.log"
   printf '    %-18s http://127.0.0.1:%s  (log: .local/logs/%s.log)\n' "$name" "$port" "$name"
 done
+
+if [ "$MONITORING" = 1 ]; then
+  log "starting Prometheus"
+  start_prometheus
+  printf '    %-18s http://127.0.0.1:%s/alerts  (log: .local/logs/prometheus.log)\n' prometheus "$PROM_PORT"
+fi
 
 if [ -x "$BIN/gateway" ]; then
   printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:8080/\033[0m\n'

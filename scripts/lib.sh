@@ -226,3 +226,55 @@ setup_infrastructure() {
   ensure_secrets
   export_stack_env
 }
+
+# ---- local Prometheus (scripts/dev.sh --with-monitoring) ------------------------------
+# Debian's `prometheus` package, a private instance: data in .local/prometheus, listening on
+# 127.0.0.1 only, on a port of its own (a system-wide Prometheus, which Debian's package
+# starts where systemd runs, keeps 9090). It scrapes the local services under the job names
+# the Kubernetes ServiceMonitors give them and loads the SAME rules: the PrometheusRule of
+# k8s/components/monitoring, extracted by scripts/monitoring-rules.py
+# (docs/observability.md "Dashboards and local Prometheus").
+PROM_PORT="${BAKERY_PROMETHEUS_PORT:-59090}"
+PROM_DIR="$LOCAL/prometheus"
+
+start_prometheus() {
+  local missing=()
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  port_taken "$PROM_PORT" && die "127.0.0.1:$PROM_PORT is taken (another Prometheus?): pick another port with BAKERY_PROMETHEUS_PORT"
+  mkdir -p "$PROM_DIR/data" "$LOCAL/logs"
+  python3 "$ROOT/scripts/monitoring-rules.py" "$PROM_DIR/bakery-ia.rules.yml" \
+    "$ROOT/k8s/components/monitoring/prometheusrule.yaml"
+  # job name -> metrics address (the gateway's separate listener: GATEWAY_METRICS_ADDR,
+  # 127.0.0.1:9180 by default)
+  {
+    echo "# Written by scripts/lib.sh start_prometheus at each start: edit that, not this."
+    echo "global: {scrape_interval: 5s, scrape_timeout: 4s, evaluation_interval: 5s}"
+    echo "rule_files: [bakery-ia.rules.yml]"
+    echo "scrape_configs:"
+    local entry
+    for entry in "gateway 127.0.0.1:9180" "demo-session 127.0.0.1:8001" \
+                 "tenant-service 127.0.0.1:8002" "inventory-service 127.0.0.1:8003"; do
+      set -- $entry
+      echo "  - job_name: $1"
+      echo "    metrics_path: /metrics"
+      echo "    static_configs: [{targets: ['$2'], labels: {namespace: local}}]"
+    done
+  } > "$PROM_DIR/prometheus.yml"
+  prometheus --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+    --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$PROM_PORT" \
+    >"$LOCAL/logs/prometheus.log" 2>&1 &
+  PIDS+=($!)
+  local _
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PROM_PORT/-/ready" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  tail -20 "$LOCAL/logs/prometheus.log" >&2
+  die "Prometheus did not become ready on port $PROM_PORT (log: .local/logs/prometheus.log)"
+}
