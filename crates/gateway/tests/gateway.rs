@@ -406,6 +406,49 @@ async fn headers_are_cleaned_and_forwarding_headers_set() {
     assert_eq!(e.header("x-forwarded-for"), Some("127.0.0.1"));
 }
 
+/// One click, one trace: the gateway continues the browser's `traceparent` (same trace, the
+/// gateway's span as the upstream's parent) or starts a trace when none (or a malformed
+/// one) is sent; the upstream always receives a valid one.
+#[tokio::test]
+async fn the_trace_context_is_continued_or_started_and_forwarded() {
+    let app = spawn_app().await;
+    let s = app.ready_session().await;
+    let sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let r = app
+        .client
+        .get(app.url("/api/products"))
+        .header(DEMO_HEADER, s.id.as_str())
+        .header("traceparent", sent)
+        .send()
+        .await
+        .unwrap();
+    let e = echo(r).await;
+    let forwarded = e.header("traceparent").expect("forwarded").to_owned();
+    let parts: Vec<&str> = forwarded.split('-').collect();
+    assert_eq!(parts.len(), 4, "{forwarded}");
+    assert_eq!(parts[0], "00");
+    assert_eq!(parts[1], "4bf92f3577b34da6a3ce929d0e0e4736", "same trace");
+    assert_ne!(
+        parts[2], "00f067aa0ba902b7",
+        "the gateway's own span is the parent"
+    );
+    assert_eq!(parts[3], "01");
+
+    for bad in [None, Some("00-zz-yy-01")] {
+        let mut request = app
+            .client
+            .get(app.url("/api/products"))
+            .header(DEMO_HEADER, s.id.as_str());
+        if let Some(bad) = bad {
+            request = request.header("traceparent", bad);
+        }
+        let e = echo(request.send().await.unwrap()).await;
+        let started = e.header("traceparent").expect("a trace is started");
+        let trace = bakery_config::telemetry::TraceContext::parse(started).expect("valid");
+        assert_ne!(trace.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+}
+
 #[tokio::test]
 async fn bodies_over_the_limit_get_413() {
     let app = spawn_app_with(Options {

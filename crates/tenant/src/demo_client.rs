@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use bakery_config::client::CLIENT_HEADER;
 use bakery_config::demo::AccountType;
 use bakery_config::http::ErrorBody;
-use bakery_config::telemetry::REQUEST_ID_HEADER;
+use bakery_config::telemetry::{REQUEST_ID_HEADER, TRACEPARENT_HEADER};
 use serde::Serialize;
 
 use crate::error::TenantError;
@@ -48,6 +48,8 @@ pub struct Forwarded {
     /// The client assertion the gateway signed, exactly as received (already verified).
     pub client_assertion: Option<String>,
     pub request_id: Option<String>,
+    /// `traceparent`, so demo-session's work joins the prospect's trace.
+    pub traceparent: Option<String>,
 }
 
 #[derive(Clone)]
@@ -92,6 +94,9 @@ impl DemoSessionClient {
         }
         if let Some(id) = &forwarded.request_id {
             request = request.header(REQUEST_ID_HEADER.as_str(), id);
+        }
+        if let Some(traceparent) = &forwarded.traceparent {
+            request = request.header(TRACEPARENT_HEADER.as_str(), traceparent);
         }
         let unavailable = |e: reqwest::Error| TenantError::DemoUnavailable(e.into());
         let response = request.send().await.map_err(unavailable)?;

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bakery_config::client::{CLIENT_HEADER, ClientAddress};
-use bakery_config::telemetry::REQUEST_ID_HEADER;
+use bakery_config::telemetry::{REQUEST_ID_HEADER, TRACEPARENT_HEADER};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -140,8 +140,8 @@ pub async fn login(
 }
 
 /// What demo-session gets from the prospect's request: the client assertion, as it came
-/// (the `ClientAddress` extractor has verified it, so it is one valid header value), and the
-/// request id.
+/// (the `ClientAddress` extractor has verified it, so it is one valid header value), the
+/// request id and the trace context.
 fn forwarded(req: &HttpRequest) -> Forwarded {
     let header = |name: &str| {
         req.headers()
@@ -152,5 +152,7 @@ fn forwarded(req: &HttpRequest) -> Forwarded {
     Forwarded {
         client_assertion: header(CLIENT_HEADER),
         request_id: header(REQUEST_ID_HEADER.as_str()),
+        // this hop's, set by the request middleware: demo-session's span is its child
+        traceparent: header(TRACEPARENT_HEADER.as_str()),
     }
 }
