@@ -27,6 +27,8 @@
 //! Storage:
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
 //! - [`cache`]: the Redis pool, key naming and the fixed-window counter.
+//! - [`tls`]: TLS to PostgreSQL (`sslmode`, `sslrootcert`) and Redis (`rediss://`,
+//!   `REDIS_CA_FILE`) through rustls.
 
 pub mod auth;
 pub mod cache;
@@ -42,5 +44,6 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod tenants;
+pub mod tls;
 
 pub use env::{ConfigError, Env};
