@@ -114,10 +114,12 @@ EXT
 
 # PostgreSQL's copy of the server certificate and key, in its data folder, owned by the
 # user it runs as (it refuses a key others can read).
+PG_TLS_CHANGED=0
 install_postgres_tls() {
   cmp -s "$TLS_DIR/server.crt" "$PG_DATA/server.crt" 2>/dev/null && return 0
   run_pg sh -c "umask 077; cat > '$PG_DATA/server.key'" < "$TLS_DIR/server.key"
   run_pg sh -c "umask 077; cat > '$PG_DATA/server.crt'" < "$TLS_DIR/server.crt"
+  PG_TLS_CHANGED=1
 }
 
 start_postgres() {
@@ -156,6 +158,8 @@ CONF
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -w -t 60 start >/dev/null
   fi
+  # a running server re-reads new certificate files on a reload
+  [ "$PG_TLS_CHANGED" = 1 ] && psql_admin -qc "SELECT pg_reload_conf()" >/dev/null
   # a cluster made before TLS was offered gets it now (a reload is enough)
   if [ "$(psql_admin -tAc "SHOW ssl")" != on ]; then
     log "enabling TLS on the private PostgreSQL"
