@@ -16,6 +16,7 @@ use_local_dir() {
   PG_RUN="$LOCAL/postgres/run"
   PG_LOG="$LOCAL/postgres/postgres.log"
   REDIS_DIR="$LOCAL/redis"
+  TLS_DIR="$LOCAL/tls"
 }
 use_local_dir "$LOCAL"
 # Redis holds sessions, rate counters and small per-tenant counters, never cache pages:
@@ -48,6 +49,7 @@ ensure_packages() {
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v psql >/dev/null || missing+=(postgresql-client)
   command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -67,6 +69,57 @@ port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pg_running() {
   "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1 || run_pg "$(pg_bin_dir)/pg_ctl" status -D "$PG_DATA" >/dev/null 2>&1
+}
+
+# A private CA and a server certificate for localhost and 127.0.0.1 it signed, made once
+# under .local/tls (ECDSA P-256, ten years), for TLS to the private PostgreSQL and Redis;
+# and a second CA that signs nothing (the tests check a server it did not sign is
+# refused). Readable by the current user only; PostgreSQL gets its own copy (start_postgres).
+ensure_tls_files() {
+  [ -f "$TLS_DIR/server.crt" ] && [ -f "$TLS_DIR/other-ca.crt" ] && return 0
+  log "creating a private CA and a server certificate in ${TLS_DIR#"$ROOT/"}"
+  mkdir -p "$TLS_DIR"
+  (
+    umask 077
+    cd "$TLS_DIR"
+    cat > ext.cnf <<'EXT'
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EXT
+    local ca
+    for ca in ca other-ca; do
+      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$ca.key" -out "$ca.csr" -subj "/CN=Bakery-IA local $ca" 2>/dev/null
+      openssl x509 -req -in "$ca.csr" -signkey "$ca.key" -days 3650 \
+        -extfile ext.cnf -extensions ca -out "$ca.crt" 2>/dev/null
+    done
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile ext.cnf -extensions server -out server.crt 2>/dev/null
+    rm -f ./*.csr ca.srl other-ca.key
+    # certificates are public; keys stay 0600
+    chmod 0644 ca.crt other-ca.crt server.crt
+  ) || die "could not create the TLS files in $TLS_DIR (openssl)"
+}
+
+# PostgreSQL's copy of the server certificate and key, in its data folder, owned by the
+# user it runs as (it refuses a key others can read).
+PG_TLS_CHANGED=0
+install_postgres_tls() {
+  cmp -s "$TLS_DIR/server.crt" "$PG_DATA/server.crt" 2>/dev/null && return 0
+  run_pg sh -c "umask 077; cat > '$PG_DATA/server.key'" < "$TLS_DIR/server.key"
+  run_pg sh -c "umask 077; cat > '$PG_DATA/server.crt'" < "$TLS_DIR/server.crt"
+  PG_TLS_CHANGED=1
 }
 
 start_postgres() {
@@ -93,13 +146,26 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 log_min_messages = warning
+# TLS offered (server.crt/server.key, from .local/tls); plain connections still accepted
+ssl = on
 CONF
   fi
   run_pg mkdir -p "$PG_RUN"
+  ensure_tls_files
+  install_postgres_tls
   if ! pg_running; then
     port_taken "$PG_PORT" && die "127.0.0.1:$PG_PORT is taken by another server (another checkout's PostgreSQL?): stop it, or pick another port with BAKERY_PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -w -t 60 start >/dev/null
+  fi
+  # a running server re-reads new certificate files on a reload
+  [ "$PG_TLS_CHANGED" = 1 ] && psql_admin -qc "SELECT pg_reload_conf()" >/dev/null
+  # a cluster made before TLS was offered gets it now (a reload is enough)
+  if [ "$(psql_admin -tAc "SHOW ssl")" != on ]; then
+    log "enabling TLS on the private PostgreSQL"
+    psql_admin -qc "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null
+    local i; for i in $(seq 1 50); do [ "$(psql_admin -tAc "SHOW ssl")" = on ] && break; sleep 0.1; done
+    [ "$(psql_admin -tAc "SHOW ssl")" = on ] || die "PostgreSQL did not turn TLS on (see ${PG_LOG#"$ROOT/"})"
   fi
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'" | grep -q 1 ||
     psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"
@@ -143,15 +209,41 @@ stop_postgres() {
 
 redis_running() { redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; }
 
+# Debian's redis-server is built with TLS (it links libssl); a build without it cannot
+# take --tls-port, so Redis then runs without its TLS port (and the TLS tests say why).
+redis_has_tls() { ldd "$(command -v redis-server)" 2>/dev/null | grep -q libssl; }
+# Redis also listens with TLS, on the port after its own (read when used: scripts/faults.sh
+# moves REDIS_PORT after sourcing this file)
+redis_tls_port() { echo $((REDIS_PORT + 1)); }
+
 start_redis() {
   mkdir -p "$REDIS_DIR"
+  local tls=()
+  if redis_has_tls; then
+    ensure_tls_files
+    tls=(--tls-port "$(redis_tls_port)" --tls-cert-file "$TLS_DIR/server.crt"
+      --tls-key-file "$TLS_DIR/server.key" --tls-ca-cert-file "$TLS_DIR/ca.crt" --tls-auth-clients no)
+  else
+    log "redis-server has no TLS support: no TLS port (the rediss:// tests will fail)"
+  fi
   if ! redis_running; then
-    log "starting Redis on 127.0.0.1:$REDIS_PORT"
+    [ "${#tls[@]}" -gt 0 ] && port_taken "$(redis_tls_port)" &&
+      die "127.0.0.1:$(redis_tls_port) (Redis' TLS port, BAKERY_REDIS_PORT + 1) is taken: pick other ports with BAKERY_REDIS_PORT"
+    log "starting Redis on 127.0.0.1:$REDIS_PORT${tls[*]:+ (TLS on $(redis_tls_port))}"
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
       --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no \
-      --protected-mode yes --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction >/dev/null
+      --protected-mode yes --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction \
+      "${tls[@]}" >/dev/null
     local i; for i in $(seq 1 50); do redis_running && break; sleep 0.1; done
     redis_running || die "Redis did not start (see .local/redis/redis.log)"
+  elif [ "${#tls[@]}" -gt 0 ] && [ "$(redis-cli -p "$REDIS_PORT" config get tls-port | tail -1)" = 0 ]; then
+    # an instance started before the TLS port existed gets it now (applied live)
+    log "opening Redis' TLS port $(redis_tls_port)"
+    redis-cli -p "$REDIS_PORT" config set tls-cert-file "$TLS_DIR/server.crt" >/dev/null
+    redis-cli -p "$REDIS_PORT" config set tls-key-file "$TLS_DIR/server.key" >/dev/null
+    redis-cli -p "$REDIS_PORT" config set tls-ca-cert-file "$TLS_DIR/ca.crt" >/dev/null
+    redis-cli -p "$REDIS_PORT" config set tls-auth-clients no >/dev/null
+    redis-cli -p "$REDIS_PORT" config set tls-port "$(redis_tls_port)" >/dev/null
   fi
   # an instance started before these settings existed gets them too (applied live)
   redis-cli -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" >/dev/null
@@ -184,6 +276,13 @@ export_stack_env() {
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
   export TEST_DATABASE_URL="postgres://$DB_ROLE@127.0.0.1:$PG_PORT/postgres"
   export TEST_REDIS_URL="$REDIS_URL"
+  # the TLS tests (crates/config/tests/tls.rs): the CA that signed the private servers'
+  # certificate, one that did not, and Redis' TLS port; REQUIRE makes them fail, not
+  # skip, when something is missing
+  export BAKERY_TEST_TLS_CA="$TLS_DIR/ca.crt"
+  export BAKERY_TEST_TLS_OTHER_CA="$TLS_DIR/other-ca.crt"
+  export BAKERY_TEST_REDIS_TLS_PORT="$(redis_tls_port)"
+  export BAKERY_TEST_REQUIRE_TLS=1
 }
 
 # What a script started, so that on exit it stops only that: a running `scripts/dev.sh`

@@ -1,6 +1,6 @@
 //! Redis: the pool and key naming.
 
-use deadpool_redis::{Config, Pool, Runtime};
+use deadpool_redis::{Pool, Runtime};
 
 use crate::settings::RedisSettings;
 
@@ -13,7 +13,10 @@ pub enum CacheError {
     Pool(#[from] deadpool_redis::PoolError),
     /// The pool could not be built (start-up only).
     #[error("redis pool: {0}")]
-    Build(#[from] deadpool_redis::CreatePoolError),
+    Build(#[from] deadpool_redis::BuildError),
+    /// `rediss://` cannot be set up as configured (start-up only).
+    #[error("redis TLS: {0}")]
+    Tls(String),
     /// The caller's time budget for Redis ran out.
     #[error("redis pool: timed out")]
     TimedOut(#[from] tokio::time::error::Elapsed),
@@ -21,20 +24,53 @@ pub enum CacheError {
     Redis(#[from] redis::RedisError),
 }
 
+/// A client for `settings.url`: `redis://`, or `rediss://` (TLS through rustls) trusting
+/// only `settings.ca_file` when set, the platform's roots otherwise. `#insecure` is
+/// refused (the settings refuse it too; the redis crate is built without it).
+pub fn client(settings: &RedisSettings) -> Result<redis::Client, CacheError> {
+    if !settings.url.starts_with("rediss://") {
+        if settings.ca_file.is_some() {
+            return Err(CacheError::Tls(
+                "REDIS_CA_FILE is only used with a rediss:// REDIS_URL".to_owned(),
+            ));
+        }
+        return Ok(redis::Client::open(settings.url.as_str())?);
+    }
+    if settings.url.contains("#insecure") {
+        return Err(CacheError::Tls(
+            "REDIS_URL: `#insecure` turns certificate checks off: use REDIS_CA_FILE".to_owned(),
+        ));
+    }
+    crate::tls::install_default_provider();
+    let Some(path) = &settings.ca_file else {
+        return Ok(redis::Client::open(settings.url.as_str())?);
+    };
+    // read and checked here, so a bad file is a start-up error naming the variable
+    crate::tls::load_ca_file(path).map_err(|e| CacheError::Tls(format!("REDIS_CA_FILE: {e}")))?;
+    let pem = std::fs::read(path)
+        .map_err(|e| CacheError::Tls(format!("REDIS_CA_FILE {}: {e}", path.display())))?;
+    Ok(redis::Client::build_with_tls(
+        settings.url.as_str(),
+        redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem),
+        },
+    )?)
+}
+
 /// Builds the pool. Connections are made lazily, so a Redis that is down does not stop
 /// start-up; readiness reports it.
 pub fn build_pool(settings: &RedisSettings) -> Result<Pool, CacheError> {
-    let mut cfg = Config::from_url(settings.url.clone());
-    cfg.pool = Some(deadpool_redis::PoolConfig {
-        max_size: settings.pool_size,
-        timeouts: deadpool_redis::Timeouts {
-            wait: Some(std::time::Duration::from_secs(2)),
-            create: Some(std::time::Duration::from_secs(2)),
-            recycle: Some(std::time::Duration::from_secs(2)),
-        },
-        ..Default::default()
-    });
-    cfg.create_pool(Some(Runtime::Tokio1))
+    let info = client(settings)?.get_connection_info().clone();
+    let manager = deadpool_redis::Manager::new(info)?;
+    let timeout = Some(std::time::Duration::from_secs(2));
+    Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(Runtime::Tokio1)
+        .build()
         .map_err(CacheError::Build)
 }
 

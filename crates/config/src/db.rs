@@ -11,10 +11,13 @@ use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolEr
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use std::sync::Arc;
+
 use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::settings::{DatabaseLimits, DatabaseSettings};
+pub use crate::tls::{PgTarget, SslMode, TlsError};
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
@@ -36,6 +39,9 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("migrations: {0}")]
     Migration(#[source] MigrationFailure),
+    /// The URL's `sslmode`/`sslrootcert` cannot be used (start-up only).
+    #[error("database TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// Builds a pool; connections are opened on first use, each with `settings.limits`.
@@ -56,13 +62,16 @@ pub fn build_pool_with_limits(
     size: usize,
     limits: DatabaseLimits,
 ) -> Result<PgPool, DbError> {
+    let target = Arc::new(PgTarget::from_url(url)?);
     let setup = session_limits_sql(&limits);
     let mut config = ManagerConfig::default();
-    config.custom_setup = Box::new(move |url| {
+    // every connection is opened here, so the URL's `sslmode`/`sslrootcert` apply to each
+    // (the manager's own URL argument is the same URL, already read into `target`)
+    config.custom_setup = Box::new(move |_url| {
         let setup = setup.clone();
+        let target = Arc::clone(&target);
         async move {
-            let mut conn =
-                <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+            let mut conn = target.connect().await?;
             // session-level on purpose: every transaction of this connection gets them, and
             // no statement a service sends resets them
             conn.batch_execute(&setup)
@@ -147,10 +156,19 @@ async fn with_migration_harness<T: Send + 'static>(
     work: impl FnOnce(&mut SyncPg) -> Result<T, MigrationFailure> + Send + 'static,
 ) -> Result<T, DbError> {
     use diesel::Connection;
+    let target = PgTarget::from_url(url)?;
     let url = url.to_owned();
-    // diesel_migrations is synchronous: run it on a blocking thread with its own connection.
+    // diesel_migrations is synchronous: run it on a blocking thread with its own connection
+    // (over TLS when the URL asks for it).
     tokio::task::spawn_blocking(move || {
-        let mut conn = SyncPg::establish(&url).map_err(|e| DbError::Migration(e.into()))?;
+        let mut conn = if target.uses_tls() {
+            let conn = tokio::runtime::Handle::current()
+                .block_on(target.connect())
+                .map_err(|e| DbError::Migration(e.into()))?;
+            SyncPg::from(conn)
+        } else {
+            SyncPg::establish(&url).map_err(|e| DbError::Migration(e.into()))?
+        };
         work(&mut conn).map_err(DbError::Migration)
     })
     .await

@@ -28,6 +28,8 @@
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
 //! - [`schema_version`]: is the database at the schema this build embeds (`/ready`).
 //! - [`cache`]: the Redis pool, key naming and the fixed-window counter.
+//! - [`tls`]: TLS to PostgreSQL (`sslmode`, `sslrootcert`) and Redis (`rediss://`,
+//!   `REDIS_CA_FILE`) through rustls.
 
 pub mod auth;
 pub mod cache;
@@ -44,5 +46,6 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod tenants;
+pub mod tls;
 
 pub use env::{ConfigError, Env};

@@ -2,6 +2,7 @@
 //! default and its meaning is listed in `docs/configuration.md`.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -223,6 +224,9 @@ impl DatabaseSettings {
         let url = env.or(var, format!("{LOCAL_POSTGRES}/{}", db.name()));
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             env.or_checked::<String>(var, String::new(), "a postgres:// URL", |_| false);
+        } else if let Err(e) = crate::tls::PgTarget::from_url(&url) {
+            // `sslmode` / `sslrootcert` (a CA file that cannot be read stops start-up here)
+            env.report(var, e.to_string());
         }
         DatabaseSettings {
             url,
@@ -236,7 +240,12 @@ impl DatabaseSettings {
 
 #[derive(Clone)]
 pub struct RedisSettings {
+    /// `REDIS_URL`: `redis://…`, or `rediss://…` for TLS (never `#insecure`).
     pub url: String,
+    /// `REDIS_CA_FILE`: a PEM file holding the only CA(s) trusted for a `rediss://` server
+    /// (a managed Redis whose certificate is not publicly trusted). Unset: the platform's
+    /// roots.
+    pub ca_file: Option<PathBuf>,
     pub pool_size: usize,
     /// Prepended to every key, so several deployments (or parallel tests) can share one Redis.
     pub key_prefix: String,
@@ -246,6 +255,7 @@ impl fmt::Debug for RedisSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisSettings")
             .field("url", &redact_url(&self.url))
+            .field("ca_file", &self.ca_file)
             .field("pool_size", &self.pool_size)
             .field("key_prefix", &self.key_prefix)
             .finish()
@@ -258,8 +268,27 @@ impl RedisSettings {
         if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
             env.or_checked::<String>("REDIS_URL", String::new(), "a redis:// URL", |_| false);
         }
+        if url.starts_with("rediss://") && url.contains("#insecure") {
+            // the redis crate would skip every certificate check: never silently
+            env.report(
+                "REDIS_URL",
+                "`#insecure` turns certificate checks off: trust the server's CA with REDIS_CA_FILE instead",
+            );
+        }
+        let ca_file = env.optional::<PathBuf>("REDIS_CA_FILE");
+        if let Some(path) = &ca_file {
+            if !url.starts_with("rediss://") {
+                env.report(
+                    "REDIS_CA_FILE",
+                    "is only used with a rediss:// REDIS_URL (TLS)",
+                );
+            } else if let Err(e) = crate::tls::load_ca_file(path) {
+                env.report("REDIS_CA_FILE", e.to_string());
+            }
+        }
         RedisSettings {
             url,
+            ca_file,
             pool_size: env.or_checked("REDIS_POOL_SIZE", 16, "between 1 and 512", |n| {
                 (1..=512).contains(n)
             }),
@@ -438,6 +467,55 @@ mod tests {
         ] {
             assert!(vars.contains(&v), "{v} not reported in {vars:?}");
         }
+    }
+
+    #[test]
+    fn tls_mistakes_are_named() {
+        let m = env_of(&[
+            (
+                "TENANT_DATABASE_URL",
+                "postgres://u@h/tenant?sslmode=verify-fll",
+            ),
+            (
+                "INVENTORY_DATABASE_URL",
+                "postgres://u@h/inventory?sslmode=verify-full&sslrootcert=/nowhere/ca.crt",
+            ),
+            ("REDIS_URL", "rediss://cache.example:6380/#insecure"),
+            ("REDIS_CA_FILE", "/nowhere/redis-ca.crt"),
+        ]);
+        let mut env = Env::from_map(&m);
+        let _ = DatabaseSettings::from_env(&mut env, Database::Tenant);
+        let _ = DatabaseSettings::from_env(&mut env, Database::Inventory);
+        let _ = RedisSettings::from_env(&mut env);
+        let err = env.finish(()).expect_err("must fail").to_string();
+        for expected in [
+            "TENANT_DATABASE_URL",
+            "unknown sslmode `verify-fll`",
+            "INVENTORY_DATABASE_URL",
+            "/nowhere/ca.crt: cannot be read",
+            "REDIS_URL",
+            "#insecure",
+            "REDIS_CA_FILE",
+            "/nowhere/redis-ca.crt",
+        ] {
+            assert!(err.contains(expected), "{expected} not in {err}");
+        }
+
+        // a CA file for a plain redis:// URL would be ignored: refused
+        let m = env_of(&[("REDIS_CA_FILE", "/etc/hostname")]);
+        let mut env = Env::from_map(&m);
+        let _ = RedisSettings::from_env(&mut env);
+        let err = env.finish(()).expect_err("must fail");
+        assert_eq!(err.variables(), ["REDIS_CA_FILE"]);
+
+        // without sslmode nothing changes
+        let m = env_of(&[("DEMO_SESSION_DATABASE_URL", "postgres://u@h/demo_session")]);
+        let mut env = Env::from_map(&m);
+        let db = DatabaseSettings::from_env(&mut env, Database::DemoSession);
+        assert_eq!(
+            env.finish(db).expect("valid").url,
+            "postgres://u@h/demo_session"
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@ use bakery_config::env::load_or_exit;
 use bakery_config::settings::{Database, DatabaseSettings, TelemetrySettings, redact_url};
 use bakery_config::telemetry;
 use chrono::Utc;
-use diesel_async::AsyncConnection;
 
 use crate::seed::{self, Outcome, Report};
 
@@ -48,7 +47,9 @@ pub fn main(job: Job) -> ExitCode {
     });
     telemetry::init(job.binary(), &telemetry_settings);
     bakery_config::cli::block_on(job.binary(), async move {
-        let mut conn = AsyncPgConnection::establish(&database.url)
+        // through the URL's TLS settings (`sslmode`, `sslrootcert`), as the services' pools
+        let mut conn = bakery_config::db::PgTarget::from_url(&database.url)?
+            .connect()
             .await
             .with_context(|| format!("cannot connect to {}", redact_url(&database.url)))?;
         let report = run(job, &mut conn).await?;

@@ -232,12 +232,12 @@ impl SessionResolver {
 /// growing pause (0.5 s to 10 s) when Redis goes away.
 pub async fn listen_for_invalidations(
     resolver: std::sync::Arc<SessionResolver>,
-    redis_url: String,
+    redis: redis::Client,
     channel: String,
 ) {
     let mut pause = Duration::from_millis(500);
     loop {
-        match subscribe(&resolver, &redis_url, &channel).await {
+        match subscribe(&resolver, &redis, &channel).await {
             Ok(()) => {
                 tracing::warn!("invalidation subscription ended, reconnecting");
                 pause = Duration::from_millis(500);
@@ -252,11 +252,10 @@ pub async fn listen_for_invalidations(
 
 async fn subscribe(
     resolver: &SessionResolver,
-    redis_url: &str,
+    redis: &redis::Client,
     channel: &str,
 ) -> redis::RedisResult<()> {
-    let client = redis::Client::open(redis_url)?;
-    let mut pubsub = client.get_async_pubsub().await?;
+    let mut pubsub = redis.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     // anything cached before the subscription may have been invalidated meanwhile
     resolver.forget_all();

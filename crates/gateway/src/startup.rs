@@ -137,6 +137,8 @@ impl Application {
             openapi,
             allowed,
         });
+        // the invalidation subscriber's own connection (same URL, same TLS as the pool)
+        let invalidation_client = cache::client(&settings.redis)?;
         let timeouts = settings.timeouts.clone();
         // called once per worker thread
         let serving = Serving::start(NAME, &settings.server, readiness, move |cfg| {
@@ -149,7 +151,7 @@ impl Application {
         // started last, so a failed start-up leaves no task behind
         let invalidations = tokio::spawn(session::listen_for_invalidations(
             listener_sessions,
-            settings.redis.url.clone(),
+            invalidation_client,
             demo::invalidation_channel(&keys),
         ));
         Ok(Application {

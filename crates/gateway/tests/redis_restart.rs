@@ -64,6 +64,7 @@ async fn sessions_survive_a_redis_restart_and_invalidations_resume() {
     let redis = PrivateRedis::start(port).await;
     let settings = RedisSettings {
         url: format!("redis://127.0.0.1:{port}"),
+        ca_file: None,
         pool_size: 4,
         key_prefix: "gateway-test:".to_owned(),
     };

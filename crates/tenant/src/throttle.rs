@@ -234,6 +234,7 @@ mod tests {
     fn throttle() -> LoginThrottle {
         let pool = bakery_config::cache::build_pool(&bakery_config::settings::RedisSettings {
             url: "redis://127.0.0.1:1".to_owned(),
+            ca_file: None,
             pool_size: 1,
             key_prefix: "t:".to_owned(),
         })

@@ -429,6 +429,7 @@ pub fn tables(schema: &[String]) -> Vec<&String> {
 pub fn redis_settings() -> RedisSettings {
     RedisSettings {
         url: std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| LOCAL_REDIS.to_owned()),
+        ca_file: None,
         pool_size: 4,
         key_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
     }

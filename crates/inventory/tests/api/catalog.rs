@@ -215,6 +215,7 @@ async fn the_ingredient_list_is_read_through_the_cache_and_invalidated_by_writes
 async fn requests_still_work_when_redis_is_down() {
     let app = spawn_app_with(RedisSettings {
         url: "redis://127.0.0.1:1".to_owned(),
+        ca_file: None,
         pool_size: 2,
         key_prefix: "test:down:".to_owned(),
     })
