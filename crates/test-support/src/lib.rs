@@ -10,11 +10,14 @@
 //!
 //! [`routes::route_table`]: a service's routes as actix built them, compared with its
 //! OpenAPI document by each service's tests.
+//!
+//! [`metrics::Scrape`]: a service's `/metrics`, parsed into `(name, labels) → value`.
 #![expect(
     clippy::expect_used,
     reason = "a harness that cannot set up should fail the test loudly"
 )]
 
+pub mod metrics;
 pub mod routes;
 
 use std::path::PathBuf;
