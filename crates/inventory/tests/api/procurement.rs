@@ -267,8 +267,13 @@ async fn the_background_scheduler_runs_on_its_interval() {
     settings.common.services.tenant = url;
     let directory = Arc::new(HttpTenantDirectory::new(&settings).expect("directory"));
     let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
-    let scheduler =
-        procurement::spawn_scheduler(pool, directory, std::time::Duration::from_millis(200));
+    let metrics = bakery_inventory::metrics::InventoryMetrics::default();
+    let scheduler = procurement::spawn_scheduler(
+        pool,
+        directory,
+        std::time::Duration::from_millis(200),
+        metrics.clone(),
+    );
     let mut drafted = 0;
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
