@@ -224,17 +224,18 @@ pub async fn record_http(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = HttpMethod::of(req.method());
-    let request = req.request().clone();
+    // (the request cannot be kept aside: routing needs it unshared)
     let result = next.call(req).await;
-    let status = match &result {
-        Ok(res) => res.status(),
-        Err(e) => e.as_response_error().status_code(),
+    // handlers' errors are answers by now; an `Err` here is a middleware's, before routing
+    let (route, status) = match &result {
+        Ok(res) => (HttpRoute::of(res.request()), res.status()),
+        Err(e) => (HttpRoute::UNMATCHED, e.as_response_error().status_code()),
     };
     metrics
         .http
         .get_or_create(&HttpLabels {
             http_request_method: method,
-            http_route: HttpRoute::of(&request),
+            http_route: route,
             http_response_status_code: status.as_u16(),
         })
         .observe(seconds_since(started));
