@@ -397,8 +397,8 @@ pub async fn assert_migrations_reversible(set: MigrationSet) -> Vec<String> {
 }
 
 /// The environment every binary of the stack needs, for a test that runs one as a process:
-/// the test signing secrets and `redis` (its URL and key prefix). Tests add the database
-/// and service URLs of their own.
+/// the test signing secrets, `redis` (its URL and key prefix) and a free port for the
+/// gateway's metrics listener. Tests add the database and service URLs of their own.
 pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
     let tokens = token_settings();
     vec![
@@ -416,6 +416,9 @@ pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
             "SESSION_TOKEN_SECRET",
             tokens.session_secret.expose().to_owned(),
         ),
+        // a gateway binary's metrics listener on a free port, never the default 9180 that
+        // another test's gateway (or a running scripts/dev.sh) holds
+        ("GATEWAY_METRICS_ADDR", "127.0.0.1:0".to_owned()),
     ]
 }
 
