@@ -788,6 +788,7 @@ impl DemoSessions {
         match self.remove_session_data(&s.id, s.virtual_tenant_id).await {
             Ok(removed) => {
                 sessions::mark_cleaned(conn, std::slice::from_ref(&s.id)).await?;
+                self.count_stuck_as_failed(std::slice::from_ref(s));
                 Ok(Some(Removal {
                     session_id: s.id.clone(),
                     virtual_tenant_id: s.virtual_tenant_id,
@@ -943,6 +944,7 @@ impl DemoSessions {
                 Ok(removed) => {
                     let ids: Vec<SessionId> = claimed.iter().map(|s| s.id.clone()).collect();
                     sessions::mark_cleaned(c, &ids).await?;
+                    self.count_stuck_as_failed(&claimed);
                     self.cache.forget_all(&ids).await;
                     batch.removed = removed;
                     batch.cleaned = claimed.iter().map(CleanedSession::from).collect();
@@ -963,6 +965,16 @@ impl DemoSessions {
             Ok(Some(batch))
         })
         .await
+    }
+
+    /// Stuck `pending` sessions cleanup just marked `failed` (their create never finished).
+    fn count_stuck_as_failed(&self, cleaned: &[DemoSession]) {
+        for s in cleaned
+            .iter()
+            .filter(|s| s.status == SessionStatus::Pending)
+        {
+            self.metrics.failed(s.demo_account_type);
+        }
     }
 
     /// Pass 3: warm pool tenants of an earlier day, or whose clone got stuck.

@@ -103,6 +103,16 @@ async fn cleanup_passes_count_expiries_removals_orphans_and_overdue_sessions() {
     ))
     .await
     .expect("lose the row");
+    // a third got stuck cloning ten minutes ago
+    s.batch_execute(&format!(
+        "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
+            clone_strategy, created_at, expires_at) VALUES ('{}', '{}', '{SAN_PABLO}', \
+            'individual_bakery', 'pending', 'inline', now() - interval '10 minutes', now() + interval '20 minutes')",
+        bakery_test_support::session_id(),
+        Uuid::new_v4()
+    ))
+    .await
+    .expect("stuck session");
     let overdue = scrape(&app).await;
     assert_eq!(overdue.value("bakery_demo_sessions_overdue", &[]), 1.0);
 
@@ -131,7 +141,7 @@ async fn cleanup_passes_count_expiries_removals_orphans_and_overdue_sessions() {
         ),
         1.0
     );
-    for kind in ["session", "orphan"] {
+    for (kind, n) in [("session", 2.0), ("orphan", 1.0)] {
         assert_eq!(
             moved(
                 &before,
@@ -139,10 +149,15 @@ async fn cleanup_passes_count_expiries_removals_orphans_and_overdue_sessions() {
                 "bakery_demo_cleanup_removed_total",
                 &[("kind", kind)]
             ),
-            1.0,
+            n,
             "{kind}"
         );
     }
+    assert_eq!(
+        moved(&before, &after, "bakery_demo_sessions_failed_total", &[IB]),
+        1.0,
+        "the stuck create"
+    );
     assert_eq!(after.value("bakery_demo_orphan_tenants", &[]), 1.0);
     assert_eq!(after.value("bakery_demo_sessions_overdue", &[]), 0.0);
     assert_eq!(
