@@ -10,7 +10,9 @@
 //! - [`telemetry`]: `tracing` set-up (readable in development, JSON in production) and
 //!   request ids.
 //! - [`server`]: the actix-web server every service runs (middleware, errors, health,
-//!   shutdown).
+//!   metrics, shutdown).
+//! - [`metrics`]: Prometheus metrics, one registry per application: the HTTP middleware,
+//!   `GET /metrics`, the gateway's metrics listener.
 //!
 //! The edge:
 //! - [`http`]: the JSON error envelope, the one `ResponseError` glue (cause chain logged,
@@ -39,6 +41,7 @@ pub mod db;
 pub mod demo;
 pub mod env;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod schema_version;

@@ -13,7 +13,7 @@
 //!
 //! Service:
 //! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
-//! - [`stats`]: what operators watch.
+//! - [`stats`]: what operators watch; [`metrics`]: the same, for Prometheus (`/metrics`).
 //! - [`client`]: the client address and its keyed hash.
 //! - [`error`]: the one error type and its JSON answers.
 //! - [`settings`], [`startup`], [`routes`] ([`openapi`]: their OpenAPI document), [`cli`].
@@ -25,6 +25,7 @@ pub mod cloner;
 pub mod error;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod openapi;
 pub mod pool;
 pub mod redis_copy;

@@ -28,6 +28,7 @@ use crate::client::client_hash;
 use crate::cloner::{self, CloneError, CloneFor, ClonePlan, CloneRequest};
 use crate::error::{CloneFailure, DemoError, InternalError};
 use crate::jobs::{CloneTarget, JobCloner};
+use crate::metrics::{DemoMetrics, RefusalReason, RemovedKind, Source};
 use crate::pool;
 use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
@@ -195,6 +196,7 @@ pub struct DemoSessions {
     jobs: Option<JobCloner>,
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
+    metrics: DemoMetrics,
 }
 
 impl DemoSessions {
@@ -229,11 +231,22 @@ impl DemoSessions {
             templates: RwLock::new(HashMap::new()),
             jobs,
             refill: tokio::sync::Notify::new(),
+            metrics: DemoMetrics::default(),
         })
     }
 
     pub fn plan(&self) -> &ClonePlan {
         &self.plan
+    }
+
+    /// What this process counts (registered by `Application::build`).
+    pub fn metrics(&self) -> &DemoMetrics {
+        &self.metrics
+    }
+
+    /// The `demo_session` database (the metrics' scrape-time gauges read it).
+    pub fn sessions_pool(&self) -> &PgPool {
+        &self.pools.sessions
     }
 
     fn max_extensions(&self) -> i32 {
@@ -312,14 +325,35 @@ impl DemoSessions {
         account: AccountType,
         client: ClientAddress,
     ) -> Result<SessionView, DemoError> {
+        let created = self.create_session(account, client).await;
+        match &created {
+            Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
+            Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
+            _ => {}
+        }
+        created
+    }
+
+    async fn create_session(
+        &self,
+        account: AccountType,
+        client: ClientAddress,
+    ) -> Result<SessionView, DemoError> {
         let admission = self.prepare(account, client).await?;
         let started = Instant::now();
         let mut conn = self.pools.sessions.get().await?;
-        if let Some(warm) = self.admit(&mut conn, &admission).await? {
+        let warm = self.admit(&mut conn, &admission).await?;
+        if self.pool_enabled() {
+            self.metrics.warm_pool(account, warm.is_some());
+        }
+        if let Some(warm) = warm {
             let answer = self.hand_over(conn, warm, started).await;
             // refill only once the prospect has their answer: a clone running alongside
             // would compete with the hand-over for the CPU
             self.refill.notify_one();
+            if answer.is_ok() {
+                self.metrics.created(account, Source::warm_pool);
+            }
             return answer;
         }
         if self.pool_enabled() {
@@ -328,7 +362,11 @@ impl DemoSessions {
         }
         let started = Instant::now();
         self.clone_for(&mut conn, &admission).await?;
-        self.finish(conn, &admission.id, started, false).await
+        let answer = self.finish(conn, &admission.id, started, false).await;
+        if answer.is_ok() {
+            self.metrics.created(account, Source::on_demand);
+        }
+        answer
     }
 
     fn pool_enabled(&self) -> bool {
@@ -427,6 +465,11 @@ impl DemoSessions {
         conn: &mut AsyncPgConnection,
         a: &Admission,
     ) -> Result<(), DemoError> {
+        let started = Instant::now();
+        let strategy = match self.on_demand_job() {
+            Some(_) => CloneStrategy::KubernetesJob,
+            None => CloneStrategy::Inline,
+        };
         let cloned = match self.on_demand_job() {
             None => {
                 self.clone_inline(&CloneRequest {
@@ -446,8 +489,10 @@ impl DemoSessions {
                 .map_err(CloneFailure::Job),
         };
         let Err(failure) = cloned else {
+            self.metrics.cloned(strategy, started);
             return Ok(());
         };
+        self.metrics.failed(a.account);
         let e = DemoError::from(failure);
         let reason = chain(&e);
         tracing::error!(session_id = %a.id, error = %reason, "clone failed");
@@ -482,6 +527,7 @@ impl DemoSessions {
             .await
         };
         if let Err(e) = adopted {
+            self.metrics.failed(session.demo_account_type);
             // the session row owns the tenant now: failing it lets cleanup remove it
             sessions::mark_failed(&mut conn, &session.id, &chain(&e)).await?;
             return Err(e.into());
@@ -555,7 +601,11 @@ impl DemoSessions {
     /// and is released, so the next refill tries again; if that removal fails, cleanup
     /// removes it.
     async fn warm_by_job(&self, jobs: &JobCloner, slots: Vec<Uuid>) -> Result<usize, DemoError> {
+        let started = Instant::now();
         let outcome = jobs.run(&CloneTarget::PoolSlots(slots.clone())).await;
+        if outcome.is_ok() {
+            self.metrics.cloned(CloneStrategy::KubernetesJob, started);
+        }
         let mut conn = self.pools.sessions.get().await?;
         let warm = pool::ready_among(&mut conn, &slots).await?;
         let unfinished: Vec<Uuid> = slots.into_iter().filter(|s| !warm.contains(s)).collect();
@@ -588,10 +638,12 @@ impl DemoSessions {
             owner: CloneFor::WarmPool,
             expires_at: pool::placeholder_expiry(),
         };
+        let started = Instant::now();
         let result = self.clone_inline(&request).await;
         let mut conn = self.pools.sessions.get().await?;
         match result {
             Ok(()) => {
+                self.metrics.cloned(CloneStrategy::Inline, started);
                 pool::mark_warm(&mut conn, tenant).await?;
                 Ok(true)
             }
@@ -688,6 +740,7 @@ impl DemoSessions {
         drop(conn);
         let mut tenant = self.pools.tenant.get().await?;
         cloner::set_tenant_expiry(&mut tenant, s.virtual_tenant_id, s.expires_at).await?;
+        self.metrics.extended(s.demo_account_type);
         self.cache.store(&Self::cached(&s)).await;
         self.cache.announce(s.id.as_str()).await;
         let token = self.sign_token(&s)?;
@@ -706,6 +759,7 @@ impl DemoSessions {
             self.find(id).await?;
             return Err(DemoError::Expired);
         };
+        self.metrics.ended(s.demo_account_type);
         self.cache.forget(s.id.as_str()).await;
         self.clean_one(&s.id).await
     }
@@ -734,6 +788,7 @@ impl DemoSessions {
         match self.remove_session_data(&s.id, s.virtual_tenant_id).await {
             Ok(removed) => {
                 sessions::mark_cleaned(conn, std::slice::from_ref(&s.id)).await?;
+                self.count_stuck_as_failed(std::slice::from_ref(s));
                 Ok(Some(Removal {
                     session_id: s.id.clone(),
                     virtual_tenant_id: s.virtual_tenant_id,
@@ -801,6 +856,24 @@ impl DemoSessions {
     /// pool slots, remove orphans. Safe to run on several replicas at once: rows are
     /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
+        let started = Instant::now();
+        let result = self.cleanup_pass().await;
+        match &result {
+            Ok(r) => {
+                self.metrics
+                    .cleanup_pass(started, !r.failures.is_empty(), r.failures.len());
+                self.metrics.removed(RemovedKind::session, r.cleaned.len());
+                self.metrics
+                    .removed(RemovedKind::orphan, r.orphans_removed.len());
+                self.metrics
+                    .removed(RemovedKind::warm, r.warm_removed.len());
+            }
+            Err(_) => self.metrics.cleanup_pass(started, true, 0),
+        }
+        result
+    }
+
+    async fn cleanup_pass(&self) -> Result<CleanupReport, DemoError> {
         let mut report = CleanupReport::default();
         let mut conn = self.pools.sessions.get().await?;
         report.expired = self.expire_due(&mut conn).await?;
@@ -814,8 +887,15 @@ impl DemoSessions {
     /// Pass 1: ready sessions past their end become `expired`; gateways are told.
     async fn expire_due(&self, conn: &mut AsyncPgConnection) -> Result<Vec<SessionId>, DemoError> {
         let expired = sessions::expire_due(conn).await?;
-        self.cache.forget_all(&expired).await;
-        Ok(expired)
+        let ids: Vec<SessionId> = expired
+            .into_iter()
+            .map(|(id, account)| {
+                self.metrics.expired(account);
+                id
+            })
+            .collect();
+        self.cache.forget_all(&ids).await;
+        Ok(ids)
     }
 
     /// Pass 2: removes the data of sessions that ended or got stuck, a claimed batch at a
@@ -864,6 +944,7 @@ impl DemoSessions {
                 Ok(removed) => {
                     let ids: Vec<SessionId> = claimed.iter().map(|s| s.id.clone()).collect();
                     sessions::mark_cleaned(c, &ids).await?;
+                    self.count_stuck_as_failed(&claimed);
                     self.cache.forget_all(&ids).await;
                     batch.removed = removed;
                     batch.cleaned = claimed.iter().map(CleanedSession::from).collect();
@@ -884,6 +965,16 @@ impl DemoSessions {
             Ok(Some(batch))
         })
         .await
+    }
+
+    /// Stuck `pending` sessions cleanup just marked `failed` (their create never finished).
+    fn count_stuck_as_failed(&self, cleaned: &[DemoSession]) {
+        for s in cleaned
+            .iter()
+            .filter(|s| s.status == SessionStatus::Pending)
+        {
+            self.metrics.failed(s.demo_account_type);
+        }
     }
 
     /// Pass 3: warm pool tenants of an earlier day, or whose clone got stuck.
@@ -916,6 +1007,7 @@ impl DemoSessions {
             cloner::virtual_tenants(&mut ten).await?
         };
         if candidates.is_empty() {
+            self.metrics.orphans_found(0);
             return Ok(Vec::new());
         }
         let owned: HashSet<Uuid> = {
@@ -927,6 +1019,10 @@ impl DemoSessions {
         let orphans: Vec<Uuid> = candidates
             .into_iter()
             .filter(|t| !owned.contains(t))
+            .collect();
+        self.metrics.orphans_found(orphans.len());
+        let orphans: Vec<Uuid> = orphans
+            .into_iter()
             .take(usize::from(CLEANUP_BATCH))
             .collect();
         match self.remove_tenants_data(&orphans).await {

@@ -221,6 +221,8 @@ impl Default for Options {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// `http://127.0.0.1:{GATEWAY_METRICS_ADDR's port}`.
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub demo: Upstream,
     pub tenant: Upstream,
@@ -288,14 +290,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             failures_per_window: options.failures_per_minute,
             window: Duration::from_secs(60),
         },
+        metrics_addr: "127.0.0.1:0".parse().expect("address"),
     };
     let app = Application::build(settings).await.expect("build gateway");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let redis = cache::build_pool(&redis_settings).expect("redis pool");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address: format!("http://127.0.0.1:{metrics_port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
