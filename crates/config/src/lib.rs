@@ -25,6 +25,7 @@
 //! - [`tenants`]: the tenant directory's wire types and the demo template tenants.
 //! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and
 //!   tenant-service.
+//! - [`funnel`]: the demo funnel's closed vocabulary (milestones and their details).
 //!
 //! Storage:
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
@@ -40,6 +41,7 @@ pub mod client;
 pub mod db;
 pub mod demo;
 pub mod env;
+pub mod funnel;
 pub mod http;
 pub mod metrics;
 pub mod openapi;

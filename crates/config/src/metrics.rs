@@ -288,6 +288,12 @@ impl EncodeLabelValue for crate::demo::AccountType {
     }
 }
 
+impl EncodeLabelValue for crate::funnel::Milestone {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
+}
+
 impl EncodeLabelValue for crate::demo::SessionStatus {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
         EncodeLabelValue::encode(&self.as_str(), encoder)

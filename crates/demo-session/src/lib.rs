@@ -13,6 +13,7 @@
 //!
 //! Service:
 //! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
+//! - [`funnel`]: the demo funnel's milestones, the guided checklist and the funnel stats.
 //! - [`stats`]: what operators watch; [`metrics`]: the same, for Prometheus (`/metrics`).
 //! - [`client`]: the client address and its keyed hash.
 //! - [`error`]: the one error type and its JSON answers.
@@ -23,6 +24,7 @@ pub mod client;
 pub mod clone_job;
 pub mod cloner;
 pub mod error;
+pub mod funnel;
 pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;

@@ -16,6 +16,7 @@ use bakery_config::db::{AsyncPgConnection, PgConn, PgPool};
 use bakery_config::demo::{
     AccountType, CachedSession, SessionClaims, SessionId, SessionIdKey, SessionStatus,
 };
+use bakery_config::funnel::{Event, Milestone};
 use bakery_config::http::chain;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 use crate::client::client_hash;
 use crate::cloner::{self, CloneError, CloneFor, ClonePlan, CloneRequest};
 use crate::error::{CloneFailure, DemoError, InternalError};
+use crate::funnel;
 use crate::jobs::{CloneTarget, JobCloner};
 use crate::metrics::{DemoMetrics, RefusalReason, RemovedKind, Source};
 use crate::pool;
@@ -329,7 +331,11 @@ impl DemoSessions {
         match &created {
             Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
             Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
-            _ => {}
+            Ok(view) => {
+                self.milestones(&[(view.session_id.clone(), Event::plain(Milestone::Created))])
+                    .await;
+            }
+            Err(_) => {}
         }
         created
     }
@@ -741,6 +747,8 @@ impl DemoSessions {
         let mut tenant = self.pools.tenant.get().await?;
         cloner::set_tenant_expiry(&mut tenant, s.virtual_tenant_id, s.expires_at).await?;
         self.metrics.extended(s.demo_account_type);
+        self.milestones(&[(s.id.clone(), Event::plain(Milestone::Extended))])
+            .await;
         self.cache.store(&Self::cached(&s)).await;
         self.cache.announce(s.id.as_str()).await;
         let token = self.sign_token(&s)?;
@@ -761,6 +769,8 @@ impl DemoSessions {
         };
         self.metrics.ended(s.demo_account_type);
         self.cache.forget(s.id.as_str()).await;
+        self.milestones(&[(s.id.clone(), Event::plain(Milestone::EndedByUser))])
+            .await;
         self.clean_one(&s.id).await
     }
 
@@ -879,6 +889,12 @@ impl DemoSessions {
         report.expired = self.expire_due(&mut conn).await?;
         self.clean_ended(&mut report).await?;
         report.warm_removed = self.remove_stale_slots(&mut conn).await?;
+        match funnel::apply_retention(&mut conn, self.settings.funnel_retention_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "old funnel milestones removed"),
+            // the funnel's retention never holds a cleanup pass back
+            Err(e) => tracing::warn!(error = %chain(&e), "funnel retention failed"),
+        }
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
         Ok(report)
@@ -895,6 +911,11 @@ impl DemoSessions {
             })
             .collect();
         self.cache.forget_all(&ids).await;
+        let events: Vec<_> = ids
+            .iter()
+            .map(|id| (id.clone(), Event::plain(Milestone::Expired)))
+            .collect();
+        self.milestones(&events).await;
         Ok(ids)
     }
 
@@ -1037,9 +1058,84 @@ impl DemoSessions {
         }
     }
 
-    /// Sessions by status and account type, created per hour, extensions, durations.
-    pub async fn stats(&self) -> Result<serde_json::Value, DemoError> {
+    /// Sessions by status and account type, created per hour, extensions, durations, and
+    /// the funnel over `from..=to` (`YYYY-MM-DD`, days in Europe/Madrid; the last 7 days
+    /// by default).
+    pub async fn stats(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<serde_json::Value, DemoError> {
         let mut conn = self.pools.sessions.get().await?;
-        crate::stats::collect(&mut conn, self.max_extensions()).await
+        let today = funnel::today(&mut conn).await?;
+        let (from, to) = funnel::range(from, to, today).map_err(|_| DemoError::InvalidRange)?;
+        let mut stats = crate::stats::collect(&mut conn, self.max_extensions()).await?;
+        let funnel = funnel::funnel(&mut conn, from, to).await?;
+        if let Some(object) = stats.as_object_mut() {
+            object.insert(
+                "funnel".to_owned(),
+                serde_json::to_value(funnel).map_err(InternalError::Stats)?,
+            );
+        }
+        Ok(stats)
+    }
+
+    /// Records server-side milestones; a failure is logged and counted, never returned (the
+    /// request it belongs to goes on).
+    async fn milestones(&self, events: &[(SessionId, Event)]) {
+        let events: Vec<(String, Event)> = events
+            .iter()
+            .map(|(id, e)| (id.as_str().to_owned(), e.clone()))
+            .collect();
+        if let Err(e) = self.record_milestones(&events).await {
+            tracing::warn!(error = %chain(&e), events = events.len(), "funnel milestones not recorded");
+            self.metrics.milestones_lost(events.len());
+        }
+    }
+
+    /// Records milestones (first occurrences only); answers how many were new.
+    pub async fn record_milestones(&self, events: &[(String, Event)]) -> Result<usize, DemoError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.pools.sessions.get().await?;
+        let recorded = funnel::record(&mut conn, events).await?;
+        for (milestone, account) in &recorded {
+            self.metrics.milestone(*milestone, *account);
+        }
+        Ok(recorded.len())
+    }
+
+    /// What the demo page reports for its own session (screens viewed, sign-up started):
+    /// rate-limited per session (`DEMO_EVENTS_PER_MINUTE`), only for a session still
+    /// active. Answers how many were new.
+    pub async fn page_events(
+        &self,
+        id: &SessionId,
+        events: Vec<Event>,
+    ) -> Result<usize, DemoError> {
+        match self
+            .cache
+            .hit_event_limit(id.as_str(), self.settings.events_per_minute)
+            .await
+        {
+            Ok(None) => {}
+            Ok(Some(retry_after)) => return Err(DemoError::TooManyEvents { retry_after }),
+            // Redis down: the events are bounded by the vocabulary anyway
+            Err(e) => tracing::warn!(error = %e, "event rate limit unavailable"),
+        }
+        self.get(id).await?;
+        let events: Vec<(String, Event)> = events
+            .into_iter()
+            .map(|e| (id.as_str().to_owned(), e))
+            .collect();
+        self.record_milestones(&events).await
+    }
+
+    /// The session's guided checklist, ticked from server-recorded milestones.
+    pub async fn checklist(&self, id: &SessionId) -> Result<funnel::Checklist, DemoError> {
+        self.get(id).await?;
+        let mut conn = self.pools.sessions.get().await?;
+        Ok(funnel::checklist(&mut conn, id.as_str()).await?)
     }
 }

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use bakery_config::db::PgPool;
 use bakery_config::demo::{AccountType, SessionStatus};
+use bakery_config::funnel::Milestone;
 use bakery_config::metrics::prometheus_client::metrics::counter::Counter;
 use bakery_config::metrics::prometheus_client::metrics::gauge::Gauge;
 use bakery_config::metrics::prometheus_client::metrics::histogram::Histogram;
@@ -110,6 +111,12 @@ struct RefusalLabels {
     reason: RefusalReason,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct MilestoneLabels {
+    milestone: Milestone,
+    account_type: AccountType,
+}
+
 /// Cheap to clone: every metric is shared.
 #[derive(Clone)]
 pub struct DemoMetrics {
@@ -131,6 +138,8 @@ pub struct DemoMetrics {
     overdue: Gauge,
     orphans: Gauge,
     refusals: CounterFamily<RefusalLabels>,
+    funnel_milestones: CounterFamily<MilestoneLabels>,
+    funnel_record_failures: Counter,
 }
 
 impl Default for DemoMetrics {
@@ -154,6 +163,8 @@ impl Default for DemoMetrics {
             overdue: Gauge::default(),
             orphans: Gauge::default(),
             refusals: CounterFamily::default(),
+            funnel_milestones: CounterFamily::default(),
+            funnel_record_failures: Counter::default(),
         }
     }
 }
@@ -253,6 +264,32 @@ impl DemoMetrics {
             "Creates refused, by reason",
             self.refusals.clone(),
         );
+        r.register(
+            "funnel_milestones",
+            "Demo funnel milestones newly recorded (duplicates are not counted), by milestone and account type",
+            self.funnel_milestones.clone(),
+        );
+        r.register(
+            "funnel_record_failures",
+            "Milestones that could not be recorded (the request they belonged to went on)",
+            self.funnel_record_failures.clone(),
+        );
+    }
+
+    /// A milestone was recorded for the first time in its session.
+    pub fn milestone(&self, milestone: Milestone, account_type: AccountType) {
+        self.funnel_milestones
+            .get_or_create(&MilestoneLabels {
+                milestone,
+                account_type,
+            })
+            .inc();
+    }
+
+    /// Milestones that could not be stored.
+    pub fn milestones_lost(&self, n: usize) {
+        self.funnel_record_failures
+            .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
     }
 
     pub fn created(&self, account_type: AccountType, source: Source) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache::{self, Keys, RedisReady};
 use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PostgresReady};
@@ -61,6 +62,7 @@ impl Application {
         let data = web::Data::from(sessions.clone());
         let admin = web::Data::new(AdminSecret(settings.admin_api_key.clone()));
         let assertions = web::Data::new(ClientAssertions::new(&settings.internal_secret));
+        let identities = web::Data::new(IdentityVerifier::new(&settings.internal_secret));
         let mut registry = Registry::default();
         sessions.metrics().register(&mut registry);
         let metrics = Metrics::new(registry).refresh_on_scrape(crate::metrics::snapshot(
@@ -72,7 +74,9 @@ impl Application {
             cfg.app_data(data.clone())
                 .app_data(admin.clone())
                 .app_data(assertions.clone())
-                .configure(routes::configure);
+                .app_data(identities.clone())
+                .configure(routes::configure)
+                .configure(routes::configure_internal);
         })?;
         if !settings.cleanup_interval.is_zero() {
             spawn_sweeper(sessions.clone(), settings.cleanup_interval);
