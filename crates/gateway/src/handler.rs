@@ -18,10 +18,12 @@ use crate::auth::Principal;
 use crate::backoff::is_write;
 use crate::error::GatewayError;
 use crate::metrics::Throttle;
+use crate::milestones;
 use crate::proxy::{Forward, WorkerPool};
 use crate::request::CheckedRequest;
 use crate::routes::{self, Access, Destination};
 use crate::startup::AppState;
+use bakery_config::funnel::Event;
 
 pub async fn gateway(
     req: HttpRequest,
@@ -92,7 +94,7 @@ async fn handle(
     let response = state.proxy.forward(&req, payload, forward).await;
     state.metrics.upstream_answered(upstream, started);
     let response = response?;
-    let demo_write = caller.and_then(|c| c.demo_write);
+    let demo_write = caller.as_ref().and_then(|c| c.demo_write.clone());
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         state.metrics.throttled(if demo_write.is_some() {
             Throttle::demo_quota
@@ -103,6 +105,12 @@ async fn handle(
     if let Some(session) = demo_write {
         hold_back_if_told(state, &session, &response);
     }
+    if let Some(session) = caller.as_ref().and_then(|c| c.demo_session.as_deref())
+        && response.status().is_success()
+        && let Some(event) = milestones::observed(&checked.method, &checked.match_path)
+    {
+        state.milestones.report(session, &event);
+    }
     Ok(response)
 }
 
@@ -112,6 +120,8 @@ struct Caller {
     identity: hyper::header::HeaderValue,
     /// The demo session, when the request is one of its writes (`crate::backoff`).
     demo_write: Option<String>,
+    /// The demo session, for any of its requests (the funnel's milestones).
+    demo_session: Option<String>,
 }
 
 /// Authenticates, applies the demo policy and the write back-off, signs the identity.
@@ -126,14 +136,19 @@ async fn authorize(
         .authenticate(req, client, &state.sessions)
         .await?;
     let mut demo_write = None;
+    let mut demo_session = None;
     if let Principal::Demo(session) = &principal {
         state
             .policy
             .check(checked.method.as_str(), &checked.match_path)
             .map_err(|refusal| {
                 state.metrics.demo_refused(&refusal.rule);
+                state
+                    .milestones
+                    .report(&session.session_id, &Event::blocked(refusal.rule.as_str()));
                 GatewayError::DemoRestriction(refusal.message)
             })?;
+        demo_session = Some(session.session_id.clone());
         if is_write(&checked.method) {
             state.write_backoff.check(&session.session_id)?;
             demo_write = Some(session.session_id.clone());
@@ -142,6 +157,7 @@ async fn authorize(
     Ok(Caller {
         identity: state.sign(&principal)?,
         demo_write,
+        demo_session,
     })
 }
 

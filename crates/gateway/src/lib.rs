@@ -15,7 +15,9 @@
 //!   connection pool.
 //!
 //! [`handler`] strings these together; [`error`] maps every refusal to the JSON envelope;
-//! [`metrics`] counts what happened (served on `GATEWAY_METRICS_ADDR`, not the public port).
+//! [`metrics`] counts what happened (served on `GATEWAY_METRICS_ADDR`, not the public port);
+//! [`milestones`] reports the demo funnel's milestones it sees to demo-session (a bounded
+//! queue, a background task).
 //! Service plumbing: [`settings`], [`startup`] (`Application::build`), [`cli`].
 
 pub mod assets;
@@ -26,6 +28,7 @@ pub mod client;
 pub mod error;
 pub mod handler;
 pub mod metrics;
+pub mod milestones;
 pub mod openapi;
 pub mod policy;
 pub mod proxy;

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use bakery_config::metrics::prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use bakery_config::metrics::prometheus_client::metrics::counter::Counter;
 use bakery_config::metrics::prometheus_client::registry::{Registry, Unit};
 use bakery_config::metrics::{CounterFamily, HistogramFamily, http_histograms, seconds_since};
 
@@ -64,6 +65,8 @@ pub struct GatewayMetrics {
     demo_refusals: CounterFamily<RuleLabels>,
     throttled: CounterFamily<ThrottleLabels>,
     session_cache: CounterFamily<CacheLabels>,
+    milestones_dropped: Counter,
+    milestones_undelivered: Counter,
 }
 
 impl Default for GatewayMetrics {
@@ -73,6 +76,8 @@ impl Default for GatewayMetrics {
             demo_refusals: CounterFamily::default(),
             throttled: CounterFamily::default(),
             session_cache: CounterFamily::default(),
+            milestones_dropped: Counter::default(),
+            milestones_undelivered: Counter::default(),
         }
     }
 }
@@ -101,6 +106,30 @@ impl GatewayMetrics {
             "Demo session lookups in the in-process cache, by result",
             self.session_cache.clone(),
         );
+        r.register(
+            "milestones_dropped",
+            "Demo funnel milestones dropped because the queue to demo-session was full",
+            self.milestones_dropped.clone(),
+        );
+        r.register(
+            "milestones_undelivered",
+            "Demo funnel milestones demo-session could not be sent (retried on their next occurrence)",
+            self.milestones_undelivered.clone(),
+        );
+    }
+
+    pub fn milestone_dropped(&self) {
+        self.milestones_dropped.inc();
+    }
+
+    /// Milestones dropped so far (tests).
+    pub fn milestones_dropped(&self) -> u64 {
+        self.milestones_dropped.get()
+    }
+
+    pub fn milestones_undelivered(&self, n: usize) {
+        self.milestones_undelivered
+            .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
     }
 
     pub fn upstream_answered(&self, upstream: Upstream, started: Instant) {

@@ -19,6 +19,7 @@ use crate::client::TrustedProxies;
 use crate::error::GatewayError;
 use crate::handler;
 use crate::metrics::GatewayMetrics;
+use crate::milestones::{self, Milestones};
 use crate::policy::Policy;
 use crate::proxy::{self, Proxy, UpstreamReady, WorkerPool};
 use crate::refusals::Refusals;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// What each documented path answers, from the same document: `405` and `OPTIONS`.
     pub allowed: bakery_config::openapi::AllowedMethods,
     pub metrics: GatewayMetrics,
+    /// The demo funnel's milestones the gateway sees, on their way to demo-session.
+    pub milestones: Milestones,
 }
 
 impl AppState {
@@ -107,6 +110,7 @@ pub struct Application {
     metrics_server: Server,
     metrics_port: u16,
     invalidations: JoinHandle<()>,
+    deliveries: JoinHandle<()>,
 }
 
 impl Application {
@@ -141,6 +145,15 @@ impl Application {
             settings.timeouts.clone(),
         )?;
         let readiness = upstream_readiness(&proxy, &client);
+        let (milestones, milestone_queue) =
+            Milestones::new(milestones::QUEUE_CAPACITY, gateway_metrics.clone());
+        let deliveries = tokio::spawn(milestones::deliver(
+            milestone_queue,
+            client.clone(),
+            settings.services.demo_session.clone(),
+            settings.tokens.internal_secret.clone(),
+            gateway_metrics.clone(),
+        ));
         let state = web::Data::new(AppState {
             proxy,
             auth: Authenticator::new(&settings.tokens, settings.demo.template_tenant_ids.clone()),
@@ -155,6 +168,7 @@ impl Application {
             openapi,
             allowed,
             metrics: gateway_metrics,
+            milestones,
         });
         // the invalidation subscriber's own connection (same URL, same TLS as the pool)
         let invalidation_client = cache::client(&settings.redis)?;
@@ -193,6 +207,7 @@ impl Application {
             metrics_server,
             metrics_port,
             invalidations,
+            deliveries,
         })
     }
 
@@ -213,6 +228,7 @@ impl Application {
         metrics.stop(true).await;
         let _ = metrics_server.await;
         self.invalidations.abort();
+        self.deliveries.abort();
         result
     }
 }
