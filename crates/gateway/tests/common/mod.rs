@@ -68,6 +68,9 @@ pub struct EchoState {
     /// `GET /api/demo/session/{id}` answers (demo-session stand-in).
     pub sessions: Mutex<HashMap<String, CachedSession>>,
     pub session_lookups: AtomicUsize,
+    /// Funnel milestones the gateway delivered (`POST /internal/demo/milestones`, the
+    /// gateway's own calls: not counted in `hits`).
+    pub milestones: Mutex<Vec<serde_json::Value>>,
 }
 
 async fn echo_handler(
@@ -78,6 +81,13 @@ async fn echo_handler(
     let path = req.path().to_owned();
     if path == "/health" {
         return HttpResponse::Ok().json(serde_json::json!({"status": "ok"}));
+    }
+    if path == bakery_config::funnel::INTERNAL_MILESTONES_PATH {
+        let batch: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if let Some(events) = batch["events"].as_array() {
+            state.milestones.lock().unwrap().extend(events.iter().cloned());
+        }
+        return HttpResponse::Accepted().json(serde_json::json!({"recorded": 0}));
     }
     state.hits.fetch_add(1, Ordering::SeqCst);
     if state.name == "demo-session"
