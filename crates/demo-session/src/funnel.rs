@@ -247,7 +247,7 @@ pub fn range(
         None => to - chrono::Duration::days(DEFAULT_RANGE_DAYS - 1),
     };
     let days = (to - from).num_days() + 1;
-    if days < 1 || days > MAX_RANGE_DAYS {
+    if !(1..=MAX_RANGE_DAYS).contains(&days) {
         return Err(InvalidRange);
     }
     Ok((from, to))
@@ -324,16 +324,17 @@ impl StepCounts {
     fn new(counts: [i64; 6]) -> Self {
         let sessions = STEPS.iter().copied().zip(counts).collect();
         let conversion = STEPS
-            .windows(2)
-            .zip(counts.windows(2))
-            .map(|(steps, n)| {
+            .iter()
+            .skip(1)
+            .zip(counts.iter().zip(counts.iter().skip(1)))
+            .map(|(step, (previous, reached))| {
                 #[expect(
                     clippy::cast_precision_loss,
                     reason = "session counts are far below 2^52"
                 )]
-                let ratio =
-                    (n[0] > 0).then(|| ((n[1] as f64 / n[0] as f64) * 10_000.0).round() / 10_000.0);
-                (steps[1], ratio)
+                let ratio = (*previous > 0)
+                    .then(|| ((*reached as f64 / *previous as f64) * 10_000.0).round() / 10_000.0);
+                (*step, ratio)
             })
             .collect();
         StepCounts {

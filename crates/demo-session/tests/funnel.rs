@@ -67,7 +67,10 @@ async fn code(r: reqwest::Response) -> (u16, String) {
     let body: Value = r.json().await.expect("json error");
     (
         status,
-        body["error"].as_str().unwrap_or_default().to_owned(),
+        body.get("error")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
     )
 }
 

@@ -85,7 +85,11 @@ async fn echo_handler(
     if path == bakery_config::funnel::INTERNAL_MILESTONES_PATH {
         let batch: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         if let Some(events) = batch["events"].as_array() {
-            state.milestones.lock().unwrap().extend(events.iter().cloned());
+            state
+                .milestones
+                .lock()
+                .unwrap()
+                .extend(events.iter().cloned());
         }
         return HttpResponse::Accepted().json(serde_json::json!({"recorded": 0}));
     }
