@@ -167,7 +167,7 @@ CONF
     local i; for i in $(seq 1 50); do [ "$(psql_admin -tAc "SHOW ssl")" = on ] && break; sleep 0.1; done
     [ "$(psql_admin -tAc "SHOW ssl")" = on ] || die "PostgreSQL did not turn TLS on (see ${PG_LOG#"$ROOT/"})"
   fi
-  psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'" | grep -q 1 ||
+  [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'")" = 1 ] ||
     psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"
   # lets the demo cloner skip per-row foreign-key triggers in its copy transaction
   # (PostgreSQL 15+; see crates/demo-session/src/cloner.rs). Idempotent.
@@ -175,7 +175,7 @@ CONF
     EXECUTE 'GRANT SET ON PARAMETER session_replication_role TO $DB_ROLE'; END IF; END \$\$"
   local db
   for db in "${DATABASES[@]}"; do
-    psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+    [ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" = 1 ] ||
       psql_admin -qc "CREATE DATABASE $db OWNER $DB_ROLE"
     # A second wall behind the services' own per-connection limits (DATABASE_*_MS, set on
     # every pooled connection): whatever connects as the role to a service database (a
@@ -211,7 +211,13 @@ redis_running() { redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; }
 
 # Debian's redis-server is built with TLS (it links libssl); a build without it cannot
 # take --tls-port, so Redis then runs without its TLS port (and the TLS tests say why).
-redis_has_tls() { ldd "$(command -v redis-server)" 2>/dev/null | grep -q libssl; }
+# (the whole output is read first: `ldd … | grep -q` under `pipefail` fails at random when
+# grep stops reading before ldd has written everything, and ldd dies of SIGPIPE)
+redis_has_tls() {
+  local libs
+  libs="$(ldd "$(command -v redis-server)" 2>/dev/null || true)"
+  [[ $libs == *libssl* ]]
+}
 # Redis also listens with TLS, on the port after its own (read when used: scripts/faults.sh
 # moves REDIS_PORT after sourcing this file)
 redis_tls_port() { echo $((REDIS_PORT + 1)); }
