@@ -206,12 +206,17 @@ impl Event {
     }
 }
 
-/// An event as a client sends it: `{"milestone": …, "detail": …}` (`detail` optional).
+/// An event as a client sends it: `{"milestone": …, "detail": …}` (`detail` optional;
+/// absent and `null` both mean none, as the OpenAPI document's nullable field says).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawEvent {
     pub milestone: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub detail: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// What the gateway sends demo-session (`POST /internal/demo/milestones`): milestones it
@@ -242,6 +247,18 @@ pub const MAX_PAGE_EVENTS: usize = 20;
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_null_detail_is_no_detail() {
+        let e: RawEvent =
+            serde_json::from_str(r#"{"milestone": "signup_started", "detail": null}"#)
+                .expect("null");
+        assert_eq!(e.detail, "");
+        let e: RawEvent =
+            serde_json::from_str(r#"{"milestone": "signup_started"}"#).expect("absent");
+        assert_eq!(e.detail, "");
+    }
+
     use super::*;
 
     #[test]
