@@ -120,7 +120,7 @@ redis-cli -p "$REDIS_PORT" set "${PREFIX}demo:session:${SESSION_ID}" \
   "{\"session_id\":\"$SESSION_ID\",\"virtual_tenant_id\":\"$TENANT\",\"demo_account_type\":\"individual_bakery\",\"status\":\"ready\",\"expires_at\":\"$EXPIRES\"}" \
   ex 3600 >/dev/null
 
-HOST=127.0.0.1 PORT="$GATEWAY_PORT" LOG_LEVEL=warn \
+HOST=127.0.0.1 PORT="$GATEWAY_PORT" LOG_LEVEL=warn GATEWAY_METRICS_ADDR=127.0.0.1:0 \
   INVENTORY_SERVICE_URL="http://127.0.0.1:$UPSTREAM_PORT" \
   TENANT_SERVICE_URL="http://127.0.0.1:$UPSTREAM_PORT" \
   DEMO_SESSION_URL="http://127.0.0.1:$UPSTREAM_PORT" \

@@ -108,6 +108,8 @@ export LOGIN_MAX_FAILURES_PER_IP=1000 LOGIN_MAX_FAILURES_PER_EMAIL_AND_IP=1000 L
 export DEMO_SESSION_URL="http://127.0.0.1:$DEMO_PORT"
 export TENANT_SERVICE_URL="http://127.0.0.1:$TENANT_PORT"
 export INVENTORY_SERVICE_URL="http://127.0.0.1:$INVENTORY_PORT"
+# the gateway's metrics listener, off the default 9180 a running scripts/dev.sh holds
+export GATEWAY_METRICS_ADDR="127.0.0.1:$((BASE + 90))"
 redis-cli -p "$REDIS_PORT" --scan --pattern "${REDIS_KEY_PREFIX}*" | xargs -r redis-cli -p "$REDIS_PORT" unlink >/dev/null
 SERVICES=("tenant-service $TENANT_PORT" "inventory-service $INVENTORY_PORT" "demo-session $DEMO_PORT" "gateway $GATEWAY_PORT")
 for entry in "${SERVICES[@]}"; do

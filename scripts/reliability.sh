@@ -44,6 +44,8 @@ export GATEWAY_TRUSTED_PROXIES=127.0.0.1
 export DEMO_SESSION_URL=http://127.0.0.1:18001
 export TENANT_SERVICE_URL=http://127.0.0.1:18002
 export INVENTORY_SERVICE_URL=http://127.0.0.1:18003
+# the gateway's metrics listener, off the default 9180 a running scripts/dev.sh holds
+export GATEWAY_METRICS_ADDR=127.0.0.1:18090
 redis-cli -p "$REDIS_PORT" --scan --pattern "${REDIS_KEY_PREFIX}*" | xargs -r redis-cli -p "$REDIS_PORT" unlink >/dev/null
 for entry in "tenant-service 18002" "inventory-service 18003" "demo-session 18001" "gateway 18080"; do
   set -- $entry

@@ -231,7 +231,9 @@ impl fmt::Display for SessionId {
 
 /// Where a session is in its life: `pending → ready → expired → destroyed`, or
 /// `pending → failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, AsExpression, FromSqlRow,
+)]
 #[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {

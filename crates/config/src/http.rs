@@ -339,8 +339,8 @@ pub fn health_routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Another method on `/health` or `/ready`: `405` with `Allow: GET, HEAD`.
-async fn read_only() -> HttpResponse {
+/// Another method on `/health`, `/ready` or `/metrics`: `405` with `Allow: GET, HEAD`.
+pub(crate) async fn read_only() -> HttpResponse {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

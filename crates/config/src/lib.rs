@@ -10,7 +10,9 @@
 //! - [`telemetry`]: `tracing` set-up (readable in development, JSON in production) and
 //!   request ids.
 //! - [`server`]: the actix-web server every service runs (middleware, errors, health,
-//!   shutdown).
+//!   metrics, shutdown).
+//! - [`metrics`]: Prometheus metrics, one registry per application: the HTTP middleware,
+//!   `GET /metrics`, the gateway's metrics listener.
 //!
 //! The edge:
 //! - [`http`]: the JSON error envelope, the one `ResponseError` glue (cause chain logged,
@@ -23,6 +25,7 @@
 //! - [`tenants`]: the tenant directory's wire types and the demo template tenants.
 //! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and
 //!   tenant-service.
+//! - [`funnel`]: the demo funnel's closed vocabulary (milestones and their details).
 //!
 //! Storage:
 //! - [`db`]: PostgreSQL pools, embedded migrations, per-transaction tenant scoping.
@@ -38,7 +41,9 @@ pub mod client;
 pub mod db;
 pub mod demo;
 pub mod env;
+pub mod funnel;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod schema_version;

@@ -1,5 +1,6 @@
-//! The actix-web server every service runs: request ids and logs, JSON errors for
-//! extractor failures and unknown routes, `/health` and `/ready`, graceful shutdown;
+//! The actix-web server every service runs: request ids and logs, the HTTP metrics, JSON
+//! errors for extractor failures and unknown routes, `/health` and `/ready`, `/metrics`
+//! (unless the service serves it elsewhere), graceful shutdown;
 //! [`Serving`], what each service's `Application::build` starts; and [`ServiceBase`], what
 //! a service with a database of its own starts from.
 
@@ -15,6 +16,7 @@ use crate::auth::IdentityVerifier;
 use crate::cache::{self, RedisPool};
 use crate::db::{self, PgPool, PostgresReady};
 use crate::http::{Readiness, configure_extractors, health_routes, not_found};
+use crate::metrics::{Exposition, Metrics, exposition_route, record_http};
 use crate::schema_version::SchemaReady;
 use crate::settings::{ServerSettings, ServiceSettings};
 use crate::telemetry::request_span;
@@ -40,6 +42,7 @@ pub fn bind(settings: &ServerSettings) -> std::io::Result<TcpListener> {
 }
 
 /// Starts serving on `listener`: `/health`, and `/ready` running `readiness`'s checks;
+/// every request recorded in `metrics`, served at `/metrics` when `exposition` says so;
 /// `routes` adds the service's own app data and routes. The returned server stops
 /// gracefully on SIGTERM/SIGINT, giving in-flight requests `shutdown_timeout_secs` to
 /// finish.
@@ -47,18 +50,28 @@ pub fn serve<F>(
     listener: TcpListener,
     settings: &ServerSettings,
     readiness: Readiness,
+    metrics: (web::Data<Metrics>, Exposition),
     routes: F,
 ) -> std::io::Result<Server>
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
     let readiness = web::Data::new(readiness);
+    let (metrics, exposition) = metrics;
     let server = HttpServer::new(move || {
         App::new()
+            // inside the request span: the route is known once the inner service answered
+            .wrap(from_fn(record_http))
             .wrap(from_fn(request_span))
             .configure(|c| configure_extractors(c, JSON_LIMIT))
             .app_data(readiness.clone())
+            .app_data(metrics.clone())
             .configure(health_routes)
+            .configure(|c| {
+                if exposition == Exposition::ServicePort {
+                    exposition_route(c);
+                }
+            })
             .configure(routes.clone())
             .default_service(web::to(not_found))
     })
@@ -77,12 +90,13 @@ pub struct Serving {
 }
 
 impl Serving {
-    /// Binds `HOST:PORT` and starts serving `readiness` and `routes` (see [`serve`]);
-    /// `service` names it in the log.
+    /// Binds `HOST:PORT` and starts serving `readiness`, `metrics` and `routes` (see
+    /// [`serve`]); `service` names it in the log.
     pub fn start<F>(
         service: &'static str,
         settings: &ServerSettings,
         readiness: Readiness,
+        metrics: (web::Data<Metrics>, Exposition),
         routes: F,
     ) -> std::io::Result<Self>
     where
@@ -90,7 +104,7 @@ impl Serving {
     {
         let listener = bind(settings)?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, settings, readiness, routes)?;
+        let server = serve(listener, settings, readiness, metrics, routes)?;
         tracing::info!(port, "{service} listening");
         Ok(Serving { port, server })
     }

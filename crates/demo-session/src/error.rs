@@ -35,6 +35,26 @@ pub enum DemoError {
     CloneFailed(#[source] CloneFailure),
     #[error("admin credential required")]
     AdminRequired,
+    /// `POST …/events`: a word or detail outside the vocabulary.
+    #[error("event outside the vocabulary")]
+    InvalidEvent,
+    /// `POST …/events`: a milestone only the server records (a write, a conversion…).
+    #[error("event the page may not report")]
+    EventNotAllowed,
+    /// `POST …/events`: more than 20 events, or none.
+    #[error("too many events")]
+    TooManyEventsInCall,
+    #[error("events rate limited")]
+    TooManyEvents { retry_after: u64 },
+    /// The credential is not this session's (another session's, a customer's).
+    #[error("not this session's credential")]
+    NotThisSession,
+    /// The internal endpoint without a service identity.
+    #[error("service identity required")]
+    ServiceRequired,
+    /// `GET /api/demo/stats?from=&to=`: not dates, reversed, or over 92 days.
+    #[error("invalid stats range")]
+    InvalidRange,
     /// No pooled connection within `DATABASE_POOL_WAIT_MS` (or none could be opened):
     /// refused for load.
     #[error("no database connection")]
@@ -172,6 +192,42 @@ impl DemoError {
                 S::UNAUTHORIZED,
                 "admin_required",
                 "Se necesita una credencial de administración (X-Admin-Key).",
+            ),
+            DemoError::InvalidEvent => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid_event",
+                "Evento desconocido: usa los hitos y detalles documentados.",
+            ),
+            DemoError::EventNotAllowed => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "event_not_allowed",
+                "La página solo puede informar de pantallas vistas y del inicio del registro; el resto lo registra el servidor.",
+            ),
+            DemoError::TooManyEventsInCall => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "too_many_events",
+                "Envía entre 1 y 20 eventos por llamada.",
+            ),
+            DemoError::TooManyEvents { retry_after } => ApiError::new(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Demasiados eventos en poco tiempo. Vuelve a intentarlo en un momento.",
+            )
+            .with_retry_after(*retry_after),
+            DemoError::NotThisSession => ApiError::new(
+                S::FORBIDDEN,
+                "session_mismatch",
+                "Esta credencial no corresponde a esta sesión demo.",
+            ),
+            DemoError::ServiceRequired => ApiError::new(
+                S::UNAUTHORIZED,
+                "service_required",
+                "Solo los servicios internos pueden usar esta ruta.",
+            ),
+            DemoError::InvalidRange => ApiError::new(
+                S::BAD_REQUEST,
+                "invalid_range",
+                "Rango no válido: usa from y to como AAAA-MM-DD, from no posterior a to, 92 días como máximo.",
             ),
             // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
             // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with

@@ -13,7 +13,8 @@
 //!
 //! Service:
 //! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
-//! - [`stats`]: what operators watch.
+//! - [`funnel`]: the demo funnel's milestones, the guided checklist and the funnel stats.
+//! - [`stats`]: what operators watch; [`metrics`]: the same, for Prometheus (`/metrics`).
 //! - [`client`]: the client address and its keyed hash.
 //! - [`error`]: the one error type and its JSON answers.
 //! - [`settings`], [`startup`], [`routes`] ([`openapi`]: their OpenAPI document), [`cli`].
@@ -23,8 +24,10 @@ pub mod client;
 pub mod clone_job;
 pub mod cloner;
 pub mod error;
+pub mod funnel;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod openapi;
 pub mod pool;
 pub mod redis_copy;

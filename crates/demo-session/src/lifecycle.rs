@@ -16,6 +16,7 @@ use bakery_config::db::{AsyncPgConnection, PgConn, PgPool};
 use bakery_config::demo::{
     AccountType, CachedSession, SessionClaims, SessionId, SessionIdKey, SessionStatus,
 };
+use bakery_config::funnel::{Event, Milestone};
 use bakery_config::http::chain;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
@@ -27,7 +28,9 @@ use uuid::Uuid;
 use crate::client::client_hash;
 use crate::cloner::{self, CloneError, CloneFor, ClonePlan, CloneRequest};
 use crate::error::{CloneFailure, DemoError, InternalError};
+use crate::funnel;
 use crate::jobs::{CloneTarget, JobCloner};
+use crate::metrics::{DemoMetrics, RefusalReason, RemovedKind, Source};
 use crate::pool;
 use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
@@ -195,6 +198,7 @@ pub struct DemoSessions {
     jobs: Option<JobCloner>,
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
+    metrics: DemoMetrics,
 }
 
 impl DemoSessions {
@@ -229,11 +233,22 @@ impl DemoSessions {
             templates: RwLock::new(HashMap::new()),
             jobs,
             refill: tokio::sync::Notify::new(),
+            metrics: DemoMetrics::default(),
         })
     }
 
     pub fn plan(&self) -> &ClonePlan {
         &self.plan
+    }
+
+    /// What this process counts (registered by `Application::build`).
+    pub fn metrics(&self) -> &DemoMetrics {
+        &self.metrics
+    }
+
+    /// The `demo_session` database (the metrics' scrape-time gauges read it).
+    pub fn sessions_pool(&self) -> &PgPool {
+        &self.pools.sessions
     }
 
     fn max_extensions(&self) -> i32 {
@@ -312,14 +327,39 @@ impl DemoSessions {
         account: AccountType,
         client: ClientAddress,
     ) -> Result<SessionView, DemoError> {
+        let created = self.create_session(account, client).await;
+        match &created {
+            Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
+            Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
+            Ok(view) => {
+                self.milestones(&[(view.session_id.clone(), Event::plain(Milestone::Created))])
+                    .await;
+            }
+            Err(_) => {}
+        }
+        created
+    }
+
+    async fn create_session(
+        &self,
+        account: AccountType,
+        client: ClientAddress,
+    ) -> Result<SessionView, DemoError> {
         let admission = self.prepare(account, client).await?;
         let started = Instant::now();
         let mut conn = self.pools.sessions.get().await?;
-        if let Some(warm) = self.admit(&mut conn, &admission).await? {
+        let warm = self.admit(&mut conn, &admission).await?;
+        if self.pool_enabled() {
+            self.metrics.warm_pool(account, warm.is_some());
+        }
+        if let Some(warm) = warm {
             let answer = self.hand_over(conn, warm, started).await;
             // refill only once the prospect has their answer: a clone running alongside
             // would compete with the hand-over for the CPU
             self.refill.notify_one();
+            if answer.is_ok() {
+                self.metrics.created(account, Source::warm_pool);
+            }
             return answer;
         }
         if self.pool_enabled() {
@@ -328,7 +368,11 @@ impl DemoSessions {
         }
         let started = Instant::now();
         self.clone_for(&mut conn, &admission).await?;
-        self.finish(conn, &admission.id, started, false).await
+        let answer = self.finish(conn, &admission.id, started, false).await;
+        if answer.is_ok() {
+            self.metrics.created(account, Source::on_demand);
+        }
+        answer
     }
 
     fn pool_enabled(&self) -> bool {
@@ -427,6 +471,11 @@ impl DemoSessions {
         conn: &mut AsyncPgConnection,
         a: &Admission,
     ) -> Result<(), DemoError> {
+        let started = Instant::now();
+        let strategy = match self.on_demand_job() {
+            Some(_) => CloneStrategy::KubernetesJob,
+            None => CloneStrategy::Inline,
+        };
         let cloned = match self.on_demand_job() {
             None => {
                 self.clone_inline(&CloneRequest {
@@ -446,8 +495,10 @@ impl DemoSessions {
                 .map_err(CloneFailure::Job),
         };
         let Err(failure) = cloned else {
+            self.metrics.cloned(strategy, started);
             return Ok(());
         };
+        self.metrics.failed(a.account);
         let e = DemoError::from(failure);
         let reason = chain(&e);
         tracing::error!(session_id = %a.id, error = %reason, "clone failed");
@@ -482,6 +533,7 @@ impl DemoSessions {
             .await
         };
         if let Err(e) = adopted {
+            self.metrics.failed(session.demo_account_type);
             // the session row owns the tenant now: failing it lets cleanup remove it
             sessions::mark_failed(&mut conn, &session.id, &chain(&e)).await?;
             return Err(e.into());
@@ -555,7 +607,11 @@ impl DemoSessions {
     /// and is released, so the next refill tries again; if that removal fails, cleanup
     /// removes it.
     async fn warm_by_job(&self, jobs: &JobCloner, slots: Vec<Uuid>) -> Result<usize, DemoError> {
+        let started = Instant::now();
         let outcome = jobs.run(&CloneTarget::PoolSlots(slots.clone())).await;
+        if outcome.is_ok() {
+            self.metrics.cloned(CloneStrategy::KubernetesJob, started);
+        }
         let mut conn = self.pools.sessions.get().await?;
         let warm = pool::ready_among(&mut conn, &slots).await?;
         let unfinished: Vec<Uuid> = slots.into_iter().filter(|s| !warm.contains(s)).collect();
@@ -588,10 +644,12 @@ impl DemoSessions {
             owner: CloneFor::WarmPool,
             expires_at: pool::placeholder_expiry(),
         };
+        let started = Instant::now();
         let result = self.clone_inline(&request).await;
         let mut conn = self.pools.sessions.get().await?;
         match result {
             Ok(()) => {
+                self.metrics.cloned(CloneStrategy::Inline, started);
                 pool::mark_warm(&mut conn, tenant).await?;
                 Ok(true)
             }
@@ -688,6 +746,9 @@ impl DemoSessions {
         drop(conn);
         let mut tenant = self.pools.tenant.get().await?;
         cloner::set_tenant_expiry(&mut tenant, s.virtual_tenant_id, s.expires_at).await?;
+        self.metrics.extended(s.demo_account_type);
+        self.milestones(&[(s.id.clone(), Event::plain(Milestone::Extended))])
+            .await;
         self.cache.store(&Self::cached(&s)).await;
         self.cache.announce(s.id.as_str()).await;
         let token = self.sign_token(&s)?;
@@ -706,7 +767,10 @@ impl DemoSessions {
             self.find(id).await?;
             return Err(DemoError::Expired);
         };
+        self.metrics.ended(s.demo_account_type);
         self.cache.forget(s.id.as_str()).await;
+        self.milestones(&[(s.id.clone(), Event::plain(Milestone::EndedByUser))])
+            .await;
         self.clean_one(&s.id).await
     }
 
@@ -734,6 +798,7 @@ impl DemoSessions {
         match self.remove_session_data(&s.id, s.virtual_tenant_id).await {
             Ok(removed) => {
                 sessions::mark_cleaned(conn, std::slice::from_ref(&s.id)).await?;
+                self.count_stuck_as_failed(std::slice::from_ref(s));
                 Ok(Some(Removal {
                     session_id: s.id.clone(),
                     virtual_tenant_id: s.virtual_tenant_id,
@@ -801,11 +866,35 @@ impl DemoSessions {
     /// pool slots, remove orphans. Safe to run on several replicas at once: rows are
     /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
+        let started = Instant::now();
+        let result = self.cleanup_pass().await;
+        match &result {
+            Ok(r) => {
+                self.metrics
+                    .cleanup_pass(started, !r.failures.is_empty(), r.failures.len());
+                self.metrics.removed(RemovedKind::session, r.cleaned.len());
+                self.metrics
+                    .removed(RemovedKind::orphan, r.orphans_removed.len());
+                self.metrics
+                    .removed(RemovedKind::warm, r.warm_removed.len());
+            }
+            Err(_) => self.metrics.cleanup_pass(started, true, 0),
+        }
+        result
+    }
+
+    async fn cleanup_pass(&self) -> Result<CleanupReport, DemoError> {
         let mut report = CleanupReport::default();
         let mut conn = self.pools.sessions.get().await?;
         report.expired = self.expire_due(&mut conn).await?;
         self.clean_ended(&mut report).await?;
         report.warm_removed = self.remove_stale_slots(&mut conn).await?;
+        match funnel::apply_retention(&mut conn, self.settings.funnel_retention_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "old funnel milestones removed"),
+            // the funnel's retention never holds a cleanup pass back
+            Err(e) => tracing::warn!(error = %chain(&e), "funnel retention failed"),
+        }
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
         Ok(report)
@@ -814,8 +903,20 @@ impl DemoSessions {
     /// Pass 1: ready sessions past their end become `expired`; gateways are told.
     async fn expire_due(&self, conn: &mut AsyncPgConnection) -> Result<Vec<SessionId>, DemoError> {
         let expired = sessions::expire_due(conn).await?;
-        self.cache.forget_all(&expired).await;
-        Ok(expired)
+        let ids: Vec<SessionId> = expired
+            .into_iter()
+            .map(|(id, account)| {
+                self.metrics.expired(account);
+                id
+            })
+            .collect();
+        self.cache.forget_all(&ids).await;
+        let events: Vec<_> = ids
+            .iter()
+            .map(|id| (id.clone(), Event::plain(Milestone::Expired)))
+            .collect();
+        self.milestones(&events).await;
+        Ok(ids)
     }
 
     /// Pass 2: removes the data of sessions that ended or got stuck, a claimed batch at a
@@ -864,6 +965,7 @@ impl DemoSessions {
                 Ok(removed) => {
                     let ids: Vec<SessionId> = claimed.iter().map(|s| s.id.clone()).collect();
                     sessions::mark_cleaned(c, &ids).await?;
+                    self.count_stuck_as_failed(&claimed);
                     self.cache.forget_all(&ids).await;
                     batch.removed = removed;
                     batch.cleaned = claimed.iter().map(CleanedSession::from).collect();
@@ -884,6 +986,16 @@ impl DemoSessions {
             Ok(Some(batch))
         })
         .await
+    }
+
+    /// Stuck `pending` sessions cleanup just marked `failed` (their create never finished).
+    fn count_stuck_as_failed(&self, cleaned: &[DemoSession]) {
+        for s in cleaned
+            .iter()
+            .filter(|s| s.status == SessionStatus::Pending)
+        {
+            self.metrics.failed(s.demo_account_type);
+        }
     }
 
     /// Pass 3: warm pool tenants of an earlier day, or whose clone got stuck.
@@ -916,6 +1028,7 @@ impl DemoSessions {
             cloner::virtual_tenants(&mut ten).await?
         };
         if candidates.is_empty() {
+            self.metrics.orphans_found(0);
             return Ok(Vec::new());
         }
         let owned: HashSet<Uuid> = {
@@ -927,6 +1040,10 @@ impl DemoSessions {
         let orphans: Vec<Uuid> = candidates
             .into_iter()
             .filter(|t| !owned.contains(t))
+            .collect();
+        self.metrics.orphans_found(orphans.len());
+        let orphans: Vec<Uuid> = orphans
+            .into_iter()
             .take(usize::from(CLEANUP_BATCH))
             .collect();
         match self.remove_tenants_data(&orphans).await {
@@ -941,9 +1058,84 @@ impl DemoSessions {
         }
     }
 
-    /// Sessions by status and account type, created per hour, extensions, durations.
-    pub async fn stats(&self) -> Result<serde_json::Value, DemoError> {
+    /// Sessions by status and account type, created per hour, extensions, durations, and
+    /// the funnel over `from..=to` (`YYYY-MM-DD`, days in Europe/Madrid; the last 7 days
+    /// by default).
+    pub async fn stats(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<serde_json::Value, DemoError> {
         let mut conn = self.pools.sessions.get().await?;
-        crate::stats::collect(&mut conn, self.max_extensions()).await
+        let today = funnel::today(&mut conn).await?;
+        let (from, to) = funnel::range(from, to, today).map_err(|_| DemoError::InvalidRange)?;
+        let mut stats = crate::stats::collect(&mut conn, self.max_extensions()).await?;
+        let funnel = funnel::funnel(&mut conn, from, to).await?;
+        if let Some(object) = stats.as_object_mut() {
+            object.insert(
+                "funnel".to_owned(),
+                serde_json::to_value(funnel).map_err(InternalError::Stats)?,
+            );
+        }
+        Ok(stats)
+    }
+
+    /// Records server-side milestones; a failure is logged and counted, never returned (the
+    /// request it belongs to goes on).
+    async fn milestones(&self, events: &[(SessionId, Event)]) {
+        let events: Vec<(String, Event)> = events
+            .iter()
+            .map(|(id, e)| (id.as_str().to_owned(), e.clone()))
+            .collect();
+        if let Err(e) = self.record_milestones(&events).await {
+            tracing::warn!(error = %chain(&e), events = events.len(), "funnel milestones not recorded");
+            self.metrics.milestones_lost(events.len());
+        }
+    }
+
+    /// Records milestones (first occurrences only); answers how many were new.
+    pub async fn record_milestones(&self, events: &[(String, Event)]) -> Result<usize, DemoError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.pools.sessions.get().await?;
+        let recorded = funnel::record(&mut conn, events).await?;
+        for (milestone, account) in &recorded {
+            self.metrics.milestone(*milestone, *account);
+        }
+        Ok(recorded.len())
+    }
+
+    /// What the demo page reports for its own session (screens viewed, sign-up started):
+    /// rate-limited per session (`DEMO_EVENTS_PER_MINUTE`), only for a session still
+    /// active. Answers how many were new.
+    pub async fn page_events(
+        &self,
+        id: &SessionId,
+        events: Vec<Event>,
+    ) -> Result<usize, DemoError> {
+        match self
+            .cache
+            .hit_event_limit(id.as_str(), self.settings.events_per_minute)
+            .await
+        {
+            Ok(None) => {}
+            Ok(Some(retry_after)) => return Err(DemoError::TooManyEvents { retry_after }),
+            // Redis down: the events are bounded by the vocabulary anyway
+            Err(e) => tracing::warn!(error = %e, "event rate limit unavailable"),
+        }
+        self.get(id).await?;
+        let events: Vec<(String, Event)> = events
+            .into_iter()
+            .map(|e| (id.as_str().to_owned(), e))
+            .collect();
+        self.record_milestones(&events).await
+    }
+
+    /// The session's guided checklist, ticked from server-recorded milestones.
+    pub async fn checklist(&self, id: &SessionId) -> Result<funnel::Checklist, DemoError> {
+        self.get(id).await?;
+        let mut conn = self.pools.sessions.get().await?;
+        Ok(funnel::checklist(&mut conn, id.as_str()).await?)
     }
 }

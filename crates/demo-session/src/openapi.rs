@@ -22,10 +22,12 @@ use crate::routes;
         routes::get_session,
         routes::destroy,
         routes::extend,
+        routes::events,
+        routes::checklist,
         routes::stats,
         routes::cleanup,
     ),
-    components(schemas(bakery_config::http::ErrorBody)),
+    components(schemas(bakery_config::http::ErrorBody, PageEvent, crate::funnel::ChecklistItem, crate::funnel::NextStep)),
     modifiers(&CommonErrors),
     tags((name = "demo", description = "Demo sessions (demo-session)"))
 )]
@@ -171,4 +173,60 @@ pub struct Stats {
     session_minutes: serde_json::Value,
     #[schema(value_type = Object)]
     cleanup: serde_json::Value,
+    /// The demo funnel over `from..=to`: `{from, to, time_zone, steps, by_account_type:
+    /// {type: {sessions: {step: n}, conversion: {step: ratio | null}}}, by_day: [{day,
+    /// account_type, sessions, conversion}], blocked_actions: [{account_type, rule,
+    /// sessions}]}` (docs/observability.md, "Demo funnel").
+    #[schema(value_type = Object)]
+    funnel: serde_json::Value,
+}
+
+/// `GET /api/demo/stats`'s query: the funnel's range.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsRange {
+    /// First day of the funnel (`YYYY-MM-DD`, Europe/Madrid); default: 6 days before `to`.
+    pub from: Option<String>,
+    /// Last day of the funnel (included); default: today. At most 92 days in all.
+    pub to: Option<String>,
+}
+
+/// `POST /api/demo/session/{id}/events`'s body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = DemoPageEvents)]
+pub struct PageEvents {
+    /// 1 to 20 events.
+    #[schema(min_items = 1, max_items = 20, value_type = Vec<PageEvent>)]
+    pub events: Vec<bakery_config::funnel::RawEvent>,
+}
+
+/// One event the page reports.
+#[derive(ToSchema)]
+#[schema(as = DemoPageEvent)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct PageEvent {
+    /// `screen_viewed` or `signup_started` (the other milestones are the server's).
+    milestone: PageMilestone,
+    /// For `screen_viewed`: `panel`, `ingredientes`, `productos`, `pedidos`, `venta`,
+    /// `prevision`; empty or absent for `signup_started`.
+    #[schema(max_length = 120)]
+    detail: Option<String>,
+}
+
+/// The milestones the page may report.
+#[derive(ToSchema)]
+#[schema(as = DemoPageMilestone)]
+#[expect(non_camel_case_types, reason = "the wire names")]
+pub enum PageMilestone {
+    screen_viewed,
+    signup_started,
+}
+
+/// `202` of `POST …/events`.
+#[derive(ToSchema)]
+#[schema(as = DemoEventsRecorded)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Recorded {
+    /// Events newly recorded (repeats of an earlier event are not).
+    recorded: u32,
 }

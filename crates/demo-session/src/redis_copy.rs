@@ -186,6 +186,17 @@ impl SessionCache {
         let key = self.keys.key(&["demo", "rate", client]);
         cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 3600).await
     }
+
+    /// Counts one `POST …/events` call of a session against its minute; `Some(seconds)`
+    /// once over `limit`.
+    pub async fn hit_event_limit(
+        &self,
+        session_id: &str,
+        limit: u32,
+    ) -> Result<Option<u64>, CacheError> {
+        let key = self.keys.key(&["demo", "events", session_id]);
+        cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 60).await
+    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,15 @@
 //! it in docs/demo-sessions.md) and the admin endpoints.
 
 use actix_web::{HttpResponse, web};
+use bakery_config::auth::Identity;
 use bakery_config::client::ClientAddress;
 use bakery_config::demo::{AccountType, SessionId};
+use bakery_config::funnel::{self, Event, MilestoneBatch, RawEvent, Screen};
 use bakery_config::http::{ErrorBody, method_not_allowed};
 use bakery_config::openapi::AllowedMethods;
 
 use crate::error::DemoError;
+use crate::funnel as milestones;
 use crate::lifecycle::DemoSessions;
 use crate::openapi::{self as doc, CreateRequest};
 use crate::startup::AdminKey;
@@ -24,11 +27,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(destroy)),
         )
         .service(resource("/api/demo/session/{id}/extend").route(web::post().to(extend)))
+        .service(resource("/api/demo/session/{id}/events").route(web::post().to(events)))
+        .service(resource("/api/demo/session/{id}/checklist").route(web::get().to(checklist)))
         .service(resource("/api/demo/stats").route(web::get().to(stats)))
         .service(resource("/api/demo/cleanup/run").route(web::post().to(cleanup)));
 }
 
+/// Routes for the other services only (never routed by the gateway, whose `/internal/*`
+/// is `404`): the gateway's milestones.
+pub fn configure_internal(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(funnel::INTERNAL_MILESTONES_PATH)
+            .default_service(web::to(method_not_allowed))
+            .route(web::post().to(internal_milestones)),
+    );
+}
+
 type Sessions = web::Data<DemoSessions>;
+
+/// The session the path names, when `identity` is that session's (the gateway forwards a
+/// demo session's identity only after resolving it): `403 session_mismatch` otherwise.
+fn own_session(raw: &str, identity: &Identity) -> Result<SessionId, DemoError> {
+    let id = parse_id(raw)?;
+    if identity.demo_session_id.as_deref() == Some(id.as_str()) {
+        Ok(id)
+    } else {
+        Err(DemoError::NotThisSession)
+    }
+}
 
 fn parse_id(raw: &str) -> Result<SessionId, DemoError> {
     raw.parse().map_err(|_| DemoError::NotFound)
@@ -121,12 +147,111 @@ pub async fn destroy(sessions: Sessions, id: web::Path<String>) -> Result<HttpRe
 /// What operators watch.
 #[utoipa::path(get, path = "/api/demo/stats", tag = "demo",
     security(("admin_key" = [])),
+    params(doc::StatsRange),
     responses(
         (status = 200, description = "Statistics", body = doc::Stats),
+        (status = 400, description = "`invalid_range`: `from`/`to` not `YYYY-MM-DD`, reversed, or over 92 days", body = ErrorBody),
         (status = 401, description = "`admin_required`", body = ErrorBody),
     ))]
-pub async fn stats(sessions: Sessions, _admin: AdminKey) -> Result<HttpResponse, DemoError> {
-    Ok(HttpResponse::Ok().json(sessions.stats().await?))
+pub async fn stats(
+    sessions: Sessions,
+    _admin: AdminKey,
+    range: web::Query<doc::StatsRange>,
+) -> Result<HttpResponse, DemoError> {
+    Ok(HttpResponse::Ok().json(
+        sessions
+            .stats(range.from.as_deref(), range.to.as_deref())
+            .await?,
+    ))
+}
+
+/// Checks a page's events against the vocabulary: `422 invalid_event` for a word or detail
+/// outside it, `422 event_not_allowed` for a milestone only the server records.
+fn page_events(raw: &[RawEvent]) -> Result<Vec<Event>, DemoError> {
+    if raw.is_empty() || raw.len() > funnel::MAX_PAGE_EVENTS {
+        return Err(DemoError::TooManyEventsInCall);
+    }
+    raw.iter()
+        .map(|r| {
+            let event =
+                Event::parse(&r.milestone, &r.detail).map_err(|_| DemoError::InvalidEvent)?;
+            // the recipe costing ticks the checklist: only the gateway, which served it, says so
+            if !event.milestone().reported_by_page()
+                || event.detail() == Screen::RecipeCosting.as_str()
+            {
+                return Err(DemoError::EventNotAllowed);
+            }
+            Ok(event)
+        })
+        .collect()
+}
+
+/// What the demo page saw: screens viewed, sign-up started (closed vocabulary, at most 20
+/// events a call, rate-limited per session). The first occurrence of each is kept.
+#[utoipa::path(post, path = "/api/demo/session/{id}/events", tag = "demo",
+    params(doc::SessionPath),
+    request_body = doc::PageEvents,
+    responses(
+        (status = 202, description = "Recorded (`recorded`: how many were new)", body = doc::Recorded),
+        (status = 401, description = "`missing_credentials`, `invalid_credentials`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`session_mismatch`: the credential is another session's", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_event` (outside the vocabulary), `event_not_allowed` (a milestone only the server records), `too_many_events` (none, or more than 20), `invalid_body`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: more than `DEMO_EVENTS_PER_MINUTE` calls this minute", body = ErrorBody),
+    ))]
+pub async fn events(
+    sessions: Sessions,
+    id: web::Path<String>,
+    identity: Identity,
+    body: web::Json<doc::PageEvents>,
+) -> Result<HttpResponse, DemoError> {
+    let id = own_session(&id, &identity)?;
+    let events = page_events(&body.events)?;
+    let recorded = sessions.page_events(&id, events).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "recorded": recorded })))
+}
+
+/// The guided checklist: what the prospect has tried, as the server saw it.
+#[utoipa::path(get, path = "/api/demo/session/{id}/checklist", tag = "demo",
+    params(doc::SessionPath),
+    responses(
+        (status = 200, description = "The checklist", body = milestones::Checklist),
+        (status = 401, description = "`missing_credentials`, `invalid_credentials`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`session_mismatch`: the credential is another session's", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+    ))]
+pub async fn checklist(
+    sessions: Sessions,
+    id: web::Path<String>,
+    identity: Identity,
+) -> Result<HttpResponse, DemoError> {
+    let id = own_session(&id, &identity)?;
+    Ok(HttpResponse::Ok().json(sessions.checklist(&id).await?))
+}
+
+/// `POST /internal/demo/milestones` (a service identity: the gateway): milestones the
+/// gateway saw. Events outside the vocabulary or of unknown sessions are skipped.
+pub async fn internal_milestones(
+    sessions: Sessions,
+    identity: Identity,
+    body: web::Json<MilestoneBatch>,
+) -> Result<HttpResponse, DemoError> {
+    if !identity.is_service() {
+        return Err(DemoError::ServiceRequired);
+    }
+    let events: Vec<(String, Event)> = body
+        .events
+        .iter()
+        .take(funnel::MAX_INTERNAL_BATCH)
+        .filter(|e| e.session_id.parse::<SessionId>().is_ok())
+        .filter_map(|e| {
+            Event::parse(&e.milestone, &e.detail)
+                .ok()
+                .map(|event| (e.session_id.clone(), event))
+        })
+        .collect();
+    let recorded = sessions.record_milestones(&events).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "recorded": recorded })))
 }
 
 /// Runs a cleanup pass now.

@@ -167,8 +167,10 @@ pub async fn end_now(
     .optional()
 }
 
-/// `ready → expired` for every session past its end; answers the ids.
-pub async fn expire_due(conn: &mut AsyncPgConnection) -> QueryResult<Vec<SessionId>> {
+/// `ready → expired` for every session past its end; answers the ids and account types.
+pub async fn expire_due(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Vec<(SessionId, AccountType)>> {
     diesel::update(
         demo_sessions::table
             .filter(demo_sessions::status.eq(SessionStatus::Ready))
@@ -179,7 +181,7 @@ pub async fn expire_due(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Session
         demo_sessions::ended_at.eq(diesel::dsl::now),
         demo_sessions::updated_at.eq(diesel::dsl::now),
     ))
-    .returning(demo_sessions::id)
+    .returning((demo_sessions::id, demo_sessions::demo_account_type))
     .get_results(conn)
     .await
 }

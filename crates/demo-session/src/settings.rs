@@ -163,6 +163,11 @@ pub struct Settings {
     /// `DEMO_WARM_POOL_SIZE` (3): virtual tenants kept cloned ahead of demand per account
     /// type (0 turns the pool off). With `k8s-job`, Jobs refill it.
     pub warm_pool_size: u32,
+    /// `DEMO_FUNNEL_RETENTION_DAYS` (90): funnel milestones older than this are deleted by
+    /// cleanup passes, in bounded batches.
+    pub funnel_retention_days: u32,
+    /// `DEMO_EVENTS_PER_MINUTE` (30): calls a session may make to `POST …/events` a minute.
+    pub events_per_minute: u32,
 }
 
 impl Settings {
@@ -216,6 +221,18 @@ impl Settings {
                 |s| *s >= 10,
             )),
             warm_pool_size: env.or_checked("DEMO_WARM_POOL_SIZE", 3, "at most 100", |n| *n <= 100),
+            funnel_retention_days: env.or_checked(
+                "DEMO_FUNNEL_RETENTION_DAYS",
+                90,
+                "between 1 and 3650",
+                |d| (1..=3650).contains(d),
+            ),
+            events_per_minute: env.or_checked(
+                "DEMO_EVENTS_PER_MINUTE",
+                30,
+                "between 1 and 1000",
+                |n| (1..=1000).contains(n),
+            ),
         };
         if settings.clone_strategy == CloneStrategy::KubernetesJob && settings.job.image.is_none() {
             env.report(

@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use bakery_config::auth::IdentityVerifier;
 use bakery_config::cache::{self, Keys, RedisReady};
 use bakery_config::client::ClientAssertions;
 use bakery_config::db::{self, PostgresReady};
 use bakery_config::env::Secret;
 use bakery_config::http::Readiness;
+use bakery_config::metrics::prometheus_client::registry::Registry;
+use bakery_config::metrics::{Exposition, Metrics};
 use bakery_config::schema_version::SchemaReady;
 use bakery_config::server::Serving;
 use sha2::{Digest, Sha256};
@@ -59,11 +62,21 @@ impl Application {
         let data = web::Data::from(sessions.clone());
         let admin = web::Data::new(AdminSecret(settings.admin_api_key.clone()));
         let assertions = web::Data::new(ClientAssertions::new(&settings.internal_secret));
-        let serving = Serving::start(NAME, &settings.server, readiness, move |cfg| {
+        let identities = web::Data::new(IdentityVerifier::new(&settings.internal_secret));
+        let mut registry = Registry::default();
+        sessions.metrics().register(&mut registry);
+        let metrics = Metrics::new(registry).refresh_on_scrape(crate::metrics::snapshot(
+            sessions.sessions_pool().clone(),
+            sessions.metrics().clone(),
+        ));
+        let metrics = (web::Data::new(metrics), Exposition::ServicePort);
+        let serving = Serving::start(NAME, &settings.server, readiness, metrics, move |cfg| {
             cfg.app_data(data.clone())
                 .app_data(admin.clone())
                 .app_data(assertions.clone())
-                .configure(routes::configure);
+                .app_data(identities.clone())
+                .configure(routes::configure)
+                .configure(routes::configure_internal);
         })?;
         if !settings.cleanup_interval.is_zero() {
             spawn_sweeper(sessions.clone(), settings.cleanup_interval);

@@ -1005,6 +1005,9 @@ async fn admin_endpoints_need_the_admin_key_and_stats_count_sessions() {
         ".clone_ms.p50" => "[milliseconds]",
         ".clone_ms.p95" => "[milliseconds]",
         ".clone_ms.max" => "[milliseconds]",
+        ".funnel.from" => "[day]",
+        ".funnel.to" => "[day]",
+        ".funnel.by_day[].day" => "[day]",
     });
 }
 

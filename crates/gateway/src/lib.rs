@@ -14,7 +14,10 @@
 //! - [`proxy`]: forwarded with a signed identity and client assertion over a shared
 //!   connection pool.
 //!
-//! [`handler`] strings these together; [`error`] maps every refusal to the JSON envelope.
+//! [`handler`] strings these together; [`error`] maps every refusal to the JSON envelope;
+//! [`metrics`] counts what happened (served on `GATEWAY_METRICS_ADDR`, not the public port);
+//! [`milestones`] reports the demo funnel's milestones it sees to demo-session (a bounded
+//! queue, a background task).
 //! Service plumbing: [`settings`], [`startup`] (`Application::build`), [`cli`].
 
 pub mod assets;
@@ -24,6 +27,8 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod handler;
+pub mod metrics;
+pub mod milestones;
 pub mod openapi;
 pub mod policy;
 pub mod proxy;

@@ -3,6 +3,7 @@
 //! as JSON by `GET /api/demo/policy` so the web page can hide what would be refused.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -32,9 +33,39 @@ pub struct DemoPolicy {
     pub allow: Vec<Rule>,
 }
 
+/// Which rule refused a demo request (the `rule` label of
+/// `bakery_gateway_demo_refusals_total`): `deny <path pattern>` for a deny rule that matched,
+/// [`RuleName::NOT_ALLOWED`] when no allow rule did. Made only from the loaded policy, so the
+/// set of values is the policy's deny rules plus one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RuleName(Arc<str>);
+
+impl RuleName {
+    /// No allow rule matched.
+    pub const NOT_ALLOWED: &str = "not_allowed";
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl bakery_config::metrics::prometheus_client::encoding::EncodeLabelValue for RuleName {
+    fn encode(
+        &self,
+        encoder: &mut bakery_config::metrics::prometheus_client::encoding::LabelValueEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        bakery_config::metrics::prometheus_client::encoding::EncodeLabelValue::encode(
+            &self.as_str(),
+            encoder,
+        )
+    }
+}
+
 /// A rule prepared for matching: upper-case methods, lower-case segments.
 #[derive(Debug, Clone)]
 struct CompiledRule {
+    /// Its name when it refuses (deny rules only).
+    name: RuleName,
     any_method: bool,
     methods: Vec<String>,
     segments: Vec<String>,
@@ -70,6 +101,7 @@ impl CompiledRule {
             rule.path
         );
         Ok(CompiledRule {
+            name: RuleName(format!("deny {}", rule.path).into()),
             any_method: rule.methods.iter().any(|m| m == "*"),
             methods: rule
                 .methods
@@ -103,11 +135,15 @@ pub struct Policy {
     document: DemoPolicy,
     deny: Vec<CompiledRule>,
     allow: Vec<CompiledRule>,
+    not_allowed: RuleName,
 }
 
-/// Why a demo request was refused: the message of the `403`.
+/// Why a demo request was refused: the message of the `403`, and the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal(pub String);
+pub struct Refusal {
+    pub message: String,
+    pub rule: RuleName,
+}
 
 impl Policy {
     pub fn new(document: DemoPolicy) -> anyhow::Result<Self> {
@@ -117,6 +153,7 @@ impl Policy {
         Ok(Policy {
             deny: compile(&document.deny)?,
             allow: compile(&document.allow)?,
+            not_allowed: RuleName(RuleName::NOT_ALLOWED.into()),
             document,
         })
     }
@@ -154,13 +191,15 @@ impl Policy {
 
     /// Checks a demo request; `match_path` is normalised and lower-case.
     pub fn check(&self, method: &str, match_path: &str) -> Result<(), Refusal> {
-        let denied = self.deny.iter().any(|r| r.matches(method, match_path));
-        let allowed = !denied && self.allow.iter().any(|r| r.matches(method, match_path));
-        if allowed {
-            Ok(())
-        } else {
-            Err(Refusal(self.document.message.clone()))
-        }
+        let rule = match self.deny.iter().find(|r| r.matches(method, match_path)) {
+            Some(deny) => &deny.name,
+            None if self.allow.iter().any(|r| r.matches(method, match_path)) => return Ok(()),
+            None => &self.not_allowed,
+        };
+        Err(Refusal {
+            message: self.document.message.clone(),
+            rule: rule.clone(),
+        })
     }
 }
 
@@ -201,6 +240,18 @@ mod tests {
         ] {
             assert!(p.check(method, path).is_err(), "{method} {path}");
         }
+        let rule = |method, path| {
+            p.check(method, path)
+                .map_err(|r| r.rule.as_str().to_owned())
+        };
+        assert_eq!(
+            rule("GET", "/api/forecasts"),
+            Err("deny /api/forecasts/**".into())
+        );
+        assert_eq!(
+            rule("PUT", "/api/orders"),
+            Err(RuleName::NOT_ALLOWED.into())
+        );
         assert!(
             p.document()
                 .message

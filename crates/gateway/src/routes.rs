@@ -21,6 +21,15 @@ pub enum Upstream {
 impl Upstream {
     pub const ALL: [Upstream; 3] = [Upstream::DemoSession, Upstream::Tenant, Upstream::Inventory];
 
+    /// The `upstream` label of the gateway's metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Upstream::DemoSession => "demo_session",
+            Upstream::Tenant => "tenant",
+            Upstream::Inventory => "inventory",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Upstream::DemoSession => "demo-session",
@@ -149,10 +158,26 @@ fn own_route(path: &str) -> Option<Destination> {
 
 /// Whether `path` (normalised, lower-case) goes to an upstream, and which.
 pub fn upstream(path: &str) -> Option<Upstream> {
+    prefix(path).map(|(_, upstream)| upstream)
+}
+
+/// The [`TABLE`] entry `path` (normalised, lower-case) falls under.
+pub fn prefix(path: &str) -> Option<(&'static str, Upstream)> {
     TABLE
         .iter()
         .find(|(prefix, _)| under(path, prefix))
-        .map(|(_, upstream)| *upstream)
+        .copied()
+}
+
+/// The `http_route` label of a request the gateway answers: its own route, or the routing
+/// table's prefix it is forwarded under (a bounded set, never the raw path).
+pub fn metric_route(destination: &Destination, path: &str) -> &'static str {
+    match destination {
+        Destination::Asset(_) => "/{asset}",
+        Destination::Policy => "/api/demo/policy",
+        Destination::OpenApi => "/api/openapi.json",
+        Destination::Proxy { .. } => prefix(path).map_or("unmatched", |(prefix, _)| prefix),
+    }
 }
 
 /// Who may call `method path` (normalised, lower-case) once it is proxied.

@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use moka::sync::Cache;
 
 use crate::error::GatewayError;
+use crate::metrics::GatewayMetrics;
 use crate::refusals::{Refusal, Refusals};
 
 /// Why demo-session could not say whether a session exists.
@@ -54,6 +55,7 @@ pub struct SessionResolver {
     lookup_timeout: Duration,
     /// Unix milliseconds before which Redis is not asked.
     redis_skip_until: AtomicI64,
+    metrics: GatewayMetrics,
 }
 
 impl SessionResolver {
@@ -70,6 +72,7 @@ impl SessionResolver {
         lookup_timeout: Duration,
         id_key: SessionIdKey,
         refusals: Refusals,
+        metrics: GatewayMetrics,
     ) -> Self {
         SessionResolver {
             cache: Cache::builder()
@@ -85,6 +88,7 @@ impl SessionResolver {
             demo_session_url,
             lookup_timeout,
             redis_skip_until: AtomicI64::new(0),
+            metrics,
         }
     }
 
@@ -100,11 +104,14 @@ impl SessionResolver {
         client: ClientAddress,
     ) -> Result<CachedSession, GatewayError> {
         if let Some(session) = self.cached(id.as_str()) {
+            self.metrics.session_cache(true);
             return Ok(session);
         }
         if !id.is_authentic(&self.id_key) {
             return Err(GatewayError::SessionNotFound);
         }
+        // made-up ids are not misses: they never reach a lookup
+        self.metrics.session_cache(false);
         if let Some(refusal) = self.refusals.remembered(id.as_str()) {
             return Err(refusal.into());
         }

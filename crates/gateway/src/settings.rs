@@ -1,5 +1,6 @@
 //! gateway settings (every variable is in `docs/configuration.md`).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,6 +15,11 @@ use crate::client::{ForwardedHeader, Networks, TrustedProxies};
 use crate::refusals::RefusalSettings;
 
 pub const DEFAULT_PORT: u16 = 8080;
+
+/// Where the gateway serves `GET /metrics` unless `GATEWAY_METRICS_ADDR` says otherwise:
+/// loopback, never the public port.
+pub const DEFAULT_METRICS_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9180);
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -31,6 +37,9 @@ pub struct Settings {
     /// `GATEWAY_REFUSAL_CACHE_SECONDS` (30), `GATEWAY_REFUSAL_CACHE_ENTRIES` (100000),
     /// `GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE` (30): `crate::refusals`.
     pub refusals: RefusalSettings,
+    /// `GATEWAY_METRICS_ADDR` (`127.0.0.1:9180`): the listener of `GET /metrics` (port 0
+    /// picks a free one, as tests do); the public port answers `404` there.
+    pub metrics_addr: SocketAddr,
 }
 
 /// Body size limits.
@@ -129,6 +138,7 @@ impl Settings {
                 template_tenant_ids: template_tenant_ids(env),
                 identity_ttl_secs: env.in_range("GATEWAY_IDENTITY_TTL_SECONDS", 60, 5..=3600),
             },
+            metrics_addr: env.or("GATEWAY_METRICS_ADDR", DEFAULT_METRICS_ADDR),
         }
     }
 }
@@ -194,6 +204,7 @@ mod tests {
             ("GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ingress"),
             ("GATEWAY_FORWARDED_HEADER", "x-real-ip"),
             ("GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE", "0"),
+            ("GATEWAY_METRICS_ADDR", "everywhere:9180"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -208,6 +219,7 @@ mod tests {
             "GATEWAY_TRUSTED_PROXIES",
             "GATEWAY_FORWARDED_HEADER",
             "GATEWAY_CREDENTIAL_FAILURES_PER_MINUTE",
+            "GATEWAY_METRICS_ADDR",
         ] {
             assert!(err.variables().contains(&v), "{v}: {err}");
         }

@@ -454,3 +454,283 @@ async fn the_client_is_who_the_trusted_proxy_says_never_who_the_client_says() {
         .unwrap();
     assert_eq!(status(r), 429);
 }
+
+/// The real demo-session and inventory-service behind the gateway; the databases live as
+/// long as the answer.
+async fn stack() -> (TestApp, TestDatabase, (TestDatabase, TestDatabase)) {
+    let sessions_db = TestDatabase::migrated(DEMO_SESSION).await;
+    let (tenant_db, inventory_db) = seeded_databases().await;
+    let redis = support::redis_settings();
+    let vars = environment(&[
+        ("DEMO_SESSION_DATABASE_URL", sessions_db.url.clone()),
+        ("TENANT_DATABASE_URL", tenant_db.url.clone()),
+        ("INVENTORY_DATABASE_URL", inventory_db.url.clone()),
+        ("REDIS_URL", redis.url.clone()),
+        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
+    ]);
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_inventory::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("inventory settings");
+    let inventory = bakery_inventory::startup::Application::build(settings)
+        .await
+        .expect("inventory-service");
+    let inventory_url = format!("http://127.0.0.1:{}", inventory.port());
+    tokio::spawn(inventory.run_until_stopped());
+    let mut env = bakery_config::Env::from_map(&vars);
+    let settings = bakery_demo_session::settings::Settings::from_env(&mut env);
+    let settings = env.finish(settings).expect("demo-session settings");
+    let demo = bakery_demo_session::startup::Application::build(settings)
+        .await
+        .expect("demo-session");
+    let demo_url = format!("http://127.0.0.1:{}", demo.port());
+    tokio::spawn(demo.run_until_stopped());
+    let app = spawn_app_with(Options {
+        inventory_url: Some(inventory_url),
+        demo_session_url: Some(demo_url),
+        redis: Some(redis),
+        cache_ttl: Duration::from_secs(600),
+        ..Default::default()
+    })
+    .await;
+    app.wait_for_subscriber().await;
+    (app, sessions_db, (tenant_db, inventory_db))
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct MilestoneRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    milestone: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+async fn milestone_rows(db: &TestDatabase, id: &str) -> Vec<(String, String)> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = AsyncPgConnection::establish(&db.url)
+        .await
+        .expect("connect");
+    let mut rows: Vec<MilestoneRow> =
+        diesel::sql_query("SELECT milestone, detail FROM demo_milestones WHERE session_id = $1")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .load(&mut conn)
+            .await
+            .expect("milestones");
+    rows.sort();
+    rows.into_iter().map(|r| (r.milestone, r.detail)).collect()
+}
+
+#[tokio::test]
+async fn a_scripted_demo_through_the_gateway_leaves_its_funnel_and_ticks_its_checklist() {
+    let (app, sessions_db, _databases) = stack().await;
+    let create = || {
+        app.client
+            .post(app.url("/api/demo/session/create"))
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+    };
+    let created: serde_json::Value = create().await.unwrap().json().await.unwrap();
+    let id = created["session_id"].as_str().expect("id").to_owned();
+    let other: serde_json::Value = create().await.unwrap().json().await.unwrap();
+    let other = other["session_id"].as_str().expect("id").to_owned();
+    let send = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+        let mut request = app
+            .client
+            .request(method, app.url(&path))
+            .header(DEMO_HEADER, &id);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+
+    // the page reports two screens through the gateway (the policy lets the session do it)
+    let events = serde_json::json!({"events": [
+        {"milestone": "screen_viewed", "detail": "panel"},
+        {"milestone": "screen_viewed", "detail": "venta"}]});
+    let r = send(
+        reqwest::Method::POST,
+        format!("/api/demo/session/{id}/events"),
+        Some(events.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202, "{:?}", r.text().await);
+    // …but not claim a write
+    let r = send(
+        reqwest::Method::POST,
+        format!("/api/demo/session/{id}/events"),
+        Some(serde_json::json!({"events": [{"milestone": "first_write", "detail": "sale"}]})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(r).await.1, "event_not_allowed");
+    // another session's credential cannot post this session's events or read its checklist
+    for (method, path) in [
+        (
+            reqwest::Method::POST,
+            format!("/api/demo/session/{id}/events"),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/api/demo/session/{id}/checklist"),
+        ),
+    ] {
+        let r = app
+            .client
+            .request(method, app.url(&path))
+            .header(DEMO_HEADER, &other)
+            .json(&events)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(r).await.1, "session_mismatch", "{path}");
+    }
+
+    // a refused write, a recipe's costing, a sale (twice: one milestone)
+    let ingredients = send(
+        reqwest::Method::GET,
+        "/api/inventory/ingredients".into(),
+        None,
+    )
+    .await
+    .unwrap()
+    .json::<serde_json::Value>()
+    .await
+    .unwrap();
+    let ingredient = ingredients["items"][0]["id"].as_str().expect("ingredient");
+    let r = send(
+        reqwest::Method::DELETE,
+        format!("/api/inventory/ingredients/{ingredient}"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(r).await.1, "demo_restriction");
+    let r = send(reqwest::Method::GET, "/api/recipes".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let products = send(reqwest::Method::GET, "/api/products?limit=200".into(), None)
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let on_shelf = products["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["kind"] == "finished" && p["on_hand"].as_f64().unwrap_or(0.0) >= 2.0)
+        .expect("a finished product on the shelf");
+    for _ in 0..2 {
+        let r = send(
+            reqwest::Method::POST,
+            "/api/pos/sales".into(),
+            Some(
+                serde_json::json!({"lines": [{"product_id": on_shelf["id"], "quantity": 1}],
+                                    "payment_method": "card"}),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    }
+
+    // the checklist ticks once the gateway's background task delivered the milestones
+    let mut list = serde_json::Value::Null;
+    for _ in 0..100 {
+        let r = send(
+            reqwest::Method::GET,
+            format!("/api/demo/session/{id}/checklist"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        list = r.json().await.unwrap();
+        if list["done"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(list["done"], 2, "{list}");
+    assert_eq!(list["items"][0]["id"], "sale");
+    assert_eq!(list["items"][0]["done"], true);
+    assert_eq!(list["items"][3]["id"], "recipe_costing");
+    assert_eq!(list["items"][3]["done"], true);
+    assert_eq!(list["next_step"]["id"], "order");
+
+    // the internal endpoint is not reachable through the public port
+    let r = app
+        .client
+        .post(app.url("/internal/demo/milestones"))
+        .json(&serde_json::json!({"events": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "route_not_found");
+
+    let r = app
+        .client
+        .post(app.url(&format!("/api/demo/session/{id}/extend")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/demo/session/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let expected: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = [
+            ("created", ""),
+            ("screen_viewed", "panel"),
+            ("screen_viewed", "venta"),
+            ("blocked_action", "not_allowed"),
+            ("screen_viewed", "recipe_costing"),
+            ("first_write", "sale"),
+            ("extended", ""),
+            ("ended_by_user", ""),
+        ]
+        .into_iter()
+        .map(|(m, d)| (m.to_owned(), d.to_owned()))
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(milestone_rows(&sessions_db, &id).await, expected);
+
+    // the funnel in the stats, through the gateway (admin)
+    let r = app
+        .client
+        .get(app.url("/api/demo/stats"))
+        .header("X-Admin-Key", "gateway-test-admin-key-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let stats: serde_json::Value = r.json().await.unwrap();
+    let ib = &stats["funnel"]["by_account_type"]["individual_bakery"]["sessions"];
+    assert_eq!(ib["created"], 2, "{stats}");
+    assert_eq!(ib["screen_viewed"], 1);
+    assert_eq!(ib["first_write"], 1);
+    assert_eq!(ib["extended"], 1);
+    assert_eq!(stats["funnel"]["blocked_actions"][0]["rule"], "not_allowed");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.metrics_address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("bakery_gateway_milestones_dropped_total 0"),
+        "{metrics}"
+    );
+}

@@ -9,6 +9,7 @@ use bakery_config::db;
 use bakery_config::settings::DatabaseSettings;
 use clap::Subcommand;
 
+use crate::metrics::InventoryMetrics;
 use crate::procurement::{self, HttpTenantDirectory};
 use crate::settings::Settings;
 use crate::startup::{Application, NAME};
@@ -45,14 +46,19 @@ impl Service for Settings {
     /// The HTTP API, and the procurement scheduler unless `PROCUREMENT_INTERVAL_SECONDS`
     /// is 0.
     async fn serve(self) -> anyhow::Result<()> {
+        let metrics = InventoryMetrics::default();
         if self.procurement_interval_secs > 0 {
             procurement::spawn_scheduler(
                 db::build_pool(&self.common.database)?,
                 Arc::new(HttpTenantDirectory::new(&self)?),
                 Duration::from_secs(self.procurement_interval_secs),
+                metrics.clone(),
             );
         }
-        Ok(Application::build(self).await?.run_until_stopped().await?)
+        Ok(Application::build_with(self, metrics)
+            .await?
+            .run_until_stopped()
+            .await?)
     }
 }
 

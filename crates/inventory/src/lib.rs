@@ -19,6 +19,7 @@
 //!   Redis).
 //! - [`quota`]: demo sessions' write and row quotas.
 //! - [`procurement`]: drafting purchase orders for customer tenants (never demo ones).
+//! - [`metrics`]: its Prometheus metrics (cache reads, procurement runs), at `/metrics`.
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
 //! - [`routes`]: the HTTP API (`docs/api-inventory.md`); [`openapi`]: its OpenAPI document.
 //! - [`cli`]: `inventory-service [serve|migrate|procurement-run]`.
@@ -26,6 +27,7 @@
 pub mod cache;
 pub mod cli;
 pub mod error;
+pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod pagination;

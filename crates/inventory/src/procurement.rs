@@ -24,6 +24,7 @@ use bakery_config::tenants::{TenantList, TenantSummary, template_tenant_ids};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::metrics::{InventoryMetrics, RunOutcome};
 use crate::models::purchasing;
 use crate::settings::Settings;
 
@@ -178,18 +179,37 @@ pub async fn run_once(
     Ok(report)
 }
 
-/// Runs [`run_once`] every `interval` (the first run one interval after start).
+/// [`run_once`], its outcome counted in `metrics` (`bakery_procurement_runs_total`,
+/// `bakery_procurement_skipped_demo_tenants_total`).
+pub async fn run_recorded(
+    pool: &PgPool,
+    directory: &dyn TenantDirectory,
+    metrics: &InventoryMetrics,
+) -> Result<ProcurementReport, DirectoryError> {
+    let result = run_once(pool, directory).await;
+    match &result {
+        Ok(report) if report.failed > 0 => {
+            metrics.procurement_run(RunOutcome::partial, report.skipped_demo);
+        }
+        Ok(report) => metrics.procurement_run(RunOutcome::ok, report.skipped_demo),
+        Err(_) => metrics.procurement_run(RunOutcome::failed, 0),
+    }
+    result
+}
+
+/// Runs [`run_recorded`] every `interval` (the first run one interval after start).
 pub fn spawn_scheduler(
     pool: PgPool,
     directory: Arc<dyn TenantDirectory>,
     interval: Duration,
+    metrics: InventoryMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match run_once(&pool, directory.as_ref()).await {
+            match run_recorded(&pool, directory.as_ref(), &metrics).await {
                 Ok(report) => tracing::info!(?report, "procurement run finished"),
                 Err(error) => tracing::warn!(%error, "procurement run skipped"),
             }

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use actix_web::web;
 use bakery_config::cache;
 use bakery_config::db::{PgConn, PgPool};
+use bakery_config::metrics::prometheus_client::registry::Registry;
+use bakery_config::metrics::{Exposition, Metrics};
 use bakery_config::server::{ServiceBase, Serving};
 
 use crate::cache::Cache;
 use crate::error::InventoryError;
+use crate::metrics::InventoryMetrics;
 use crate::quota::DemoQuotas;
 use crate::routes;
 use crate::settings::Settings;
@@ -24,6 +27,7 @@ pub struct AppState {
     pub cache: Cache,
     pub quotas: DemoQuotas,
     pub settings: Arc<Settings>,
+    pub metrics: InventoryMetrics,
 }
 
 impl AppState {
@@ -39,12 +43,19 @@ impl AppState {
 pub struct Application;
 
 impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Serving> {
+        Self::build_with(settings, InventoryMetrics::default()).await
+    }
+
+    /// As [`Self::build`], counting in `metrics` (which the procurement scheduler shares).
     #[expect(
         clippy::unused_async,
-        reason = "starts the server on the caller's runtime, so it must run inside one; \
-                  the same `build(settings).await` as every service"
+        reason = "starts the server on the caller's runtime, so it must run inside one"
     )]
-    pub async fn build(settings: Settings) -> anyhow::Result<Serving> {
+    pub async fn build_with(
+        settings: Settings,
+        metrics: InventoryMetrics,
+    ) -> anyhow::Result<Serving> {
         let common = &settings.common;
         // `/ready` asks PostgreSQL only: Redis is only a cache here (an outage falls through
         // to PostgreSQL), so pods stay in service while Redis is down
@@ -65,8 +76,15 @@ impl Application {
             ),
             pool: base.pool,
             settings: Arc::new(settings.clone()),
+            metrics: metrics.clone(),
         });
-        let serving = Serving::start(NAME, &common.server, base.readiness, move |cfg| {
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        let metrics = (
+            web::Data::new(Metrics::new(registry)),
+            Exposition::ServicePort,
+        );
+        let serving = Serving::start(NAME, &common.server, base.readiness, metrics, move |cfg| {
             cfg.app_data(base.identities.clone())
                 .app_data(state.clone())
                 .configure(routes::configure);

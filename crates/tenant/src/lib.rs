@@ -13,6 +13,7 @@
 //!   a slow-down per address, in Redis), [`access`] (customers' access tokens) and
 //!   [`demo_client`] (demo logins call demo-session).
 //! - [`error`]: `TenantError`, mapped to the JSON error envelope.
+//! - [`metrics`]: its Prometheus metrics (login outcomes), at `/metrics`.
 //! - [`startup`]: `Application::build`, shared by `main` and the tests.
 //! - [`routes`]: the HTTP API (`docs/api-tenant.md`); [`openapi`]: its OpenAPI document.
 //! - [`cli`]: `tenant-service [serve|migrate]`.
@@ -23,6 +24,7 @@ pub mod demo_client;
 pub mod domain;
 pub mod error;
 pub mod login;
+pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod password;

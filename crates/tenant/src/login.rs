@@ -24,6 +24,7 @@ use crate::access::IssuedToken;
 use crate::demo_client::Forwarded;
 use crate::domain::{Email, Password};
 use crate::error::TenantError;
+use crate::metrics::LoginOutcome as Counted;
 use crate::models::{Tenant, User};
 use crate::password;
 use crate::queries;
@@ -65,7 +66,25 @@ pub async fn dummy_hash() -> Result<Arc<str>, TenantError> {
 /// A user found by address, with their tenant.
 type Found = Option<(User, Tenant)>;
 
+/// [`attempt_login`], its outcome counted (`bakery_login_attempts_total`).
 pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutcome, TenantError> {
+    let mut failure = None;
+    let result = attempt_login(state, attempt, &mut failure).await;
+    state.metrics.login(match (&result, failure) {
+        (Ok(LoginOutcome::Customer(_)), _) => Counted::ok,
+        (Ok(LoginOutcome::Demo { .. }), _) => Counted::demo,
+        (Err(TenantError::TooManyAttempts { .. }), _) => Counted::locked,
+        (Err(_), Some(failure)) => failure,
+        (Err(_), None) => Counted::error,
+    });
+    result
+}
+
+async fn attempt_login(
+    state: &AppState,
+    attempt: LoginAttempt,
+    failure: &mut Option<Counted>,
+) -> Result<LoginOutcome, TenantError> {
     let LoginAttempt {
         email,
         password,
@@ -96,13 +115,22 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
         );
         tokio::time::sleep(account_delay).await;
     }
-    let Some((user, tenant)) = authenticate(state, password, found).await? else {
+    *failure = Some(match &found {
+        None => Counted::unknown_email,
+        Some(_) => Counted::wrong_password,
+    });
+    let (found, password_matched) = authenticate(state, password, found).await?;
+    if password_matched {
+        *failure = Some(Counted::inactive);
+    }
+    let Some((user, tenant)) = found else {
         state
             .throttle
             .record_failure(subject, public_demo_account)
             .await;
         return Err(TenantError::InvalidCredentials);
     };
+    *failure = None;
     state.throttle.clear(subject).await;
     if tenant.is_demo_template {
         demo_login(state, &tenant, &forwarded).await
@@ -111,13 +139,15 @@ pub async fn login(state: &AppState, attempt: LoginAttempt) -> Result<LoginOutco
     }
 }
 
-/// The user and tenant `password` opens, if any. The password is checked even when the
-/// address is unknown (against the dummy hash), so both cost the same.
+/// The user and tenant `password` opens, if any, and whether the password matched. The
+/// password is checked even when the address is unknown (against the dummy hash), so both
+/// cost the same.
 async fn authenticate(
     state: &AppState,
     password: Password,
     found: Found,
-) -> Result<Found, TenantError> {
+) -> Result<(Found, bool), TenantError> {
+    let known = found.is_some();
     let stored_hash: Arc<str> = match &found {
         Some((user, _)) => Arc::from(user.password_hash.as_str()),
         None => state.dummy_hash.clone(),
@@ -125,10 +155,11 @@ async fn authenticate(
     let matches =
         tokio::task::spawn_blocking(move || password::verify(password.expose(), &stored_hash))
             .await?;
-    Ok(found.filter(|(user, tenant)| {
+    let opened = found.filter(|(user, tenant)| {
         // virtual tenants have no users; one that had would still not log in
         matches && user.is_active && !tenant.is_demo
-    }))
+    });
+    Ok((opened, known && matches))
 }
 
 /// A published demo account: never a token for its template tenant, a fresh demo session

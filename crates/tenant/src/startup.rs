@@ -7,11 +7,14 @@ use actix_web::web;
 use bakery_config::cache::{self, Keys};
 use bakery_config::client::ClientAssertions;
 use bakery_config::db::PgPool;
+use bakery_config::metrics::prometheus_client::registry::Registry;
+use bakery_config::metrics::{Exposition, Metrics};
 use bakery_config::server::{ServiceBase, Serving};
 
 use crate::access::AccessTokens;
 use crate::demo_client::DemoSessionClient;
 use crate::login;
+use crate::metrics::TenantMetrics;
 use crate::routes;
 use crate::settings::Settings;
 use crate::throttle::LoginThrottle;
@@ -30,6 +33,7 @@ pub struct AppState {
     pub demo: DemoSessionClient,
     /// What unknown addresses' passwords are verified against (see `login`).
     pub dummy_hash: Arc<str>,
+    pub metrics: TenantMetrics,
 }
 
 /// tenant-service's start-up: [`Application::build`] wires its pools, state and routes, and
@@ -59,8 +63,15 @@ impl Application {
             pool: base.pool,
             redis: base.redis,
             settings: Arc::new(settings.clone()),
+            metrics: TenantMetrics::default(),
         });
-        let serving = Serving::start(NAME, &common.server, base.readiness, move |cfg| {
+        let mut registry = Registry::default();
+        state.metrics.register(&mut registry);
+        let metrics = (
+            web::Data::new(Metrics::new(registry)),
+            Exposition::ServicePort,
+        );
+        let serving = Serving::start(NAME, &common.server, base.readiness, metrics, move |cfg| {
             cfg.app_data(base.identities.clone())
                 .app_data(assertions.clone())
                 .app_data(state.clone())

@@ -10,11 +10,14 @@
 //!
 //! [`routes::route_table`]: a service's routes as actix built them, compared with its
 //! OpenAPI document by each service's tests.
+//!
+//! [`metrics::Scrape`]: a service's `/metrics`, parsed into `(name, labels) → value`.
 #![expect(
     clippy::expect_used,
     reason = "a harness that cannot set up should fail the test loudly"
 )]
 
+pub mod metrics;
 pub mod routes;
 
 use std::path::PathBuf;
@@ -394,8 +397,8 @@ pub async fn assert_migrations_reversible(set: MigrationSet) -> Vec<String> {
 }
 
 /// The environment every binary of the stack needs, for a test that runs one as a process:
-/// the test signing secrets and `redis` (its URL and key prefix). Tests add the database
-/// and service URLs of their own.
+/// the test signing secrets, `redis` (its URL and key prefix) and a free port for the
+/// gateway's metrics listener. Tests add the database and service URLs of their own.
 pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
     let tokens = token_settings();
     vec![
@@ -413,6 +416,9 @@ pub fn binary_env(redis: &RedisSettings) -> Vec<(&'static str, String)> {
             "SESSION_TOKEN_SECRET",
             tokens.session_secret.expose().to_owned(),
         ),
+        // a gateway binary's metrics listener on a free port, never the default 9180 that
+        // another test's gateway (or a running scripts/dev.sh) holds
+        ("GATEWAY_METRICS_ADDR", "127.0.0.1:0".to_owned()),
     ]
 }
 

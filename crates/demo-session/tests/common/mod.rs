@@ -133,6 +133,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         cleanup_interval: Duration::ZERO,
         pending_timeout: Duration::from_secs(300),
         warm_pool_size: 0,
+        funnel_retention_days: 90,
+        events_per_minute: 30,
     };
     customise(&mut settings);
     let app = Application::build(settings.clone())

@@ -68,6 +68,9 @@ pub struct EchoState {
     /// `GET /api/demo/session/{id}` answers (demo-session stand-in).
     pub sessions: Mutex<HashMap<String, CachedSession>>,
     pub session_lookups: AtomicUsize,
+    /// Funnel milestones the gateway delivered (`POST /internal/demo/milestones`, the
+    /// gateway's own calls: not counted in `hits`).
+    pub milestones: Mutex<Vec<serde_json::Value>>,
 }
 
 async fn echo_handler(
@@ -78,6 +81,17 @@ async fn echo_handler(
     let path = req.path().to_owned();
     if path == "/health" {
         return HttpResponse::Ok().json(serde_json::json!({"status": "ok"}));
+    }
+    if path == bakery_config::funnel::INTERNAL_MILESTONES_PATH {
+        let batch: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if let Some(events) = batch["events"].as_array() {
+            state
+                .milestones
+                .lock()
+                .unwrap()
+                .extend(events.iter().cloned());
+        }
+        return HttpResponse::Accepted().json(serde_json::json!({"recorded": 0}));
     }
     state.hits.fetch_add(1, Ordering::SeqCst);
     if state.name == "demo-session"
@@ -221,6 +235,8 @@ impl Default for Options {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// `http://127.0.0.1:{GATEWAY_METRICS_ADDR's port}`.
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub demo: Upstream,
     pub tenant: Upstream,
@@ -288,14 +304,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             failures_per_window: options.failures_per_minute,
             window: Duration::from_secs(60),
         },
+        metrics_addr: "127.0.0.1:0".parse().expect("address"),
     };
     let app = Application::build(settings).await.expect("build gateway");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let redis = cache::build_pool(&redis_settings).expect("redis pool");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address: format!("http://127.0.0.1:{metrics_port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::cache::{self, CachedList};
 use crate::error::InventoryError;
+use crate::metrics::CacheResult;
 use crate::models::WriteScope;
 use crate::pagination::{self, Page, PageParams};
 use crate::startup::AppState;
@@ -98,14 +99,20 @@ where
     let page = pagination::page(params)?;
     let tenant = identity.tenant_id;
     let version = if cache::cacheable(page) {
-        state.cache.version(tenant).await
+        let version = state.cache.version(tenant).await;
+        if version.is_none() {
+            state.metrics.cache(list, CacheResult::error);
+        }
+        version
     } else {
         None
     };
-    if let Some(v) = version
-        && let Some(hit) = state.cache.get(tenant, list, v, page)
-    {
-        return Ok(json_body(hit));
+    if let Some(v) = version {
+        if let Some(hit) = state.cache.get(tenant, list, v, page) {
+            state.metrics.cache(list, CacheResult::hit);
+            return Ok(json_body(hit));
+        }
+        state.metrics.cache(list, CacheResult::miss);
     }
     let value = load(&mut *state.conn().await?, tenant, page).await?;
     match serde_json::to_string(&value) {

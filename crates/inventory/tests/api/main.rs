@@ -11,6 +11,7 @@ mod forecasts;
 mod helpers;
 mod isolation;
 mod limits;
+mod metrics;
 mod openapi;
 mod procurement;
 mod stock;

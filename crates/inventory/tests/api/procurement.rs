@@ -267,8 +267,13 @@ async fn the_background_scheduler_runs_on_its_interval() {
     settings.common.services.tenant = url;
     let directory = Arc::new(HttpTenantDirectory::new(&settings).expect("directory"));
     let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
-    let scheduler =
-        procurement::spawn_scheduler(pool, directory, std::time::Duration::from_millis(200));
+    let metrics = bakery_inventory::metrics::InventoryMetrics::default();
+    let scheduler = procurement::spawn_scheduler(
+        pool,
+        directory,
+        std::time::Duration::from_millis(200),
+        metrics.clone(),
+    );
     let mut drafted = 0;
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -371,5 +376,53 @@ async fn a_bad_setting_stops_the_binary_naming_the_variable() {
             .await
             .total(),
         0
+    );
+}
+
+#[tokio::test]
+async fn recorded_runs_count_their_outcome_and_the_skipped_demo_tenants() {
+    use bakery_config::metrics::Metrics;
+    use bakery_config::metrics::prometheus_client::registry::Registry;
+    use bakery_inventory::metrics::InventoryMetrics;
+    use bakery_test_support::metrics::Scrape;
+
+    let app = spawn_app().await;
+    let (customer, demo) = (Uuid::new_v4(), Uuid::new_v4());
+    app.seed(customer).await;
+    let (url, _) = stand_in(customer, demo);
+    let mut settings = app.settings.clone();
+    settings.common.services.tenant = url;
+    let directory = HttpTenantDirectory::new(&settings).expect("directory");
+    let pool = bakery_config::db::build_pool(&settings.common.database).expect("pool");
+    let metrics = InventoryMetrics::default();
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let exposition = Metrics::new(registry);
+
+    procurement::run_recorded(&pool, &directory, &metrics)
+        .await
+        .expect("procurement run");
+    let mut unreachable = settings.clone();
+    unreachable.common.services.tenant = "http://127.0.0.1:9".to_owned();
+    let down = HttpTenantDirectory::new(&unreachable).expect("directory");
+    assert!(
+        procurement::run_recorded(&pool, &down, &metrics)
+            .await
+            .is_err()
+    );
+
+    let scrape = Scrape::parse(&exposition.render().await.expect("encodes"));
+    assert_eq!(
+        scrape.value("bakery_procurement_runs_total", &[("outcome", "ok")]),
+        1.0
+    );
+    assert_eq!(
+        scrape.value("bakery_procurement_runs_total", &[("outcome", "failed")]),
+        1.0
+    );
+    // the demo tenant and the template the stand-in directory lists
+    assert_eq!(
+        scrape.value("bakery_procurement_skipped_demo_tenants_total", &[]),
+        2.0
     );
 }

@@ -10,6 +10,7 @@ mod demo_login;
 mod helpers;
 mod internal;
 mod login;
+mod metrics;
 mod openapi;
 mod tenants;
 mod upgrade;
