@@ -89,44 +89,7 @@ fn environment(pairs: &[(&str, String)]) -> HashMap<String, String> {
 
 #[tokio::test]
 async fn a_prospect_creates_uses_extends_and_ends_a_session_through_the_gateway() {
-    let sessions_db = TestDatabase::migrated(DEMO_SESSION).await;
-    let (tenant_db, inventory_db) = seeded_databases().await;
-    let redis = support::redis_settings();
-    let vars = environment(&[
-        ("DEMO_SESSION_DATABASE_URL", sessions_db.url.clone()),
-        ("TENANT_DATABASE_URL", tenant_db.url.clone()),
-        ("INVENTORY_DATABASE_URL", inventory_db.url.clone()),
-        ("REDIS_URL", redis.url.clone()),
-        ("REDIS_KEY_PREFIX", redis.key_prefix.clone()),
-    ]);
-
-    let mut env = bakery_config::Env::from_map(&vars);
-    let settings = bakery_inventory::settings::Settings::from_env(&mut env);
-    let settings = env.finish(settings).expect("inventory settings");
-    let inventory = bakery_inventory::startup::Application::build(settings)
-        .await
-        .expect("inventory-service");
-    let inventory_url = format!("http://127.0.0.1:{}", inventory.port());
-    tokio::spawn(inventory.run_until_stopped());
-
-    let mut env = bakery_config::Env::from_map(&vars);
-    let settings = bakery_demo_session::settings::Settings::from_env(&mut env);
-    let settings = env.finish(settings).expect("demo-session settings");
-    let demo = bakery_demo_session::startup::Application::build(settings)
-        .await
-        .expect("demo-session");
-    let demo_url = format!("http://127.0.0.1:{}", demo.port());
-    tokio::spawn(demo.run_until_stopped());
-
-    let app = spawn_app_with(Options {
-        inventory_url: Some(inventory_url),
-        demo_session_url: Some(demo_url),
-        redis: Some(redis),
-        cache_ttl: Duration::from_secs(600),
-        ..Default::default()
-    })
-    .await;
-    app.wait_for_subscriber().await;
+    let (app, _sessions_db, _databases) = stack().await;
 
     // the landing page lists both demo bakeries
     let r = app
