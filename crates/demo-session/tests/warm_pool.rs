@@ -151,7 +151,9 @@ async fn stats_show_the_warm_pool_and_the_last_cleanup_passes() {
         app.sessions.cleanup().await.expect("cleanup");
     }
     let after = stats(&app).await;
-    let passes = after["cleanup"]["recent_passes"].as_array().expect("passes");
+    let passes = after["cleanup"]["recent_passes"]
+        .as_array()
+        .expect("passes");
     assert_eq!(passes.len(), bakery_demo_session::lifecycle::RECENT_PASSES);
     for p in passes {
         assert_eq!(p["outcome"], "ok");

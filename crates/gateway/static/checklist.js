@@ -204,6 +204,7 @@ function render() {
   const data = state.checklist;
   if (!state.sessionId || !data) {
     root.hidden = true;
+    root.removeAttribute('aria-labelledby');
     root.replaceChildren();
     return;
   }
@@ -277,6 +278,7 @@ function render() {
       ? el('p', { class: 'checklist-next muted small' }, 'Siguiente paso: ', el('a', { href: `#/${next.screen}` }, next.title))
       : null,
   );
+  root.setAttribute('aria-labelledby', 'checklist-title');
   root.dataset.done = String(done);
   root.dataset.total = String(total);
   root.hidden = false;

@@ -42,7 +42,12 @@ async fn health_ready_page_and_policy_are_served() {
     assert_eq!(r.text().await.unwrap(), index);
     let r = app.client.post(app.url("/admin")).send().await.unwrap();
     assert_eq!(error_code(r).await.0, 405);
-    let r = app.client.get(app.url("/static/admin.js")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/static/admin.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     let r = app
