@@ -133,6 +133,22 @@ describe('operator view', () => {
     await page.context().close();
   });
 
+  it('fits a phone', async () => {
+    const phone = await openPage(chromium.browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const { page } = phone;
+    // the key as this tab would have kept it
+    await page.addInitScript((k) => sessionStorage.setItem('bakery-ia.admin-key', k), key);
+    await page.goto(`${BASE_URL}/admin`);
+    await page.locator('#admin-stats').waitFor();
+    await settled(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px`);
+    assert.deepEqual(await accessibilityProblems(page), []);
+    await screenshot(page, 'admin-phone', { fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await phone.context.close();
+  });
+
   it('the page is public and static; only its data needs the key', async () => {
     const page = await fetch(`${BASE_URL}/admin`);
     assert.equal(page.status, 200);

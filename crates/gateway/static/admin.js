@@ -25,7 +25,7 @@ const STEP_LABELS = {
 };
 const STATUS_LABELS = {
   pending: 'Preparándose',
-  ready: 'Activas',
+  ready: 'Listas',
   expired: 'Caducadas',
   failed: 'Fallidas',
   destroyed: 'Borradas',
@@ -37,6 +37,8 @@ const madridHour = new Intl.DateTimeFormat('es-ES', { timeZone: 'Europe/Madrid',
 const madridTime = new Intl.DateTimeFormat('es-ES', { timeZone: 'Europe/Madrid', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 const accountLabel = (type) => ACCOUNT_LABELS[type] ?? type;
+// phones get narrower drawings, so their text stays readable once scaled to the screen
+const narrow = () => window.matchMedia('(max-width: 640px)').matches;
 const int = (v) => qty(Math.round(Number(v) || 0));
 const ms = (v) => (v === null || v === undefined ? '—' : `${qty(Math.round(Number(v)))} ms`);
 
@@ -148,7 +150,8 @@ function hourlyChart(rows) {
   const hours = [];
   for (let h = now - 23; h <= now; h += 1) hours.push({ h, n: byHour.get(h) || 0 });
   const total = (rows || []).reduce((a, r) => a + (Number(r.sessions) || 0), 0);
-  const width = 720;
+  const small = narrow();
+  const width = small ? 360 : 720;
   const height = 220;
   const top = 24;
   const bottom = 30;
@@ -166,7 +169,7 @@ function hourlyChart(rows) {
       { class: 'bar', 'data-hour': label, 'data-sessions': x.n },
       svg('rect', { x: bx, y: by, width: bw, height: barH, rx: 3 }),
       x.n > 0 ? svg('text', { x: bx + bw / 2, y: by - 6, class: 'bar-value', 'text-anchor': 'middle' }, String(x.n)) : null,
-      i % 3 === 0 || i === hours.length - 1
+      i % (small ? 6 : 3) === 0 || i === hours.length - 1
         ? svg('text', { x: bx + bw / 2, y: height - bottom + 18, class: 'bar-sublabel', 'text-anchor': 'middle' }, `${label} h`)
         : null,
     );
@@ -192,10 +195,12 @@ function funnelChart(type, data, steps) {
   const sessions = data?.sessions || {};
   const conversion = data?.conversion || {};
   const created = Math.max(1, Number(sessions[steps[0]]) || 0);
-  const rowH = 34;
-  const labelW = 210;
-  const width = 720;
-  const barMax = width - labelW - 150;
+  // desktop: label, bar, value on one row; phones: the label and value above the bar
+  const small = narrow();
+  const rowH = small ? 46 : 34;
+  const labelW = small ? 0 : 210;
+  const width = small ? 360 : 720;
+  const barMax = small ? width : width - labelW - 150;
   const height = steps.length * rowH + 8;
   const id = `funnel-${type}`;
   const rows = steps.map((step, i) => {
@@ -204,13 +209,23 @@ function funnelChart(type, data, steps) {
     const y = 4 + i * rowH;
     const conv = i === 0 ? null : conversion[step];
     const convText = i === 0 ? '' : conv === null || conv === undefined ? ' · —' : ` · ${percent.format(conv)}`;
+    const label = STEP_LABELS[step] ?? step;
+    const value = `${int(n)}${convText}`;
+    const barY = small ? y + 20 : y + 5;
     return svg(
       'g',
       { class: 'funnel-step', 'data-step': step, 'data-sessions': n },
-      svg('text', { x: labelW - 10, y: y + rowH / 2 + 5, class: 'bar-label', 'text-anchor': 'end' }, STEP_LABELS[step] ?? step),
-      svg('rect', { x: labelW, y: y + 5, width: barMax, height: rowH - 10, rx: 5, class: 'track' }),
-      svg('rect', { x: labelW, y: y + 5, width: w, height: rowH - 10, rx: 5, class: 'fill' }),
-      svg('text', { x: labelW + barMax + 10, y: y + rowH / 2 + 5, class: 'bar-value' }, `${int(n)}${convText}`),
+      small
+        ? [
+            svg('text', { x: 0, y: y + 14, class: 'bar-label' }, label),
+            svg('text', { x: width, y: y + 14, class: 'bar-value', 'text-anchor': 'end' }, value),
+          ]
+        : [
+            svg('text', { x: labelW - 10, y: y + rowH / 2 + 5, class: 'bar-label', 'text-anchor': 'end' }, label),
+            svg('text', { x: labelW + barMax + 10, y: y + rowH / 2 + 5, class: 'bar-value' }, value),
+          ],
+      svg('rect', { x: labelW, y: barY, width: barMax, height: small ? 18 : rowH - 10, rx: 5, class: 'track' }),
+      svg('rect', { x: labelW, y: barY, width: w, height: small ? 18 : rowH - 10, rx: 5, class: 'fill' }),
     );
   });
   const desc = steps
@@ -236,10 +251,11 @@ function funnelChart(type, data, steps) {
 
 /** Horizontal bars with a value each (clone latency, warm pool). */
 function barList(id, title, items, { max, format }) {
+  // drawn for a half-width card: a narrower drawing keeps its text readable
   const rowH = 34;
-  const labelW = 210;
-  const width = 720;
-  const barMax = width - labelW - 150;
+  const labelW = 150;
+  const width = 440;
+  const barMax = width - labelW - 95;
   const top = Math.max(1, max ?? Math.max(...items.map((x) => Number(x.value) || 0)));
   const height = items.length * rowH + 8;
   return svg(

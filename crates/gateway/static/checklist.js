@@ -259,7 +259,8 @@ function render() {
     'aria-label': `Progreso del recorrido: ${progressText(done, total)}`,
   });
 
-  root.replaceChildren(
+  // (replaceChildren would write a null as text: only elements go in)
+  const parts = [
     el(
       'div',
       { class: 'checklist-head' },
@@ -277,7 +278,8 @@ function render() {
     !isCollapsed && !finished && next
       ? el('p', { class: 'checklist-next muted small' }, 'Siguiente paso: ', el('a', { href: `#/${next.screen}` }, next.title))
       : null,
-  );
+  ];
+  root.replaceChildren(...parts.filter(Boolean));
   root.setAttribute('aria-labelledby', 'checklist-title');
   root.dataset.done = String(done);
   root.dataset.total = String(total);
