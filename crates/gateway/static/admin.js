@@ -15,6 +15,7 @@ const ACCOUNT_LABELS = {
   individual_bakery: 'Panadería San Pablo (obrador propio)',
   central_baker_satellite: 'Panadería La Espiga (obrador central)',
 };
+const SHORT_LABELS = { individual_bakery: 'San Pablo', central_baker_satellite: 'La Espiga' };
 const STEP_LABELS = {
   created: 'Demo creada',
   screen_viewed: 'Ha visto pantallas',
@@ -389,7 +390,7 @@ function statsView(stats) {
               barList(
                 'chart-pool',
                 'Copias listas para entregar, por tipo de cuenta',
-                poolTypes.map((t) => ({ key: t, label: accountLabel(t).replace(/ \(.*\)$/, ''), value: Number(pool.ready?.[t]) || 0, kind: Number(pool.ready?.[t]) ? null : 'bar-empty' })),
+                poolTypes.map((t) => ({ key: t, label: SHORT_LABELS[t] ?? t, value: Number(pool.ready?.[t]) || 0, kind: Number(pool.ready?.[t]) ? null : 'bar-empty' })),
                 { max: Number(pool.target), format: (v) => `${int(v)} de ${int(pool.target)}` },
               ),
               el('figcaption', { class: 'muted' }, `Copias clonadas hoy esperando una demo; objetivo: ${int(pool.target)} por tipo de cuenta (DEMO_WARM_POOL_SIZE).`),
