@@ -252,11 +252,14 @@ function funnelChart(type, data, steps) {
 
 /** Horizontal bars with a value each (clone latency, warm pool). */
 function barList(id, title, items, { max, format }) {
-  // drawn for a half-width card: a narrower drawing keeps its text readable
-  const rowH = 34;
-  const labelW = 150;
-  const width = 440;
-  const barMax = width - labelW - 95;
+  // drawn for a half-width card (a narrower drawing keeps its text readable); on phones the
+  // label and value go above the bar
+  const small = narrow();
+  const rowH = small ? 46 : 34;
+  const labelW = small ? 0 : 150;
+  const width = small ? 300 : 440;
+  const barMax = small ? width : width - labelW - 95;
+  const barH = small ? 18 : rowH - 10;
   const top = Math.max(1, max ?? Math.max(...items.map((x) => Number(x.value) || 0)));
   const height = items.length * rowH + 8;
   return svg(
@@ -267,13 +270,21 @@ function barList(id, title, items, { max, format }) {
     items.map((x, i) => {
       const v = Number(x.value) || 0;
       const y = 4 + i * rowH;
+      const barY = small ? y + 20 : y + 5;
       return svg(
         'g',
         { class: ['bar-row', x.kind].filter(Boolean).join(' '), 'data-key': x.key, 'data-value': x.value ?? '' },
-        svg('text', { x: labelW - 10, y: y + rowH / 2 + 5, class: 'bar-label', 'text-anchor': 'end' }, x.label),
-        svg('rect', { x: labelW, y: y + 5, width: barMax, height: rowH - 10, rx: 5, class: 'track' }),
-        svg('rect', { x: labelW, y: y + 5, width: v > 0 ? Math.max(3, (barMax * Math.min(v, top)) / top) : 0, height: rowH - 10, rx: 5, class: 'fill' }),
-        svg('text', { x: labelW + barMax + 10, y: y + rowH / 2 + 5, class: 'bar-value' }, format(x.value)),
+        small
+          ? [
+              svg('text', { x: 0, y: y + 14, class: 'bar-label' }, x.label),
+              svg('text', { x: width, y: y + 14, class: 'bar-value', 'text-anchor': 'end' }, format(x.value)),
+            ]
+          : [
+              svg('text', { x: labelW - 10, y: y + rowH / 2 + 5, class: 'bar-label', 'text-anchor': 'end' }, x.label),
+              svg('text', { x: labelW + barMax + 10, y: y + rowH / 2 + 5, class: 'bar-value' }, format(x.value)),
+            ],
+        svg('rect', { x: labelW, y: barY, width: barMax, height: barH, rx: 5, class: 'track' }),
+        svg('rect', { x: labelW, y: barY, width: v > 0 ? Math.max(3, (barMax * Math.min(v, top)) / top) : 0, height: barH, rx: 5, class: 'fill' }),
       );
     }),
   );
