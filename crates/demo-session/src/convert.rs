@@ -88,6 +88,11 @@ impl FromStr for DataSet {
     }
 }
 
+/// A `keep` entry outside the five data sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown data set")]
+pub struct UnknownDataSet;
+
 /// What a conversion keeps: the chosen data sets and everything they need.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Keep(BTreeSet<DataSet>);
@@ -95,11 +100,11 @@ pub struct Keep(BTreeSet<DataSet>);
 impl Keep {
     /// Parses the request's `keep` (unknown names are an error; repeats are fine) and adds
     /// the dependencies.
-    pub fn parse(raw: &[String]) -> Result<Self, ()> {
+    pub fn parse(raw: &[String]) -> Result<Self, UnknownDataSet> {
         let chosen = raw
             .iter()
-            .map(|s| s.parse::<DataSet>())
-            .collect::<Result<Vec<_>, ()>>()?;
+            .map(|s| s.parse::<DataSet>().map_err(|()| UnknownDataSet))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Keep::closure(chosen))
     }
 

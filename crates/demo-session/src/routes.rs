@@ -279,7 +279,7 @@ fn convert_form(body: doc::ConvertRequest) -> Result<ConvertForm, DemoError> {
             .map_err(|message| invalid("invalid_email", message))?,
         password: bakery_tenant::domain::Password::parse_new(body.password)
             .map_err(|message| invalid("weak_password", message))?,
-        keep: Keep::parse(&body.keep).map_err(|()| {
+        keep: Keep::parse(&body.keep).map_err(|_| {
             invalid(
                 "invalid_keep",
                 "Elige qué conservar entre catalog, suppliers, stock, orders y sales.",

@@ -2,7 +2,8 @@
 //! idempotency) and reset.
 #![allow(
     clippy::expect_used,
-    reason = "a test fails loudly on what it cannot set up"
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
 )]
 
 mod common;
