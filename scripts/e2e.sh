@@ -3,7 +3,8 @@
 # guided checklist in e2e/checklist.test.mjs, the operator view in e2e/admin.test.mjs)
 # against the real local stack.
 #   - installs Debian's chromium and the test's node packages (e2e/package-lock.json)
-#   - reuses a stack already answering on 127.0.0.1:8080, or starts one with
+#   - reuses a stack already answering on 127.0.0.1:8080 (8080 + BAKERY_HTTP_PORT_OFFSET, with
+#     the services on 8001-8003 + the offset), or starts one with
 #     `scripts/dev.sh` in the background, waits for every /ready, and stops it at the end
 #     (dev.sh itself leaves PostgreSQL and Redis alone when it did not start them)
 #   - runs the test
@@ -14,8 +15,8 @@ set -euo pipefail
 
 SHOTS="$LOCAL/e2e-screenshots"
 [ "${1:-}" = "--screenshots" ] && SHOTS="$ROOT/docs/screenshots"
-GATEWAY="http://127.0.0.1:8080"
-PORTS=(8002 8003 8001 8080)
+GATEWAY="http://127.0.0.1:$GATEWAY_HTTP_PORT"
+PORTS=("$TENANT_HTTP_PORT" "$INVENTORY_HTTP_PORT" "$DEMO_HTTP_PORT" "$GATEWAY_HTTP_PORT")
 
 ensure_browser_and_node() {
   local missing=()
