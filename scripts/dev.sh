@@ -74,7 +74,7 @@ if [ "$MONITORING" = 1 ]; then
 fi
 
 if [ -x "$BIN/gateway" ]; then
-  printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:$GATEWAY_HTTP_PORT/\033[0m\n'
+  printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:%s/\033[0m\n' "$GATEWAY_HTTP_PORT"
 else
   printf '\n\033[1;32mBakery-IA services are up.\033[0m\n'
 fi
