@@ -71,8 +71,11 @@ if stack_ready; then
 else
   mkdir -p "$LOCAL/logs"
   log "starting the stack with scripts/dev.sh (log: .local/logs/e2e-dev.log)"
-  # generous limits: the test creates a few sessions from 127.0.0.1 on every run
-  DEMO_RATE_LIMIT_PER_HOUR="${DEMO_RATE_LIMIT_PER_HOUR:-1000}" "$ROOT/scripts/dev.sh" >"$DEV_LOG" 2>&1 &
+  # generous limits: the test creates a few sessions, and converts a few, from 127.0.0.1 on
+  # every run
+  DEMO_RATE_LIMIT_PER_HOUR="${DEMO_RATE_LIMIT_PER_HOUR:-1000}" \
+    DEMO_CONVERSIONS_PER_HOUR="${DEMO_CONVERSIONS_PER_HOUR:-1000}" \
+    "$ROOT/scripts/dev.sh" >"$DEV_LOG" 2>&1 &
   DEV_PID=$!
   # dev.sh builds every binary first: allow for a cold build
   deadline=$((SECONDS + ${E2E_STACK_TIMEOUT:-1800}))
