@@ -150,6 +150,14 @@ function formDialog(ctx, { id, title, fields, submitLabel, focus, submit }) {
           return;
         }
         error.textContent = err.friendly || err.message || 'No se ha podido guardar.';
+        // a refusal of the demo policy offers the way out of the demo
+        const offer = err.code === 'demo_restriction' ? signupOffer() : null;
+        if (offer) {
+          error.append(
+            ' ',
+            el('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => { dialog.close('cancel'); offer.onclick(); } }, offer.label),
+          );
+        }
         error.hidden = false;
         err.field?.focus();
       } finally {
