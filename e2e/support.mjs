@@ -126,6 +126,23 @@ function psql(database, sql) {
   ).trim();
 }
 
+/** The funnel milestones demo-session recorded for a session: `["screen_viewed:panel", …]`. */
+export function milestonesOf(sessionId) {
+  if (!/^demo_[A-Za-z0-9]+$/.test(sessionId)) throw new Error(`not a session id: ${sessionId}`);
+  return psql('demo_session', `SELECT milestone || ':' || detail FROM demo_milestones WHERE session_id = '${sessionId}' ORDER BY 1`)
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** The local stack's admin key (`ADMIN_API_KEY` of `.local/secrets.env`, or E2E_ADMIN_KEY). */
+export function adminKey() {
+  if (process.env.E2E_ADMIN_KEY) return process.env.E2E_ADMIN_KEY;
+  const file = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '.local', 'secrets.env');
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('ADMIN_API_KEY='));
+  if (!line) throw new Error(`no ADMIN_API_KEY in ${file}`);
+  return line.slice('ADMIN_API_KEY='.length).trim();
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**

@@ -24,7 +24,7 @@ setup_infrastructure
 cd "$ROOT"
 log "building"
 cargo build --bins ${CARGO_PROFILE_FLAG:-}
-BIN="$ROOT/target/${CARGO_PROFILE_DIR:-debug}"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_PROFILE_DIR:-debug}"
 LOGS="$LOCAL/logs"; mkdir -p "$LOGS"
 
 log "migrating"

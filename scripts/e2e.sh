@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end test of the prospect's demo page in headless Chromium (e2e/demo.test.mjs)
+# End-to-end test of the prospect's demo page in headless Chromium (e2e/demo.test.mjs, the
+# guided checklist in e2e/checklist.test.mjs, the operator view in e2e/admin.test.mjs)
 # against the real local stack.
 #   - installs Debian's chromium and the test's node packages (e2e/package-lock.json)
 #   - reuses a stack already answering on 127.0.0.1:8080, or starts one with
@@ -93,4 +94,4 @@ page="$(curl -fsS "$GATEWAY/" 2>/dev/null || true)"
 log "running the e2e test (screenshots: ${SHOTS#"$ROOT"/})"
 cd "$ROOT/e2e"
 E2E_BASE_URL="$GATEWAY" E2E_SCREENSHOTS="$SHOTS" E2E_PG_PORT="$PG_PORT" E2E_REDIS_PORT="$REDIS_PORT" \
-  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs
+  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs admin.test.mjs

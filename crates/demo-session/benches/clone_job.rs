@@ -23,19 +23,10 @@ mod common;
 use std::time::Instant;
 
 use bakery_demo_session::clone_job::{self, CloneOutcome, CloneWork};
+use bakery_test_support::bench::percentile;
 use diesel_async::SimpleAsyncConnection;
 
 const RUNS: usize = 30;
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "a rank in 0..len, rounded from a fraction of len - 1"
-)]
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
 
 /// A pending San Pablo session, as admission leaves it for a Job.
 async fn pending_session(app: &common::TestApp) -> bakery_config::demo::SessionId {

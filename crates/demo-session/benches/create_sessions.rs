@@ -21,6 +21,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bakery_config::db;
+use bakery_test_support::bench::percentile;
 use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -32,16 +33,6 @@ const SUSTAINED: Duration = Duration::from_secs(10);
 const NAIVE_RUNS: usize = 3;
 const POOLED: usize = 100;
 const ACTIVE: usize = 50;
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "a rank in 0..len, rounded from a fraction of len - 1"
-)]
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
 
 #[derive(QueryableByName)]
 struct JsonRow {

@@ -111,10 +111,21 @@ impl CloneJobTemplate {
         &self.image
     }
 
+    /// The namespace its Jobs are created in.
+    pub fn namespace(&self) -> &str {
+        &self.settings.namespace
+    }
+
+    /// How long a Job may run (`CLONE_JOB_TIMEOUT_SECONDS`): its `activeDeadlineSeconds`,
+    /// and how long demo-session waits for it.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
     /// The Job for `target`.
     pub fn job_for(&self, target: &CloneTarget) -> Job {
         let labels = target.labels();
-        let deadline = i64::try_from(self.settings.timeout.as_secs()).unwrap_or(120);
+        let deadline = i64::try_from(self.timeout().as_secs()).unwrap_or(120);
         Job {
             metadata: ObjectMeta {
                 name: Some(target.job_name()),
@@ -237,8 +248,6 @@ impl CloneJobTemplate {
 pub struct JobCloner {
     client: Client,
     template: CloneJobTemplate,
-    timeout: Duration,
-    namespace: String,
 }
 
 impl JobCloner {
@@ -258,8 +267,6 @@ impl JobCloner {
         Ok(JobCloner {
             client,
             template: CloneJobTemplate::new(settings, image),
-            timeout: settings.timeout,
-            namespace: settings.namespace.clone(),
         })
     }
 
@@ -270,7 +277,7 @@ impl JobCloner {
     /// Creates the Job for `target` and waits, watching it, until it succeeds, fails or
     /// times out. A Job that did not succeed is deleted before this returns.
     pub async fn run(&self, target: &CloneTarget) -> Result<(), JobError> {
-        let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
+        let jobs: Api<Job> = Api::namespaced(self.client.clone(), self.template.namespace());
         let name = target.job_name();
         match jobs
             .create(&PostParams::default(), &self.template.job_for(target))
@@ -300,11 +307,9 @@ impl JobCloner {
             job.is_some_and(|j| job_outcome(j).is_some())
         });
         let name = name.to_owned();
-        match tokio::time::timeout(self.timeout, finished).await {
-            Err(_) => Err(JobError::Timeout {
-                name,
-                timeout: self.timeout,
-            }),
+        let timeout = self.template.timeout();
+        match tokio::time::timeout(timeout, finished).await {
+            Err(_) => Err(JobError::Timeout { name, timeout }),
             Ok(Err(source)) => Err(JobError::Watch { name, source }),
             Ok(Ok(job)) => match job.as_ref().and_then(job_outcome) {
                 Some(JobOutcome::Succeeded) => Ok(()),

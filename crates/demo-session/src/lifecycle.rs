@@ -209,6 +209,25 @@ pub struct DemoSessions {
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
     metrics: DemoMetrics,
+    /// The last cleanup passes this process ran, newest first (the operator view's
+    /// "cleanup health"); at most [`RECENT_PASSES`].
+    recent_passes: std::sync::Mutex<std::collections::VecDeque<CleanupPass>>,
+}
+
+/// How many of its last cleanup passes a process remembers for `GET /api/demo/stats`.
+pub const RECENT_PASSES: usize = 10;
+
+/// One cleanup pass, as `GET /api/demo/stats` shows it (`cleanup.recent_passes`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanupPass {
+    pub finished_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    /// `ok`, or `failed` (the pass errored, or a removal in it failed).
+    pub outcome: &'static str,
+    /// Virtual tenants removed: sessions', orphans and stale warm ones.
+    pub removed: usize,
+    /// Session removals that failed (retried by a later pass).
+    pub failures: usize,
 }
 
 impl DemoSessions {
@@ -251,6 +270,9 @@ impl DemoSessions {
             jobs,
             refill: tokio::sync::Notify::new(),
             metrics: DemoMetrics::default(),
+            recent_passes: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(
+                RECENT_PASSES,
+            )),
         })
     }
 
@@ -897,7 +919,43 @@ impl DemoSessions {
             }
             Err(_) => self.metrics.cleanup_pass(started, true, 0),
         }
+        let (removed, failures, failed) = match &result {
+            Ok(r) => (
+                r.cleaned.len() + r.orphans_removed.len() + r.warm_removed.len(),
+                r.failures.len(),
+                !r.failures.is_empty(),
+            ),
+            Err(_) => (0, 0, true),
+        };
+        self.remember_pass(CleanupPass {
+            finished_at: Utc::now(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            outcome: if failed { "failed" } else { "ok" },
+            removed,
+            failures,
+        });
         result
+    }
+
+    fn remember_pass(&self, pass: CleanupPass) {
+        // a poisoned lock only means another thread panicked while pushing: the list is
+        // still a list
+        let mut passes = self
+            .recent_passes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        passes.push_front(pass);
+        passes.truncate(RECENT_PASSES);
+    }
+
+    /// This process's last cleanup passes, newest first.
+    pub fn recent_passes(&self) -> Vec<CleanupPass> {
+        self.recent_passes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     async fn cleanup_pass(&self) -> Result<CleanupReport, DemoError> {
@@ -1092,13 +1150,27 @@ impl DemoSessions {
         let mut conn = self.pools.sessions.get().await?;
         let today = funnel::today(&mut conn).await?;
         let (from, to) = funnel::range(from, to, today).map_err(|_| DemoError::InvalidRange)?;
-        let mut stats = crate::stats::collect(&mut conn, self.max_extensions()).await?;
+        let pool_target = i32::try_from(self.settings.warm_pool_size).unwrap_or(i32::MAX);
+        let mut stats =
+            crate::stats::collect(&mut conn, self.max_extensions(), pool_target).await?;
         let funnel = funnel::funnel(&mut conn, from, to).await?;
+        let passes = self.recent_passes();
+        let failed_in_a_row = passes.iter().take_while(|p| p.outcome == "failed").count();
         if let Some(object) = stats.as_object_mut() {
             object.insert(
                 "funnel".to_owned(),
                 serde_json::to_value(funnel).map_err(InternalError::Stats)?,
             );
+            if let Some(cleanup) = object.get_mut("cleanup").and_then(|c| c.as_object_mut()) {
+                cleanup.insert(
+                    "recent_passes".to_owned(),
+                    serde_json::to_value(passes).map_err(InternalError::Stats)?,
+                );
+                cleanup.insert(
+                    "consecutive_failed_passes".to_owned(),
+                    failed_in_a_row.into(),
+                );
+            }
         }
         Ok(stats)
     }

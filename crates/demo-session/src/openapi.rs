@@ -173,8 +173,15 @@ pub struct Stats {
     clone_ms: serde_json::Value,
     #[schema(value_type = Object)]
     session_minutes: serde_json::Value,
+    /// `{awaiting, with_errors, recent_passes: [{finished_at, duration_ms, outcome,
+    /// removed, failures}], consecutive_failed_passes}`: `recent_passes` are the last 10
+    /// cleanup passes of the replica that answered, newest first.
     #[schema(value_type = Object)]
     cleanup: serde_json::Value,
+    /// `{target, ready: {account_type: n}}`: warm tenants ready to hand out today, and
+    /// `DEMO_WARM_POOL_SIZE` (`0`: the pool is off).
+    #[schema(value_type = Object)]
+    warm_pool: serde_json::Value,
     /// The demo funnel over `from..=to`: `{from, to, time_zone, steps, by_account_type:
     /// {type: {sessions: {step: n}, conversion: {step: ratio | null}}}, by_day: [{day,
     /// account_type, sessions, conversion}], blocked_actions: [{account_type, rule,

@@ -16,6 +16,7 @@ struct Json {
 pub async fn collect(
     conn: &mut AsyncPgConnection,
     max_extensions: i32,
+    warm_pool_target: i32,
 ) -> Result<serde_json::Value, DemoError> {
     let row: Json = sql_query(
         "SELECT json_build_object(
@@ -50,10 +51,16 @@ pub async fn collect(
             'cleanup', (SELECT json_build_object(
                             'awaiting', count(*) FILTER (WHERE destroyed_at IS NULL AND status IN ('expired', 'failed')),
                             'with_errors', count(*) FILTER (WHERE last_cleanup_error IS NOT NULL))
-                        FROM demo_sessions)
+                        FROM demo_sessions),
+            'warm_pool', (SELECT json_build_object(
+                              'target', $2,
+                              'ready', coalesce(json_object_agg(demo_account_type, n), '{}'))
+                          FROM (SELECT demo_account_type, count(*) AS n FROM warm_tenants
+                                WHERE ready AND cloned_for = current_date GROUP BY 1) w)
         )::text AS stats",
     )
     .bind::<Integer, _>(max_extensions)
+    .bind::<Integer, _>(warm_pool_target)
     .get_result(conn)
     .await?;
     serde_json::from_str(&row.stats).map_err(|e| InternalError::Stats(e).into())

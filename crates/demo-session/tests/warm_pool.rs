@@ -116,3 +116,54 @@ async fn yesterdays_clones_are_never_handed_out_and_cleanup_removes_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn stats_show_the_warm_pool_and_the_last_cleanup_passes() {
+    let app = spawn_app_with(|s| s.warm_pool_size = 2).await;
+    wait_for_pool(&app, 2).await;
+    let stats = |app: &TestApp| {
+        let request = app
+            .client
+            .get(app.url("/api/demo/stats"))
+            .header("X-Admin-Key", ADMIN_KEY);
+        async move {
+            let r = request.send().await.expect("stats");
+            assert_eq!(r.status().as_u16(), 200);
+            r.json::<serde_json::Value>().await.expect("json")
+        }
+    };
+    let before = stats(&app).await;
+    assert_eq!(before["warm_pool"]["target"], 2);
+    assert_eq!(before["warm_pool"]["ready"]["individual_bakery"], 2);
+    assert_eq!(before["warm_pool"]["ready"]["central_baker_satellite"], 2);
+    assert_eq!(before["cleanup"]["recent_passes"], serde_json::json!([]));
+    assert_eq!(before["cleanup"]["consecutive_failed_passes"], 0);
+
+    // a claimed slot leaves the pool one short until the refiller tops it up
+    app.create("individual_bakery").await;
+    let ready = stats(&app).await["warm_pool"]["ready"]["individual_bakery"]
+        .as_i64()
+        .expect("a count");
+    assert!((1..=2).contains(&ready), "{ready}");
+
+    // the passes this process ran, newest first, at most 10
+    for _ in 0..12 {
+        app.sessions.cleanup().await.expect("cleanup");
+    }
+    let after = stats(&app).await;
+    let passes = after["cleanup"]["recent_passes"]
+        .as_array()
+        .expect("passes");
+    assert_eq!(passes.len(), bakery_demo_session::lifecycle::RECENT_PASSES);
+    for p in passes {
+        assert_eq!(p["outcome"], "ok");
+        assert_eq!(p["failures"], 0);
+        assert!(p["duration_ms"].as_u64().is_some());
+        assert!(p["finished_at"].as_str().is_some());
+    }
+    assert!(
+        passes[0]["finished_at"].as_str() >= passes[9]["finished_at"].as_str(),
+        "newest first"
+    );
+    assert_eq!(after["cleanup"]["consecutive_failed_passes"], 0);
+}

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bakery_test_support::bench::percentile;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use rand::Rng;
@@ -45,19 +46,6 @@ struct Stack {
     flood_connections: usize,
 }
 
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "a rank in 0..len, rounded from a percentage of len - 1"
-)]
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 /// Latencies (ms) and status counts of one probe.
 #[derive(Default)]
 struct Probe {
@@ -74,8 +62,8 @@ impl Probe {
     fn summary(mut self) -> (f64, f64, usize, BTreeMap<u16, u64>) {
         self.millis.sort_by(f64::total_cmp);
         (
-            percentile(&self.millis, 50.0),
-            percentile(&self.millis, 99.0),
+            percentile(&self.millis, 0.5),
+            percentile(&self.millis, 0.99),
             self.millis.len(),
             self.statuses,
         )

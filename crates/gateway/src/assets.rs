@@ -1,5 +1,7 @@
 //! The prospect web page: every file of `crates/gateway/static/`, embedded at build time
-//! (see `build.rs`), served at `/` (index.html), `/{name}` and `/static/{name}`.
+//! (see `build.rs`), served at `/` (index.html), `/{name}` and `/static/{name}`. `/admin`
+//! (the operator view, docs/observability.md) is the same page: index.html, whose script
+//! shows the operator view there; its data needs the admin key, the page does not.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -17,7 +19,7 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 /// The file served for `path` (the normalised path, original case).
 pub fn find(path: &str) -> Option<&'static Asset> {
     let name = match path {
-        "/" => "index.html",
+        "/" | "/admin" => "index.html",
         p => p.strip_prefix("/static/").or_else(|| p.strip_prefix('/'))?,
     };
     ASSETS.iter().find(|a| a.name == name)

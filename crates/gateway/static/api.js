@@ -68,11 +68,11 @@ export function useSession(id) {
 }
 
 /**
- * `method path` with an optional JSON `body`. Resolves to the parsed answer (or null when
+ * `method path` with an optional JSON `body` (and extra `headers`, e.g. `X-Admin-Key`). Resolves to the parsed answer (or null when
  * empty); rejects with an ApiError.
  */
-export async function request(method, path, body, { session = true } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function request(method, path, body, { session = true, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session && demoSessionId) headers['X-Demo-Session-Id'] = demoSessionId;
   let response;

@@ -5,6 +5,7 @@
 // it. Every API call of a session carries `X-Demo-Session-Id`.
 
 import { ApiError, del, get, post, useSession } from './api.js';
+import { refreshChecklist, screenViewed, startChecklist, stopChecklist } from './checklist.js';
 import { clock, el, icon, spokenTime } from './format.js';
 import { loadPolicy } from './policy.js';
 import { refused, setDisabled, toast } from './ui.js';
@@ -158,6 +159,7 @@ function enterSession() {
   $('session-bakery').textContent = app.session.bakery_name || '';
   document.body.classList.add('in-session');
   updateExtendButton();
+  startChecklist(app.session.session_id);
   tick();
   clearInterval(app.timer);
   app.timer = setInterval(tick, 1000);
@@ -169,6 +171,7 @@ function leaveSession() {
   app.session = null;
   useSession(null);
   saveSession();
+  stopChecklist();
   hideWarning();
   $('session-bar').hidden = true;
   $('tabs').hidden = true;
@@ -480,12 +483,17 @@ async function route() {
     policy: app.policy,
     showError,
     refresh: () => route(),
+    // a write the checklist counts (sale, order, adjustment) went through
+    progress: (item) => refreshChecklist({ expect: item }),
     stale: () => token !== app.renderToken || !app.session,
   };
   try {
     const content = await spec.render(ctx);
     if (ctx.stale()) return;
     view.replaceChildren(content);
+    screenViewed(viewName);
+    // the recipes (with their costs) were just read: the gateway ticks "escandallo"
+    if (viewName === 'productos') refreshChecklist({ expect: 'recipe_costing' });
   } catch (error) {
     if (ctx.stale()) return;
     if (error instanceof ApiError && error.sessionGone) {
@@ -518,6 +526,12 @@ function decorateTabs() {
 }
 
 async function init() {
+  if (location.pathname.replace(/\/+$/, '') === '/admin') {
+    // the operator view: same page, no demo session
+    const { renderAdmin } = await import('./admin.js');
+    renderAdmin($('view'));
+    return;
+  }
   $('extend-btn').addEventListener('click', () => extend());
   $('end-btn').addEventListener('click', () => endDemo());
   window.addEventListener('hashchange', () => {

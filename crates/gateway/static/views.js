@@ -240,6 +240,7 @@ function adjustButton(ctx, item, kind, label = 'Ajustar', options = {}) {
         `${item.name}: existencias ${qty(outcome.on_hand_before)} → ${qtyUnit(outcome.on_hand, item.unit)}`,
         'success',
       );
+      ctx.progress('adjustment');
       ctx.refresh();
     }
   });
@@ -598,6 +599,7 @@ async function renderOrders(ctx) {
       const order = await orderDialog(ctx);
       if (order) {
         toast(`Pedido ${order.reference} enviado a ${order.supplier_name}: entrega prevista el ${dayLabel(order.expected_at)}.`, 'success');
+        ctx.progress('order');
         ctx.refresh();
       }
     } catch (err) {
@@ -760,6 +762,7 @@ async function renderPos(ctx) {
           );
           todaysSales.unshift(outcome.sale);
           drawToday();
+          ctx.progress('sale');
         } catch (err) {
           if (err.sessionGone) {
             ctx.showError(err);

@@ -33,7 +33,22 @@ async fn health_ready_page_and_policy_are_served() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(r.text().await.unwrap().contains("Bakery-IA"));
+    let index = r.text().await.unwrap();
+    assert!(index.contains("Bakery-IA"));
+
+    // the operator view is the same page (its data needs the admin key, the page does not)
+    let r = app.client.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), index);
+    let r = app.client.post(app.url("/admin")).send().await.unwrap();
+    assert_eq!(error_code(r).await.0, 405);
+    let r = app
+        .client
+        .get(app.url("/static/admin.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 
     let r = app
         .client

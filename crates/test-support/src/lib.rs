@@ -11,12 +11,15 @@
 //! [`routes::route_table`]: a service's routes as actix built them, compared with its
 //! OpenAPI document by each service's tests.
 //!
+//! [`bench::percentile`]: what the benchmarks report.
+//!
 //! [`metrics::Scrape`]: a service's `/metrics`, parsed into `(name, labels) → value`.
 #![expect(
     clippy::expect_used,
     reason = "a harness that cannot set up should fail the test loudly"
 )]
 
+pub mod bench;
 pub mod metrics;
 pub mod routes;
 
