@@ -48,14 +48,15 @@ pub enum CloneError {
     NoTenantRow(Uuid),
 }
 
+/// One column of a tenant-owned table, as the catalog describes it.
 #[derive(QueryableByName)]
-struct ColumnRow {
+pub(crate) struct ColumnRow {
     #[diesel(sql_type = Text)]
-    table_name: String,
+    pub(crate) table_name: String,
     #[diesel(sql_type = Text)]
-    column_name: String,
+    pub(crate) column_name: String,
     #[diesel(sql_type = Text)]
-    data_type: String,
+    pub(crate) data_type: String,
 }
 
 #[derive(QueryableByName)]
@@ -135,7 +136,7 @@ pub fn foreign_key_order(
 }
 
 /// The columns (in their order) of every table that has a `tenant_id` column.
-async fn tenant_owned_columns(
+pub(crate) async fn tenant_owned_columns(
     conn: &mut AsyncPgConnection,
 ) -> Result<HashMap<String, Vec<ColumnRow>>, CloneError> {
     let rows: Vec<ColumnRow> = sql_query(

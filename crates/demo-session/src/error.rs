@@ -65,6 +65,40 @@ pub enum DemoError {
     Database(#[source] diesel::result::Error),
     #[error("internal")]
     Internal(#[source] InternalError),
+    /// `POST …/convert` or `…/reset`: a field of the request does not pass (`code` names
+    /// which: `invalid_bakery_name`, `invalid_owner_name`, `invalid_email`,
+    /// `weak_password`, `invalid_keep`).
+    #[error("invalid sign-up field: {code}")]
+    InvalidSignup {
+        code: &'static str,
+        message: &'static str,
+    },
+    /// `POST …/convert`: another user has this address.
+    #[error("email taken")]
+    EmailTaken,
+    /// `POST …/convert`: too many conversions from this client this hour.
+    #[error("conversions rate limited")]
+    TooManyConversions { retry_after: u64 },
+    /// `POST …/reset`: too many resets of this session this minute.
+    #[error("resets rate limited")]
+    TooManyResets { retry_after: u64 },
+    /// A step of the conversion failed; what it wrote was removed.
+    #[error("conversion failed")]
+    ConversionFailed(#[source] ConversionFailure),
+    /// A completed conversion whose account is gone (removed by an operator).
+    #[error("converted account not found")]
+    ConversionGone,
+}
+
+/// Why a conversion step failed (`503 conversion_failed`).
+#[derive(Debug, thiserror::Error)]
+pub enum ConversionFailure {
+    #[error("creating the account")]
+    Account(#[from] crate::convert::AccountError),
+    #[error("copying the kept data")]
+    Copy(#[from] CloneError),
+    #[error("recording the conversion")]
+    Record(#[source] diesel::result::Error),
 }
 
 /// Why a clone did not give a ready session (`503 demo_preparation_failed`).
@@ -93,6 +127,12 @@ pub enum InternalError {
     Token(#[source] TokenError),
     #[error("reading the stats document")]
     Stats(#[source] serde_json::Error),
+    #[error("a blocking task failed")]
+    Join(#[source] tokio::task::JoinError),
+    #[error("hashing the password")]
+    Hash(#[source] bakery_tenant::password::HashError),
+    #[error("signing the access token")]
+    AccessToken(#[source] Box<bakery_tenant::error::TenantError>),
 }
 
 impl From<diesel::result::Error> for DemoError {
@@ -228,6 +268,37 @@ impl DemoError {
                 S::BAD_REQUEST,
                 "invalid_range",
                 "Rango no válido: usa from y to como AAAA-MM-DD, from no posterior a to, 92 días como máximo.",
+            ),
+            DemoError::InvalidSignup { code, message } => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, *code, *message)
+            }
+            DemoError::EmailTaken => ApiError::new(
+                S::CONFLICT,
+                "email_taken",
+                "Ya existe una cuenta con este correo electrónico. Inicia sesión o usa otro correo.",
+            ),
+            DemoError::TooManyConversions { retry_after } => ApiError::new(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Demasiados intentos de crear una cuenta en poco tiempo. Vuelve a intentarlo más tarde.",
+            )
+            .with_retry_after(*retry_after),
+            DemoError::TooManyResets { retry_after } => ApiError::new(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Has reiniciado la demo varias veces seguidas. Espera un momento.",
+            )
+            .with_retry_after(*retry_after),
+            DemoError::ConversionFailed(_) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "conversion_failed",
+                "No hemos podido crear tu cuenta; no se ha guardado nada. Inténtalo de nuevo en unos momentos.",
+            )
+            .with_retry_after(5),
+            DemoError::ConversionGone => ApiError::new(
+                S::GONE,
+                "account_not_found",
+                "La cuenta creada desde esta demo ya no existe.",
             ),
             // no pooled connection within DATABASE_POOL_WAIT_MS, or a statement PostgreSQL
             // cancelled at statement_timeout/lock_timeout: refused for load, so 503 with

@@ -10,9 +10,12 @@
 //! - [`jobs`]: the `k8s-job` strategy (a Kubernetes Job per session, watched).
 //! - [`clone_job`]: what that Job runs (`clone-demo-tenant`).
 //! - [`pool`]: the warm pool of virtual tenants cloned ahead of demand.
+//! - [`convert`]: from demo to customer — what a conversion keeps and the set-based copy
+//!   with new ids (the saga and the reset are in [`lifecycle`]).
 //!
 //! Service:
-//! - [`lifecycle`]: create, get, extend, destroy, cleanup — the saga and its compensation.
+//! - [`lifecycle`]: create, get, extend, destroy, reset, convert, cleanup — the sagas and
+//!   their compensation.
 //! - [`funnel`]: the demo funnel's milestones, the guided checklist and the funnel stats.
 //! - [`stats`]: what operators watch; [`metrics`]: the same, for Prometheus (`/metrics`).
 //! - [`client`]: the client address and its keyed hash.
@@ -23,6 +26,7 @@ pub mod cli;
 pub mod client;
 pub mod clone_job;
 pub mod cloner;
+pub mod convert;
 pub mod error;
 pub mod funnel;
 pub mod jobs;

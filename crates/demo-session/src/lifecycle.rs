@@ -36,6 +36,12 @@ use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
 use crate::settings::{CloneStrategy, OnDemand, Settings};
 
+mod signup;
+pub use signup::{ConvertForm, Converted};
+
+/// `POST …/reset` calls a session may make a minute (each is a whole clone).
+const RESETS_PER_MINUTE: u32 = 3;
+
 /// The three databases demo-session works across.
 #[derive(Clone)]
 pub struct Pools {
@@ -191,6 +197,10 @@ pub struct DemoSessions {
     cache: SessionCache,
     settings: Arc<Settings>,
     plan: ClonePlan,
+    /// What a conversion copies (`crate::convert`).
+    convert_plan: crate::convert::ConvertPlan,
+    /// Signs the access token a conversion answers.
+    access_tokens: bakery_tenant::access::AccessTokens,
     templates: RwLock<HashMap<AccountType, Uuid>>,
     token_keys: TokenKeys,
     /// Tags new session ids, so the gateway refuses made-up ones without a lookup.
@@ -229,9 +239,11 @@ impl DemoSessions {
         pools: Pools,
         cache: SessionCache,
     ) -> anyhow::Result<Self> {
-        let plan = {
+        let (plan, convert_plan) = {
             let mut conn = pools.inventory.get().await?;
-            ClonePlan::load(&mut conn).await?
+            let plan = ClonePlan::load(&mut conn).await?;
+            let convert = crate::convert::ConvertPlan::load(&mut conn, plan.tables()).await?;
+            (plan, convert)
         };
         tracing::info!(
             tables = plan.tables().len(),
@@ -247,8 +259,13 @@ impl DemoSessions {
             id_key: SessionIdKey::new(&settings.session_secret),
             pools,
             cache: cache.with_ttl_cap(settings.demo.redis_session_ttl),
+            access_tokens: bakery_tenant::access::AccessTokens::new(
+                &settings.access_secret,
+                settings.access_ttl,
+            ),
             settings,
             plan,
+            convert_plan,
             templates: RwLock::new(HashMap::new()),
             jobs,
             refill: tokio::sync::Notify::new(),
@@ -885,7 +902,7 @@ impl DemoSessions {
     }
 
     /// One cleanup run, pass by pass: expire, remove what ended or got stuck, remove stale
-    /// pool slots, remove orphans. Safe to run on several replicas at once: rows are
+    /// pool slots, remove orphans, undo conversions a crash left half-done. Safe to run on several replicas at once: rows are
     /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
         let started = Instant::now();
@@ -955,6 +972,12 @@ impl DemoSessions {
         }
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
+        match self.undo_stale_conversions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(conversions = n, "stale conversions undone"),
+            // like the funnel's retention, never holds a cleanup pass back
+            Err(e) => tracing::warn!(error = %chain(&e), "stale conversions not undone"),
+        }
         Ok(report)
     }
 

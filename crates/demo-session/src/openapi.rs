@@ -24,10 +24,12 @@ use crate::routes;
         routes::extend,
         routes::events,
         routes::checklist,
+        routes::reset,
+        routes::convert,
         routes::stats,
         routes::cleanup,
     ),
-    components(schemas(bakery_config::http::ErrorBody, PageEvent, crate::funnel::ChecklistItem, crate::funnel::NextStep)),
+    components(schemas(bakery_config::http::ErrorBody, PageEvent, DataSet, crate::funnel::ChecklistItem, crate::funnel::NextStep)),
     modifiers(&CommonErrors),
     tags((name = "demo", description = "Demo sessions (demo-session)"))
 )]
@@ -236,4 +238,60 @@ pub enum PageMilestone {
 pub struct Recorded {
     /// Events newly recorded (repeats of an earlier event are not).
     recorded: u32,
+}
+
+/// A data set a conversion may keep.
+#[derive(ToSchema)]
+#[schema(as = DemoDataSet)]
+#[expect(non_camel_case_types, reason = "the wire names")]
+pub enum DataSet {
+    /// Ingredients, products, recipes.
+    catalog,
+    suppliers,
+    /// Current stock lots (brings the catalog).
+    stock,
+    /// Purchase orders and deliveries (brings the catalog and suppliers).
+    orders,
+    /// Sales history and production batches (brings the catalog).
+    sales,
+}
+
+/// `POST /api/demo/session/{id}/convert`'s body.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = DemoConvertRequest)]
+pub struct ConvertRequest {
+    /// The bakery's name (1 to 200 characters).
+    #[schema(min_length = 1, max_length = 200)]
+    pub bakery_name: String,
+    /// The owner's name (1 to 200 characters).
+    #[schema(min_length = 1, max_length = 200)]
+    pub owner_name: String,
+    /// The owner's login; unique across accounts (case-insensitive).
+    pub email: String,
+    /// At least 10 characters, not all of one kind (lower-case, upper-case, digits,
+    /// symbols); at most 1024 bytes.
+    #[schema(min_length = 10, max_length = 1024)]
+    pub password: String,
+    /// What to keep from the demo; dependencies are added (stock, orders and sales bring
+    /// the catalog; orders bring suppliers). Absent: nothing.
+    #[serde(default)]
+    #[schema(value_type = Vec<DataSet>)]
+    pub keep: Vec<String>,
+}
+
+/// `201` of `POST …/convert` (and of its retries).
+#[derive(ToSchema)]
+#[schema(as = DemoConverted)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct Converted {
+    /// The new customer tenant.
+    tenant_id: Uuid,
+    /// A customer access token for the owner (`Authorization: Bearer`); a retry answers a
+    /// freshly signed one for the same account.
+    access_token: String,
+    /// When `access_token` expires.
+    expires_at: DateTime<Utc>,
+    /// Rows copied per table (`0` where the data set was not kept).
+    #[schema(value_type = Object)]
+    kept: serde_json::Value,
 }

@@ -197,6 +197,26 @@ impl SessionCache {
         let key = self.keys.key(&["demo", "events", session_id]);
         cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 60).await
     }
+
+    /// Counts one `POST …/convert` of `client` (its keyed hash) against its hour.
+    pub async fn hit_convert_limit(
+        &self,
+        client: &str,
+        limit: u32,
+    ) -> Result<Option<u64>, CacheError> {
+        let key = self.keys.key(&["demo", "convert", client]);
+        cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 3600).await
+    }
+
+    /// Counts one `POST …/reset` of a session against its minute.
+    pub async fn hit_reset_limit(
+        &self,
+        session_id: &str,
+        limit: u32,
+    ) -> Result<Option<u64>, CacheError> {
+        let key = self.keys.key(&["demo", "reset", session_id]);
+        cache::fixed_window_hit(&self.pool, &key, u64::from(limit), 60).await
+    }
 }
 
 #[cfg(test)]

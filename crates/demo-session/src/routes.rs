@@ -9,9 +9,10 @@ use bakery_config::funnel::{self, Event, MilestoneBatch, RawEvent, Screen};
 use bakery_config::http::{ErrorBody, method_not_allowed};
 use bakery_config::openapi::AllowedMethods;
 
+use crate::convert::Keep;
 use crate::error::DemoError;
 use crate::funnel as milestones;
-use crate::lifecycle::DemoSessions;
+use crate::lifecycle::{ConvertForm, DemoSessions};
 use crate::openapi::{self as doc, CreateRequest};
 use crate::startup::AdminKey;
 
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/demo/session/{id}/extend").route(web::post().to(extend)))
         .service(resource("/api/demo/session/{id}/events").route(web::post().to(events)))
         .service(resource("/api/demo/session/{id}/checklist").route(web::get().to(checklist)))
+        .service(resource("/api/demo/session/{id}/reset").route(web::post().to(reset)))
+        .service(resource("/api/demo/session/{id}/convert").route(web::post().to(convert)))
         .service(resource("/api/demo/stats").route(web::get().to(stats)))
         .service(resource("/api/demo/cleanup/run").route(web::post().to(cleanup)));
 }
@@ -227,6 +230,91 @@ pub async fn checklist(
 ) -> Result<HttpResponse, DemoError> {
     let id = own_session(&id, &identity)?;
     Ok(HttpResponse::Ok().json(sessions.checklist(&id).await?))
+}
+
+/// Puts the session's bakery back as it was when the demo started (rebased to today);
+/// same session, expiry and extensions.
+#[utoipa::path(post, path = "/api/demo/session/{id}/reset", tag = "demo",
+    params(doc::SessionPath),
+    responses(
+        (status = 200, description = "Reset; the session as it is (with a fresh session token)", body = doc::Session),
+        (status = 401, description = "`missing_credentials`, `invalid_credentials`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`session_mismatch`: the credential is another session's", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 409, description = "`session_not_ready`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: more than 3 resets this minute", body = ErrorBody),
+    ))]
+pub async fn reset(
+    sessions: Sessions,
+    id: web::Path<String>,
+    identity: Identity,
+) -> Result<HttpResponse, DemoError> {
+    let id = own_session(&id, &identity)?;
+    Ok(HttpResponse::Ok().json(sessions.reset(&id).await?))
+}
+
+/// The sign-up form, checked field by field (`422` with the field's code).
+fn convert_form(body: doc::ConvertRequest) -> Result<ConvertForm, DemoError> {
+    let invalid = |code, message| DemoError::InvalidSignup { code, message };
+    let name = |raw: &str, code, message| {
+        let trimmed = raw.trim();
+        if (1..=200).contains(&trimmed.chars().count()) && !trimmed.chars().any(char::is_control) {
+            Ok(trimmed.to_owned())
+        } else {
+            Err(invalid(code, message))
+        }
+    };
+    Ok(ConvertForm {
+        bakery_name: name(
+            &body.bakery_name,
+            "invalid_bakery_name",
+            "Escribe el nombre de tu panadería (hasta 200 caracteres).",
+        )?,
+        owner_name: name(
+            &body.owner_name,
+            "invalid_owner_name",
+            "Escribe tu nombre (hasta 200 caracteres).",
+        )?,
+        email: bakery_tenant::domain::Email::parse(&body.email)
+            .map_err(|message| invalid("invalid_email", message))?,
+        password: bakery_tenant::domain::Password::parse_new(body.password)
+            .map_err(|message| invalid("weak_password", message))?,
+        keep: Keep::parse(&body.keep).map_err(|_| {
+            invalid(
+                "invalid_keep",
+                "Elige qué conservar entre catalog, suppliers, stock, orders y sales.",
+            )
+        })?,
+    })
+}
+
+/// Turns the demo into a customer account keeping the chosen data; the session ends.
+/// One account per session: a retry answers the same account.
+#[utoipa::path(post, path = "/api/demo/session/{id}/convert", tag = "demo",
+    params(doc::SessionPath),
+    request_body = doc::ConvertRequest,
+    responses(
+        (status = 201, description = "The account (a retry answers the same account with a fresh token)", body = doc::Converted),
+        (status = 401, description = "`missing_credentials`, `invalid_credentials`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`session_mismatch`: the credential is another session's", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 409, description = "`email_taken`, `session_not_ready`", body = ErrorBody),
+        (status = 410, description = "`account_not_found`: the account this session made was removed", body = ErrorBody),
+        (status = 422, description = "`invalid_bakery_name`, `invalid_owner_name`, `invalid_email`, `weak_password`, `invalid_keep`, `invalid_body`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: more than `DEMO_CONVERSIONS_PER_HOUR` from this client", body = ErrorBody),
+        (status = 503, description = "`conversion_failed` + `Retry-After` (nothing was kept), `unavailable`", body = ErrorBody),
+    ))]
+pub async fn convert(
+    sessions: Sessions,
+    id: web::Path<String>,
+    identity: Identity,
+    client: ClientAddress,
+    body: web::Json<doc::ConvertRequest>,
+) -> Result<HttpResponse, DemoError> {
+    let id = own_session(&id, &identity)?;
+    let form = convert_form(body.into_inner())?;
+    let converted = sessions.convert(&id, client, form).await?;
+    Ok(HttpResponse::Created().json(converted))
 }
 
 /// `POST /internal/demo/milestones` (a service identity: the gateway): milestones the

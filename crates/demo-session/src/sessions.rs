@@ -73,6 +73,21 @@ pub async fn find(
         .optional()
 }
 
+/// The session, its row locked until the transaction ends (conversions and resets of one
+/// session are serialised; cleanup's `SKIP LOCKED` claims pass it by meanwhile).
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    id: &SessionId,
+) -> QueryResult<Option<DemoSession>> {
+    demo_sessions::table
+        .find(id)
+        .select(DemoSession::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// `pending → ready`; `None` when the session is no longer pending (cleanup failed it).
 pub async fn mark_ready(
     conn: &mut AsyncPgConnection,

@@ -168,6 +168,13 @@ pub struct Settings {
     pub funnel_retention_days: u32,
     /// `DEMO_EVENTS_PER_MINUTE` (30): calls a session may make to `POST …/events` a minute.
     pub events_per_minute: u32,
+    /// `ACCESS_TOKEN_SECRET`: signs the access token a conversion answers (the same key
+    /// tenant-service's login signs with; the gateway verifies both).
+    pub access_secret: Secret,
+    /// `ACCESS_TOKEN_TTL_MINUTES` (60): that token's lifetime.
+    pub access_ttl: Duration,
+    /// `DEMO_CONVERSIONS_PER_HOUR` (5): `POST …/convert` calls one client may make an hour.
+    pub conversions_per_hour: u32,
 }
 
 impl Settings {
@@ -230,6 +237,21 @@ impl Settings {
             events_per_minute: env.or_checked(
                 "DEMO_EVENTS_PER_MINUTE",
                 30,
+                "between 1 and 1000",
+                |n| (1..=1000).contains(n),
+            ),
+            access_secret: env.secret("ACCESS_TOKEN_SECRET", 32),
+            access_ttl: Duration::from_secs(
+                60 * env.or_checked::<u64>(
+                    "ACCESS_TOKEN_TTL_MINUTES",
+                    60,
+                    "between 1 and 1440",
+                    |m| (1..=1440).contains(m),
+                ),
+            ),
+            conversions_per_hour: env.or_checked(
+                "DEMO_CONVERSIONS_PER_HOUR",
+                5,
                 "between 1 and 1000",
                 |n| (1..=1000).contains(n),
             ),

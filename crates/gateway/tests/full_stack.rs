@@ -697,3 +697,93 @@ async fn a_scripted_demo_through_the_gateway_leaves_its_funnel_and_ticks_its_che
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_session_may_reset_and_convert_itself_and_nothing_more() {
+    let (app, _sessions_db, _databases) = stack().await;
+    let create = || async {
+        let created: serde_json::Value = app
+            .client
+            .post(app.url("/api/demo/session/create"))
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["session_id"].as_str().expect("id").to_owned()
+    };
+    let (id, other) = (create().await, create().await);
+    let post = |credential: &str, path: String, body: serde_json::Value| {
+        app.client
+            .post(app.url(&path))
+            .header(DEMO_HEADER, credential)
+            .json(&body)
+            .send()
+    };
+    let form = serde_json::json!({
+        "bakery_name": "Horno de Prueba", "owner_name": "Ana Prueba",
+        "email": "ana@horno-prueba.es", "password": "PanDeMasaMadre1", "keep": ["catalog"]});
+
+    // the policy lets a session reach both for itself…
+    let r = post(
+        &id,
+        format!("/api/demo/session/{id}/reset"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    // …never for another session (demo-session checks the forwarded identity)
+    for action in ["reset", "convert"] {
+        let r = post(
+            &other,
+            format!("/api/demo/session/{id}/{action}"),
+            form.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(error_code(r).await.1, "session_mismatch", "{action}");
+    }
+    // nothing else under the session is writable
+    let r = post(
+        &id,
+        format!("/api/demo/session/{id}/anything"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(r).await.1, "demo_restriction");
+
+    let r = post(&id, format!("/api/demo/session/{id}/convert"), form)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let converted: serde_json::Value = r.json().await.unwrap();
+    // the access token is one the gateway accepts as a customer's: the new tenant's data
+    let token = converted["access_token"].as_str().expect("token");
+    let r = app
+        .client
+        .get(app.url("/api/inventory/ingredients?limit=200"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ingredients: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        ingredients["items"].as_array().map(Vec::len),
+        Some(29),
+        "San Pablo's catalog was kept"
+    );
+    // the demo session is over
+    let r = app
+        .client
+        .get(app.url("/api/inventory/ingredients"))
+        .header(DEMO_HEADER, &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "session_expired");
+}

@@ -43,6 +43,8 @@ pub struct Password(SecretString);
 
 impl Password {
     pub const MAX_LEN: usize = 1024;
+    /// The shortest password a new account may choose.
+    pub const MIN_NEW_LEN: usize = 10;
 
     pub fn parse(raw: String) -> Result<Self, &'static str> {
         if raw.is_empty() {
@@ -52,6 +54,30 @@ impl Password {
             return Err("La contraseña es demasiado larga.");
         }
         Ok(Password(SecretString::from(raw)))
+    }
+
+    /// A password chosen for a new account: [`Password::parse`]'s bounds, at least
+    /// [`Password::MIN_NEW_LEN`] characters, and not all of one class (lower-case letters,
+    /// upper-case letters, digits, anything else).
+    pub fn parse_new(raw: String) -> Result<Self, &'static str> {
+        let password = Password::parse(raw)?;
+        let s = password.expose();
+        if s.chars().count() < Self::MIN_NEW_LEN {
+            return Err("La contraseña debe tener al menos 10 caracteres.");
+        }
+        let classes = [
+            s.chars().any(char::is_lowercase),
+            s.chars().any(char::is_uppercase),
+            s.chars().any(|c| c.is_ascii_digit()),
+            s.chars()
+                .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_ascii_digit()),
+        ];
+        if classes.iter().filter(|c| **c).count() < 2 {
+            return Err(
+                "La contraseña debe combinar al menos dos tipos de caracteres (minúsculas, mayúsculas, números, símbolos).",
+            );
+        }
+        Ok(password)
     }
 
     pub fn expose(&self) -> &str {
@@ -109,5 +135,15 @@ mod tests {
         let p = Password::parse("secreto".to_owned()).expect("valid");
         assert_eq!(format!("{p:?}"), "Password(***)");
         assert_eq!(p.expose(), "secreto");
+    }
+
+    #[test]
+    fn new_passwords_are_long_and_mixed() {
+        for weak in ["corta1", "solominusculas", "1234567890123", "ÑÑÑÑÑÑÑÑÑÑ"] {
+            assert!(Password::parse_new(weak.to_owned()).is_err(), "{weak}");
+        }
+        for strong in ["horno de leña 1", "PanDeMasaMadre", "pan-de-masa-madre"] {
+            assert!(Password::parse_new(strong.to_owned()).is_ok(), "{strong}");
+        }
     }
 }

@@ -135,6 +135,9 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         warm_pool_size: 0,
         funnel_retention_days: 90,
         events_per_minute: 30,
+        access_secret: bakery_test_support::token_settings().access_secret,
+        access_ttl: Duration::from_secs(3600),
+        conversions_per_hour: 1000,
     };
     customise(&mut settings);
     let app = Application::build(settings.clone())
