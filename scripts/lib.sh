@@ -171,7 +171,19 @@ CONF
   if ! pg_running; then
     port_taken "$PG_PORT" && die "127.0.0.1:$PG_PORT is taken by another server (another checkout's PostgreSQL?): stop it, or pick another port with BAKERY_PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -w -t 60 start >/dev/null
+    # our ports lie in Linux's ephemeral range (32768-60999): a client socket of a busy
+    # machine can hold the port for a moment and the bind fails, so a failed start is tried
+    # again (three times) before giving up with the server's own words
+    local attempt
+    for attempt in 1 2 3; do
+      run_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -o "-p $PG_PORT" -w -t 60 start >/dev/null && break
+      if [ "$attempt" = 3 ]; then
+        tail -n 15 "$PG_LOG" >&2 || true
+        die "PostgreSQL did not start on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
+      fi
+      log "PostgreSQL did not start (attempt $attempt: $(tail -n 1 "$PG_LOG" 2>/dev/null)); trying again"
+      sleep 2
+    done
   fi
   # a running server re-reads new certificate files on a reload
   [ "$PG_TLS_CHANGED" = 1 ] && psql_admin -qc "SELECT pg_reload_conf()" >/dev/null
@@ -251,12 +263,22 @@ start_redis() {
     [ "${#tls[@]}" -gt 0 ] && port_taken "$(redis_tls_port)" &&
       die "127.0.0.1:$(redis_tls_port) (Redis' TLS port, BAKERY_REDIS_PORT + 1) is taken: pick other ports with BAKERY_REDIS_PORT"
     log "starting Redis on 127.0.0.1:$REDIS_PORT${tls[*]:+ (TLS on $(redis_tls_port))}"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
-      --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no \
-      --protected-mode yes --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction \
-      "${tls[@]}" >/dev/null
-    local i; for i in $(seq 1 50); do redis_running && break; sleep 0.1; done
-    redis_running || die "Redis did not start (see .local/redis/redis.log)"
+    # tried again like PostgreSQL's start (a port of the ephemeral range held for a moment)
+    local attempt i
+    for attempt in 1 2 3; do
+      redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" \
+        --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no \
+        --protected-mode yes --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction \
+        "${tls[@]}" >/dev/null
+      for i in $(seq 1 50); do redis_running && break; sleep 0.1; done
+      redis_running && break
+      if [ "$attempt" = 3 ]; then
+        tail -n 5 "$REDIS_DIR/redis.log" >&2 || true
+        die "Redis did not start (see $REDIS_DIR/redis.log)"
+      fi
+      log "Redis did not start (attempt $attempt); trying again"
+      sleep 2
+    done
   elif [ "${#tls[@]}" -gt 0 ] && [ "$(redis-cli -p "$REDIS_PORT" config get tls-port | tail -1)" = 0 ]; then
     # an instance started before the TLS port existed gets it now (applied live)
     log "opening Redis' TLS port $(redis_tls_port)"

@@ -21,20 +21,11 @@ mod common;
 use std::time::Instant;
 
 use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, ROLE_DEMO, TokenKeys};
+use bakery_test_support::bench::percentile;
 use uuid::Uuid;
 
 const RUNS: usize = 60;
 const HASHES: usize = 20;
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "a rank in 0..len, rounded from a fraction of len - 1"
-)]
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);

@@ -589,10 +589,37 @@ pub async fn record(
     .map(|_| ())
 }
 
+/// A conversion left `started` (a crash mid-saga, or a failed compensation).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Stale {
+    #[diesel(sql_type = Text)]
+    pub session_id: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub tenant_id: Uuid,
+}
+
+/// Conversions `started` more than `older_than_secs` ago, at most `limit`, locked until the
+/// transaction ends (`SKIP LOCKED`: cleaners running at once take different ones).
+pub async fn claim_stale(
+    conn: &mut AsyncPgConnection,
+    older_than_secs: i64,
+    limit: i64,
+) -> Result<Vec<Stale>, diesel::result::Error> {
+    sql_query(
+        "SELECT session_id, tenant_id FROM demo_conversions \
+         WHERE status = 'started' AND started_at < now() - make_interval(secs => $1::float8) \
+         ORDER BY started_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind::<BigInt, _>(older_than_secs)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
 /// After a compensated failure: nothing of the conversion is left.
 pub async fn forget(
     conn: &mut AsyncPgConnection,
-    session: &SessionId,
+    session: &str,
 ) -> Result<(), diesel::result::Error> {
     sql_query("DELETE FROM demo_conversions WHERE session_id = $1 AND status = 'started'")
         .bind::<Text, _>(session)

@@ -903,7 +903,7 @@ impl DemoSessions {
     }
 
     /// One cleanup run, pass by pass: expire, remove what ended or got stuck, remove stale
-    /// pool slots, remove orphans. Safe to run on several replicas at once: rows are
+    /// pool slots, remove orphans, undo conversions a crash left half-done. Safe to run on several replicas at once: rows are
     /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
         let started = Instant::now();
@@ -973,6 +973,12 @@ impl DemoSessions {
         }
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
+        match self.undo_stale_conversions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(conversions = n, "stale conversions undone"),
+            // like the funnel's retention, never holds a cleanup pass back
+            Err(e) => tracing::warn!(error = %chain(&e), "stale conversions not undone"),
+        }
         Ok(report)
     }
 

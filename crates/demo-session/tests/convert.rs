@@ -619,3 +619,51 @@ async fn reset_puts_the_template_back_same_session_same_expiry() {
         .expect("get");
     assert_eq!(cached, None, "the tenant's cache is dropped");
 }
+
+#[tokio::test]
+async fn cleanup_undoes_a_conversion_a_crash_left_started() {
+    let app = spawn_app().await;
+    // what a crash between the account and the record leaves: a customer tenant with a
+    // user and inventory rows, and a `started` row from an hour ago
+    let session = bakery_test_support::session_id();
+    let (tenant, user) = account_ids(&session);
+    app.tenant_conn()
+        .await
+        .batch_execute(&format!(
+            "SELECT set_config('app.all_tenants', 'on', false); \
+             INSERT INTO tenants (id, name, slug, business_model, city) \
+                 VALUES ('{tenant}', 'A medias', 'a-medias-1', 'individual_bakery', 'Madrid'); \
+             INSERT INTO users (tenant_id, id, email, password_hash, full_name, role) \
+                 VALUES ('{tenant}', '{user}', 'medias@horno.es', 'x', 'A medias', 'owner');"
+        ))
+        .await
+        .expect("half an account");
+    app.inventory_conn()
+        .await
+        .batch_execute(&format!(
+            "SELECT set_config('app.all_tenants', 'on', false); \
+             INSERT INTO suppliers (tenant_id, id, name, kind) \
+                 VALUES ('{tenant}', gen_random_uuid(), 'Harinas', 'wholesaler');"
+        ))
+        .await
+        .expect("half the data");
+    app.sessions_conn()
+        .await
+        .batch_execute(&format!(
+            "INSERT INTO demo_conversions (session_id, tenant_id, user_id, status, started_at) \
+             VALUES ('{}', '{tenant}', '{user}', 'started', now() - interval '1 hour');",
+            session.as_str()
+        ))
+        .await
+        .expect("the started row");
+
+    let r = app
+        .client
+        .post(app.url("/api/demo/cleanup/run"))
+        .header("x-admin-key", ADMIN_KEY)
+        .send()
+        .await
+        .expect("cleanup");
+    assert_eq!(r.status(), 200);
+    assert_nothing_left(&app, session.as_str(), "medias@horno.es").await;
+}

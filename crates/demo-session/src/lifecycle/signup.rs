@@ -34,6 +34,10 @@ use crate::convert::{self, AccountError, Keep, NewAccount};
 use crate::error::{ConversionFailure, DemoError, InternalError};
 use crate::sessions::{self, DemoSession};
 
+/// How long a conversion may stay `started` before cleanup undoes it: far past any
+/// conversion (every statement runs under a timeout of at most a minute).
+const STALE_CONVERSION_SECS: i64 = 600;
+
 /// A conversion request, parsed at the edge.
 #[derive(Debug)]
 pub struct ConvertForm {
@@ -193,20 +197,52 @@ impl DemoSessions {
     /// `started` row. If a removal fails, the `started` row stays, naming the account.
     async fn compensate(&self, session: &SessionId, tenant: Uuid) {
         let removed = async {
-            let mut inv = self.pools.inventory.get().await?;
-            cloner::remove_inventory(&mut inv, &self.plan, &[tenant])
-                .await
-                .map_err(|e| DemoError::ConversionFailed(e.into()))?;
-            let mut ten = self.pools.tenant.get().await?;
-            convert::remove_account(&mut ten, tenant).await?;
+            self.remove_account_data(tenant).await?;
             let mut own = self.pools.sessions.get().await?;
-            convert::forget(&mut own, session).await?;
+            convert::forget(&mut own, session.as_str()).await?;
             Ok::<_, DemoError>(())
         }
         .await;
         if let Err(e) = removed {
             tracing::error!(session_id = %session, %tenant, error = %chain(&e), "conversion not compensated");
         }
+    }
+
+    /// Cleanup: undoes conversions left `started` for more than 10 minutes (their inventory
+    /// rows, then their account, then the row); answers how many.
+    pub(super) async fn undo_stale_conversions(&self) -> Result<usize, DemoError> {
+        let mut conn = self.pools.sessions.get().await?;
+        conn.transaction::<_, DemoError, _>(async |c| {
+            let stale = convert::claim_stale(c, STALE_CONVERSION_SECS, 50).await?;
+            let mut undone = 0;
+            for s in &stale {
+                match self.remove_account_data(s.tenant_id).await {
+                    Ok(()) => {
+                        convert::forget(c, &s.session_id).await?;
+                        undone += 1;
+                    }
+                    Err(e) => tracing::warn!(
+                        session_id = %s.session_id,
+                        tenant = %s.tenant_id,
+                        error = %chain(&e),
+                        "stale conversion not undone; retried next pass"
+                    ),
+                }
+            }
+            Ok(undone)
+        })
+        .await
+    }
+
+    /// A conversion's account and its inventory rows.
+    async fn remove_account_data(&self, tenant: Uuid) -> Result<(), DemoError> {
+        let mut inv = self.pools.inventory.get().await?;
+        cloner::remove_inventory(&mut inv, &self.plan, &[tenant])
+            .await
+            .map_err(|e| DemoError::ConversionFailed(e.into()))?;
+        let mut ten = self.pools.tenant.get().await?;
+        convert::remove_account(&mut ten, tenant).await?;
+        Ok(())
     }
 
     /// The session ended by its conversion: gateways are told, the milestone recorded, its
