@@ -1,11 +1,11 @@
 // From demo to customer on the page (crates/gateway/static/account.js and app.js), in headless
 // Chromium against the real local stack:
-//   - a prospect sells at the point of sale and changes the stock of an ingredient (the demo
-//     has no recipe edit: recipes are read-only in the API, so the change kept is a stock
-//     adjustment), opens "Crear mi cuenta" from a refusal message, keeps catalog, suppliers
-//     and stock but not sales, lands logged in as the new customer (no DEMO badge, no timer,
-//     no checklist), sees the adjusted stock and no sales, edits an ingredient (which the
-//     demo refuses), logs out ("Salir") and back in through "Entrar";
+//   - a prospect sells at the point of sale and changes the stock of an ingredient, tries to
+//     edit a recipe (the demo policy refuses every PUT, so the button explains and offers
+//     "Crear mi cuenta"), takes that offer, keeps catalog, suppliers and stock but not sales,
+//     lands logged in as the new customer (no DEMO badge, no timer, no checklist), sees the
+//     adjusted stock and no sales, edits the recipe and an ingredient (which the demo
+//     refuses), logs out ("Salir") and back in through "Entrar" and finds the edited recipe;
 //   - a taken address is shown on the email field;
 //   - "Empezar de nuevo" brings a changed value back;
 //   - "Entrar" with the published demo credentials starts a demo;
@@ -100,12 +100,14 @@ describe('from demo to customer', () => {
     await sell(page);
     const flour = await adjustFlour(page, 37);
 
-    // a refusal message offers "Crear mi cuenta": it opens the form
-    const create = page.getByRole('button', { name: 'Nuevo ingrediente' });
-    assert.equal(await create.getAttribute('aria-disabled'), 'true');
+    // editing a recipe is refused in the demo; the refusal offers "Crear mi cuenta", which opens the form
+    await go(page, 'Productos y recetas');
+    const editRecipe = page.getByRole('button', { name: `Editar receta: ${PRODUCT}`, exact: true });
+    assert.equal(await editRecipe.getAttribute('aria-disabled'), 'true');
     // (aria-disabled: focusable, Enter explains instead of calling the API)
-    await create.focus();
+    await editRecipe.focus();
     await page.keyboard.press('Enter');
+    assert.equal(await page.getByRole('dialog').count(), 0, 'no recipe form in the demo');
     const refusal = page.locator('.toast').filter({ hasText: 'no está permitida en cuentas demo' });
     await refusal.waitFor();
     // the header has it too
@@ -196,9 +198,27 @@ describe('from demo to customer', () => {
     assert.ok(ingredients.json.items.find((i) => i.name === FLOUR).supplier_id, 'its supplier (kept) is still set');
     assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'customer');
-    // the recipes follow the new cost (the catalog was kept with its recipes)
+    // the recipes were kept; the customer edits one: more flour per batch
     await go(page, 'Productos y recetas');
     assert.ok((await page.locator('article.product details.recipe').count()) > 0, 'the recipes were kept');
+    const recipeButton = page.getByRole('button', { name: `Editar receta: ${PRODUCT}`, exact: true });
+    assert.equal(await recipeButton.getAttribute('aria-disabled'), null, 'editing a recipe is enabled');
+    await recipeButton.click();
+    const recipeForm = page.getByRole('dialog');
+    const flourLine = recipeForm.getByLabel(new RegExp(`^${FLOUR}`));
+    const flourPerBatch = Number(await flourLine.inputValue()) + 0.5;
+    await flourLine.fill(String(flourPerBatch));
+    assert.deepEqual(await accessibilityProblems(page), []);
+    await screenshot(page, 'recipe-edit');
+    await recipeForm.getByRole('button', { name: 'Guardar receta' }).click();
+    await page.locator('.toast-success').filter({ hasText: `Receta guardada: ${PRODUCT}` }).waitFor();
+    await settled(page);
+    const recipeLine = async () => {
+      const recipes = await api('GET', '/api/recipes?limit=200', { headers: bearer });
+      const recipe = recipes.json.items.find((r) => r.product_name === PRODUCT);
+      return Number(recipe.lines.find((l) => l.ingredient_name === FLOUR).quantity);
+    };
+    assert.equal(await recipeLine(), flourPerBatch, 'the recipe edit was saved');
     // forecasts are not locked for a customer
     assert.equal(await page.locator('#tabs a[data-view="prevision"] .lock').count(), 0);
 
@@ -224,6 +244,13 @@ describe('from demo to customer', () => {
     assert.equal(await page.locator('#customer-bakery').innerText(), bakery);
     await go(page, 'Ingredientes');
     assert.equal(await stockOf(page, FLOUR), flour);
+    // the edited recipe, as the page shows it
+    await go(page, 'Productos y recetas');
+    const card = page.locator('article.product').filter({ has: page.getByRole('heading', { name: PRODUCT, exact: true }) });
+    await card.locator('details.recipe summary').click();
+    const shown = card.locator('details.recipe tbody tr').filter({ hasText: FLOUR });
+    const perBatch = new Intl.NumberFormat('es-ES', { maximumFractionDigits: 3 }).format(flourPerBatch);
+    assert.ok((await shown.innerText()).includes(perBatch), `the flour line shows ${perBatch}`);
 
     // a token no longer accepted (401): back to the landing, with a message
     await page.evaluate(() => {
@@ -257,6 +284,38 @@ describe('from demo to customer', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'su-email');
     // still in the demo
     assert.ok(await page.locator('#demo-badge').isVisible());
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  it('a second submit after a lost answer lands in the account made by the first', async () => {
+    const { page } = await openPage(chromium.browser);
+    const session = await start(page);
+    const id = session.session_id;
+    await page.locator('#signup-cta').click();
+    await page.getByRole('heading', { name: 'Sigue con tu panadería, ya como cliente' }).waitFor();
+    const body = {
+      bakery_name: `Horno Reintento ${Date.now()}`,
+      owner_name: 'Marta Gil',
+      email: `marta.${Date.now()}@horno-e2e.es`,
+      password: PASSWORD,
+      keep: ['catalog'],
+    };
+    await page.getByLabel('Nombre de tu panadería').fill(body.bakery_name);
+    await page.getByLabel('Tu nombre').fill(body.owner_name);
+    await page.getByLabel('Correo electrónico').fill(body.email);
+    await page.getByLabel('Contraseña', { exact: true }).fill(body.password);
+    // the first submit reached the server, its answer never came back
+    const first = await api('POST', `/api/demo/session/${id}/convert`, { sessionId: id, body });
+    assert.equal(first.status, 201, JSON.stringify(first.json));
+    // the prospect submits again: the gateway no longer knows the session, the page enters the account
+    await page.locator('#su-submit').click();
+    await page.locator('#customer-bar').waitFor({ state: 'visible', timeout: 30_000 });
+    await settled(page);
+    assert.equal(await page.locator('#customer-bakery').innerText(), body.bakery_name);
+    const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bakery-ia.customer') || 'null'));
+    assert.equal(stored?.tenant_id, first.json.tenant_id, 'the account the first submit made, not a second one');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('bakery-ia.demo-session')), null);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });

@@ -107,9 +107,11 @@ function setFieldError(f, message) {
 
 /**
  * The sign-up form of the running demo `session`. `onDone(answer, details)` gets the `201`
- * of `POST …/convert`; `onGone(error)` a session that ended meanwhile.
+ * of `POST …/convert`; `onLoggedIn(answer)` the `200` of `POST /api/auth/login` when the
+ * session had already become the account (see below); `onGone(error)` a session that ended
+ * meanwhile.
  */
-export function renderSignup({ session, onDone, onGone }) {
+export function renderSignup({ session, onDone, onLoggedIn, onGone }) {
   const id = encodeURIComponent(session.session_id);
   const bakery = inputField('su-bakery', 'Nombre de tu panadería', {
     type: 'text',
@@ -307,7 +309,13 @@ export function renderSignup({ session, onDone, onGone }) {
         return;
       }
       if (error.sessionGone) {
-        onGone(error);
+        // A conversion ends the session. When an earlier submit's answer was lost (the
+        // connection dropped after the account was made), the gateway no longer knows the
+        // session and a second submit ends here: the account is there, so enter it with
+        // what was just typed. Anything else really is a session that ended.
+        const answer = await post('/api/auth/login', { email: body.email, password: body.password }, { session: false }).catch(() => null);
+        if (answer?.access_token && !answer.demo) onLoggedIn(answer);
+        else onGone(error);
         return;
       }
       const f = byCode[error.code];

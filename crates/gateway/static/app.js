@@ -674,6 +674,10 @@ function renderSignupScreen() {
     renderSignup({
       session: app.session,
       onDone: converted,
+      onLoggedIn: (answer) => {
+        leaveSession();
+        loggedIn(answer);
+      },
       onGone: (error) => expire(error.message),
     }),
   );

@@ -614,7 +614,12 @@ async function renderProducts(ctx) {
             ),
           )
         : el('p', { class: 'muted small' }, p.purchase_cost !== null && p.purchase_cost !== undefined ? 'Producto comprado: sin receta propia.' : 'Sin receta registrada.'),
-      el('div', { class: 'product-actions' }, adjustButton(ctx, p, 'product', 'Ajustar existencias')),
+      el(
+        'div',
+        { class: 'product-actions' },
+        adjustButton(ctx, p, 'product', 'Ajustar existencias'),
+        recipe ? editRecipeButton(ctx, recipe) : null,
+      ),
     );
   });
   return screen(
@@ -628,6 +633,73 @@ async function renderProducts(ctx) {
         ),
     products.length ? el('div', { class: 'products' }, cards) : el('p', { class: 'empty' }, 'Sin productos.'),
   );
+}
+
+/**
+ * "Editar receta": the yield, the preparation time and the quantity of each ingredient
+ * (`PUT /api/recipes/{id}`, which takes the whole recipe). A demo's policy refuses it, so
+ * there the button explains why and offers "Crear mi cuenta".
+ */
+function editRecipeButton(ctx, recipe) {
+  const button = policyButton(ctx.policy, 'Editar receta', 'PUT', `/api/recipes/${encodeURIComponent(recipe.id)}`, {
+    class: 'btn btn-secondary btn-small',
+    'aria-label': `Editar receta: ${recipe.product_name}`,
+  });
+  button.addEventListener('click', async () => {
+    const saved = await recipeDialog(ctx, recipe);
+    if (saved) {
+      toast(`Receta guardada: ${saved.product_name}, ${money(saved.cost_per_unit)} por unidad.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
+}
+
+/** The recipe form: one quantity per line (empty or 0 removes it), resolves to the saved recipe. */
+function recipeDialog(ctx, recipe) {
+  const yieldInput = el('input', { id: 'rec-yield', type: 'number', min: '0.001', step: 'any', inputmode: 'decimal', required: true, value: String(num(recipe.yield_quantity)) });
+  const prep = el('input', { id: 'rec-prep', type: 'number', min: '0', max: '2880', step: '1', inputmode: 'numeric', value: String(recipe.prep_minutes) });
+  const lines = (recipe.lines || []).map((l, i) => ({
+    line: l,
+    input: el('input', { id: `rec-line-${i}`, type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: String(num(l.quantity)) }),
+  }));
+  return formDialog(ctx, {
+    id: 'rec',
+    title: `Editar receta: ${recipe.product_name}`,
+    submitLabel: 'Guardar receta',
+    focus: lines[0]?.input ?? yieldInput,
+    fields: [
+      el('p', { class: 'muted' }, 'Cantidades por tanda. Deja una cantidad a 0 para quitar ese ingrediente de la receta.'),
+      el(
+        'div',
+        { class: 'field-row' },
+        field('rec-yield', 'Unidades por tanda', yieldInput),
+        field('rec-prep', 'Preparación (min)', prep),
+      ),
+      el(
+        'fieldset',
+        { class: 'recipe-lines' },
+        el('legend', null, 'Ingredientes'),
+        lines.map(({ line, input }) => field(input.id, `${line.ingredient_name} (${unit(line.unit)})`, input)),
+      ),
+    ],
+    submit: () => {
+      const body = {
+        yield_quantity: positive(yieldInput, 'Indica cuántas unidades salen de una tanda.'),
+        lines: [],
+      };
+      const minutes = Number(prep.value);
+      if (!Number.isInteger(minutes) || minutes < 0 || minutes > 2880) throw new Invalid('La preparación va de 0 a 2880 minutos.', prep);
+      body.prep_minutes = minutes;
+      for (const { line, input } of lines) {
+        const value = Number(input.value || 0);
+        if (!(value >= 0)) throw new Invalid('Las cantidades no pueden ser negativas.', input);
+        if (value > 0) body.lines.push({ ingredient_id: line.ingredient_id, quantity: value });
+      }
+      if (body.lines.length === 0) throw new Invalid('Una receta necesita al menos un ingrediente.', lines[0]?.input ?? yieldInput);
+      return put(`/api/recipes/${encodeURIComponent(recipe.id)}`, body);
+    },
+  });
 }
 
 /** A customer's production run: a recipe and how many units (`POST /api/production/batches`). */
