@@ -6,6 +6,8 @@
 # `scripts/dev.sh --smoke` does the same, checks every service answers /ready, and exits.
 # `--with-monitoring` also starts a local Prometheus on 127.0.0.1:59090 scraping every
 # service with the alert rules of k8s/components/monitoring (docs/observability.md).
+# BAKERY_HTTP_PORT_OFFSET=N moves every HTTP port by N (gateway 8080+N, services 8001+N to
+# 8003+N, the gateway's metrics 9180+N), and the URLs the services reach each other on.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -20,6 +22,10 @@ done
 note_what_runs
 trap stop_what_we_started INT TERM EXIT
 setup_infrastructure
+export_service_urls
+for port in "$DEMO_HTTP_PORT" "$TENANT_HTTP_PORT" "$INVENTORY_HTTP_PORT" "$GATEWAY_HTTP_PORT" "$GATEWAY_METRICS_PORT"; do
+  port_taken "$port" && die "127.0.0.1:$port is taken (another stack?): stop it, or move every HTTP port with BAKERY_HTTP_PORT_OFFSET"
+done
 
 cd "$ROOT"
 log "building"
@@ -39,10 +45,10 @@ done
 
 # name port binary
 SERVICES=(
-  "tenant-service 8002"
-  "inventory-service 8003"
-  "demo-session 8001"
-  "gateway 8080"
+  "tenant-service $TENANT_HTTP_PORT"
+  "inventory-service $INVENTORY_HTTP_PORT"
+  "demo-session $DEMO_HTTP_PORT"
+  "gateway $GATEWAY_HTTP_PORT"
 )
 for entry in "${SERVICES[@]}"; do
   set -- $entry
@@ -68,7 +74,7 @@ if [ "$MONITORING" = 1 ]; then
 fi
 
 if [ -x "$BIN/gateway" ]; then
-  printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:8080/\033[0m\n'
+  printf '\n\033[1;32mBakery-IA is up: open http://127.0.0.1:%s/\033[0m\n' "$GATEWAY_HTTP_PORT"
 else
   printf '\n\033[1;32mBakery-IA services are up.\033[0m\n'
 fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of the prospect's demo page in headless Chromium (e2e/demo.test.mjs, the
-# guided checklist in e2e/checklist.test.mjs, the operator view in e2e/admin.test.mjs)
-# against the real local stack.
+# guided checklist in e2e/checklist.test.mjs, from demo to customer — sign-up, login,
+# logout, reset — in e2e/signup.test.mjs, the operator view in e2e/admin.test.mjs) against
+# the real local stack.
 #   - installs Debian's chromium and the test's node packages (e2e/package-lock.json)
-#   - reuses a stack already answering on 127.0.0.1:8080, or starts one with
+#   - reuses a stack already answering on 127.0.0.1:8080 (8080 + BAKERY_HTTP_PORT_OFFSET, with
+#     the services on 8001-8003 + the offset), or starts one with
 #     `scripts/dev.sh` in the background, waits for every /ready, and stops it at the end
 #     (dev.sh itself leaves PostgreSQL and Redis alone when it did not start them)
 #   - runs the test
@@ -14,8 +16,8 @@ set -euo pipefail
 
 SHOTS="$LOCAL/e2e-screenshots"
 [ "${1:-}" = "--screenshots" ] && SHOTS="$ROOT/docs/screenshots"
-GATEWAY="http://127.0.0.1:8080"
-PORTS=(8002 8003 8001 8080)
+GATEWAY="http://127.0.0.1:$GATEWAY_HTTP_PORT"
+PORTS=("$TENANT_HTTP_PORT" "$INVENTORY_HTTP_PORT" "$DEMO_HTTP_PORT" "$GATEWAY_HTTP_PORT")
 
 ensure_browser_and_node() {
   local missing=()
@@ -70,8 +72,11 @@ if stack_ready; then
 else
   mkdir -p "$LOCAL/logs"
   log "starting the stack with scripts/dev.sh (log: .local/logs/e2e-dev.log)"
-  # generous limits: the test creates a few sessions from 127.0.0.1 on every run
-  DEMO_RATE_LIMIT_PER_HOUR="${DEMO_RATE_LIMIT_PER_HOUR:-1000}" "$ROOT/scripts/dev.sh" >"$DEV_LOG" 2>&1 &
+  # generous limits: the test creates a few sessions, and converts a few, from 127.0.0.1 on
+  # every run
+  DEMO_RATE_LIMIT_PER_HOUR="${DEMO_RATE_LIMIT_PER_HOUR:-1000}" \
+    DEMO_CONVERSIONS_PER_HOUR="${DEMO_CONVERSIONS_PER_HOUR:-1000}" \
+    "$ROOT/scripts/dev.sh" >"$DEV_LOG" 2>&1 &
   DEV_PID=$!
   # dev.sh builds every binary first: allow for a cold build
   deadline=$((SECONDS + ${E2E_STACK_TIMEOUT:-1800}))
@@ -94,4 +99,4 @@ page="$(curl -fsS "$GATEWAY/" 2>/dev/null || true)"
 log "running the e2e test (screenshots: ${SHOTS#"$ROOT"/})"
 cd "$ROOT/e2e"
 E2E_BASE_URL="$GATEWAY" E2E_SCREENSHOTS="$SHOTS" E2E_PG_PORT="$PG_PORT" E2E_REDIS_PORT="$REDIS_PORT" \
-  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs admin.test.mjs
+  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs signup.test.mjs admin.test.mjs

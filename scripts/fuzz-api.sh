@@ -144,12 +144,14 @@ PHASES="${FUZZ_PHASES:-examples,coverage,fuzzing,stateful}"
 # takes them there and only there (every other refusal of documented input is a finding;
 # the document states each rule it can: docs/api.md):
 #   - writes that name other rows answer `422 unknown_…` when a row does not exist, and
-#     `422 insufficient_stock` when the stock is short: state, not shape;
+#     `422 insufficient_stock` when the stock is short: state, not shape; a recipe's lines
+#     name each ingredient once (`422 invalid_input`: uniqueness of one property of the
+#     items, which JSON Schema cannot state);
 #   - GET /api/sales answers `400 invalid_query` for `from` after `to` (two parameters
 #     compared: JSON Schema cannot relate them).
 ST_REFUSALS='
 [[operations]]
-include-name = ["POST /api/inventory/adjustments", "POST /api/inventory/ingredients", "PUT /api/inventory/ingredients/{id}", "POST /api/orders", "POST /api/pos/sales", "POST /api/production/batches"]
+include-name = ["POST /api/inventory/adjustments", "POST /api/inventory/ingredients", "PUT /api/inventory/ingredients/{id}", "POST /api/orders", "POST /api/pos/sales", "POST /api/production/batches", "PUT /api/recipes/{id}"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [[operations]]

@@ -8,6 +8,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 PG_PORT="${BAKERY_PG_PORT:-55432}"
 REDIS_PORT="${BAKERY_REDIS_PORT:-56379}"
+# The HTTP ports of the local stack (scripts/dev.sh, scripts/e2e.sh): demo-session 8001,
+# tenant-service 8002, inventory-service 8003, gateway 8080 and its metrics listener 9180,
+# all moved together by BAKERY_HTTP_PORT_OFFSET (default 0), so a second stack (another
+# checkout, a CI run) can run beside the first. The services reach each other on the moved
+# ports too (export_service_urls).
+HTTP_PORT_OFFSET="${BAKERY_HTTP_PORT_OFFSET:-0}"
+[[ "$HTTP_PORT_OFFSET" =~ ^[0-9]+$ ]] && [ "$HTTP_PORT_OFFSET" -le 50000 ] || {
+  printf '\033[1;31mxx\033[0m BAKERY_HTTP_PORT_OFFSET must be a whole number from 0 to 50000, not "%s"\n' "$HTTP_PORT_OFFSET" >&2
+  exit 2
+}
+DEMO_HTTP_PORT=$((8001 + HTTP_PORT_OFFSET))
+TENANT_HTTP_PORT=$((8002 + HTTP_PORT_OFFSET))
+INVENTORY_HTTP_PORT=$((8003 + HTTP_PORT_OFFSET))
+GATEWAY_HTTP_PORT=$((8080 + HTTP_PORT_OFFSET))
+GATEWAY_METRICS_PORT=$((9180 + HTTP_PORT_OFFSET))
 # Where the instances live; `use_local_dir DIR` moves them (scripts/faults.sh keeps a pair
 # of its own under .local/faults, which it may restart and stop).
 use_local_dir() {
@@ -313,6 +328,16 @@ export_stack_env() {
   export BAKERY_TEST_REQUIRE_TLS=1
 }
 
+# The URLs the local stack's services use to reach each other, and the gateway's metrics
+# listener, on the ports BAKERY_HTTP_PORT_OFFSET chose (scripts/dev.sh; the settings'
+# defaults are the offset-0 ones).
+export_service_urls() {
+  export DEMO_SESSION_URL="http://127.0.0.1:$DEMO_HTTP_PORT"
+  export TENANT_SERVICE_URL="http://127.0.0.1:$TENANT_HTTP_PORT"
+  export INVENTORY_SERVICE_URL="http://127.0.0.1:$INVENTORY_HTTP_PORT"
+  export GATEWAY_METRICS_ADDR="127.0.0.1:$GATEWAY_METRICS_PORT"
+}
+
 # What a script started, so that on exit it stops only that: a running `scripts/dev.sh`
 # (and its PostgreSQL and Redis) is left alone. Call note_what_runs before
 # setup_infrastructure, add service PIDs to PIDS, and `trap stop_what_we_started …`.
@@ -378,15 +403,15 @@ start_prometheus() {
   python3 "$ROOT/scripts/monitoring-rules.py" "$PROM_DIR/bakery-ia.rules.yml" \
     "$ROOT/k8s/components/monitoring/prometheusrule.yaml"
   # job name -> metrics address (the gateway's separate listener: GATEWAY_METRICS_ADDR,
-  # 127.0.0.1:9180 by default)
+  # 127.0.0.1:9180 by default; every port moved by BAKERY_HTTP_PORT_OFFSET)
   {
     echo "# Written by scripts/lib.sh start_prometheus at each start: edit that, not this."
     echo "global: {scrape_interval: 5s, scrape_timeout: 4s, evaluation_interval: 5s}"
     echo "rule_files: [bakery-ia.rules.yml]"
     echo "scrape_configs:"
     local entry
-    for entry in "gateway 127.0.0.1:9180" "demo-session 127.0.0.1:8001" \
-                 "tenant-service 127.0.0.1:8002" "inventory-service 127.0.0.1:8003"; do
+    for entry in "gateway 127.0.0.1:$GATEWAY_METRICS_PORT" "demo-session 127.0.0.1:$DEMO_HTTP_PORT" \
+                 "tenant-service 127.0.0.1:$TENANT_HTTP_PORT" "inventory-service 127.0.0.1:$INVENTORY_HTTP_PORT"; do
       set -- $entry
       echo "  - job_name: $1"
       echo "    metrics_path: /metrics"

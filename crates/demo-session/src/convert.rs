@@ -36,6 +36,8 @@ use uuid::Uuid;
 
 use crate::cloner::{self, CloneError};
 
+pub mod preview;
+
 /// A data set a prospect may keep (`keep` in the request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

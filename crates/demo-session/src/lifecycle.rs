@@ -36,6 +36,7 @@ use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
 use crate::settings::{CloneStrategy, OnDemand, Settings};
 
+mod preview;
 mod signup;
 pub use signup::{ConvertForm, Converted};
 

@@ -26,6 +26,7 @@ use crate::routes;
         routes::checklist,
         routes::reset,
         routes::convert,
+        routes::convert_preview,
         routes::stats,
         routes::cleanup,
     ),

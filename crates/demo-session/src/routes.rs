@@ -31,7 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/demo/session/{id}/events").route(web::post().to(events)))
         .service(resource("/api/demo/session/{id}/checklist").route(web::get().to(checklist)))
         .service(resource("/api/demo/session/{id}/reset").route(web::post().to(reset)))
-        .service(resource("/api/demo/session/{id}/convert").route(web::post().to(convert)))
+        .service(
+            resource("/api/demo/session/{id}/convert")
+                .route(web::get().to(convert_preview))
+                .route(web::post().to(convert)),
+        )
         .service(resource("/api/demo/stats").route(web::get().to(stats)))
         .service(resource("/api/demo/cleanup/run").route(web::post().to(cleanup)));
 }
@@ -315,6 +319,26 @@ pub async fn convert(
     let form = convert_form(body.into_inner())?;
     let converted = sessions.convert(&id, client, form).await?;
     Ok(HttpResponse::Created().json(converted))
+}
+
+/// What signing up now would keep: per data set (`keep`), the rows of each table it
+/// copies, counted with the conversion's own plan (the sign-up form shows them).
+#[utoipa::path(get, path = "/api/demo/session/{id}/convert", tag = "demo",
+    params(doc::SessionPath),
+    responses(
+        (status = 200, description = "Rows per table of each data set", body = crate::convert::preview::KeepPreview),
+        (status = 401, description = "`missing_credentials`, `invalid_credentials`, `session_expired`", body = ErrorBody),
+        (status = 403, description = "`session_mismatch`: the credential is another session's", body = ErrorBody),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
+        (status = 409, description = "`session_not_ready`", body = ErrorBody),
+    ))]
+pub async fn convert_preview(
+    sessions: Sessions,
+    id: web::Path<String>,
+    identity: Identity,
+) -> Result<HttpResponse, DemoError> {
+    let id = own_session(&id, &identity)?;
+    Ok(HttpResponse::Ok().json(sessions.keep_preview(&id).await?))
 }
 
 /// `POST /internal/demo/milestones` (a service identity: the gateway): milestones the

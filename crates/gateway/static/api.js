@@ -20,17 +20,21 @@ const GENERIC = {
 
 /** An answer that was not a success, with what to tell the prospect. */
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter = null) {
+  constructor(status, code, message, retryAfter = null, withToken = false) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.withToken = withToken;
   }
 
-  /** The session this request ran in is over (ended, expired or unknown). */
+  /**
+   * The session this request ran in is over: a demo's (ended, expired or unknown), or a
+   * customer's access token that is no longer accepted (any `401` of a call that sent it).
+   */
   get sessionGone() {
-    return this.status === 401 && /^session_/.test(this.code);
+    return this.status === 401 && (/^session_/.test(this.code) || this.withToken);
   }
 
   /** The message plus, when the server said when, a hint of when to retry. */
@@ -61,10 +65,16 @@ function genericMessage(status) {
 }
 
 let demoSessionId = null;
+let accessToken = null;
 
 /** From now on every call carries `X-Demo-Session-Id` (or none, with `null`). */
 export function useSession(id) {
   demoSessionId = id;
+}
+
+/** From now on every call carries a customer's `Authorization: Bearer` (or none, with `null`). */
+export function useAccessToken(token) {
+  accessToken = token;
 }
 
 /**
@@ -75,6 +85,8 @@ export async function request(method, path, body, { session = true, headers: ext
   const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session && demoSessionId) headers['X-Demo-Session-Id'] = demoSessionId;
+  const withToken = Boolean(session && accessToken);
+  if (withToken) headers.Authorization = `Bearer ${accessToken}`;
   let response;
   try {
     response = await fetch(path, {
@@ -102,13 +114,14 @@ export async function request(method, path, body, { session = true, headers: ext
       data && typeof data.message === 'string' && data.message.trim()
         ? data.message
         : genericMessage(response.status);
-    throw new ApiError(response.status, code, message, response.headers.get('Retry-After'));
+    throw new ApiError(response.status, code, message, response.headers.get('Retry-After'), withToken);
   }
   return data;
 }
 
 export const get = (path, options) => request('GET', path, undefined, options);
 export const post = (path, body, options) => request('POST', path, body ?? {}, options);
+export const put = (path, body, options) => request('PUT', path, body ?? {}, options);
 export const del = (path, options) => request('DELETE', path, undefined, options);
 
 /** Every item of a paginated list (`{"items", "limit", "offset", "total"}`), page by page. */

@@ -1,17 +1,28 @@
-// The prospect's demo page: the landing (both demo bakeries), the running session (badge,
-// countdown, extend, end, warnings, expiry) and the router of the screens in views.js.
+// The prospect's demo page: the landing (both demo bakeries, "Entrar"), the running session
+// (badge, countdown, extend, end, warnings, expiry, "Empezar de nuevo", "Crear mi cuenta"),
+// a customer's own account (after signing up or logging in: no badge, no timer, "Salir")
+// and the router of the screens in views.js.
 //
-// The session lives in sessionStorage, so a reload keeps it and closing the tab forgets
-// it. Every API call of a session carries `X-Demo-Session-Id`.
+// The demo session and a customer's access token live in sessionStorage, so a reload
+// keeps them and closing the tab forgets them. Every API call of a session carries
+// `X-Demo-Session-Id`; every call of a customer `Authorization: Bearer`.
 
-import { ApiError, del, get, post, useSession } from './api.js';
-import { refreshChecklist, screenViewed, startChecklist, stopChecklist } from './checklist.js';
-import { clock, el, icon, spokenTime } from './format.js';
-import { loadPolicy } from './policy.js';
-import { refused, setDisabled, toast } from './ui.js';
+import { ApiError, del, get, post, useAccessToken, useSession } from './api.js';
+import { renderLogin, renderSignup } from './account.js';
+import { refreshChecklist, screenViewed, signupStarted, startChecklist, stopChecklist } from './checklist.js';
+import { clock, el, icon, qty, spokenTime } from './format.js';
+import { Policy, loadPolicy } from './policy.js';
+import { refusal, refused, setDisabled, setSignupAction, toast } from './ui.js';
 import { VIEWS } from './views.js';
 
 const STORAGE_KEY = 'bakery-ia.demo-session';
+const CUSTOMER_KEY = 'bakery-ia.customer';
+const SIGNUP_VIEW = 'crear-cuenta';
+const FOOTER_NOTE =
+  'Bakery-IA · gestión inteligente para panaderías. Los datos de la demo son ficticios y se borran al terminar la sesión.';
+const LOGIN_VIEW = 'entrar';
+// a customer's own account: whatever the services allow (the role decides, server-side)
+const CUSTOMER_POLICY = new Policy({ message: '', deny: [], allow: [{ methods: ['*'], path: '/**' }] });
 const WARNINGS = [
   { at: 300, text: 'Quedan 5 minutos de demo. Si necesitas más tiempo, puedes ampliarla 30 minutos.' },
   { at: 60, text: 'Queda 1 minuto de demo. Al terminar se borrarán los datos de esta sesión.' },
@@ -21,8 +32,11 @@ const $ = (id) => document.getElementById(id);
 
 const app = {
   policy: null,
+  demoPolicy: null,
   accounts: null,
   session: null,
+  customer: null,
+  notice: null, // shown once by the landing or the login screen
   timer: null,
   renderToken: 0,
 };
@@ -32,8 +46,12 @@ const app = {
 
 /** Shows an error from the API; a finished session takes the prospect to the end screen. */
 function showError(error) {
-  if (error instanceof ApiError && error.sessionGone && app.session) {
+  if (error instanceof ApiError && error.sessionGone && (app.session || app.customer)) {
     expire(error.message);
+    return;
+  }
+  if (error instanceof ApiError && error.code === 'demo_restriction' && app.session) {
+    refusal(error.friendly);
     return;
   }
   toast(error instanceof ApiError ? error.friendly : 'Algo ha fallado. Inténtalo de nuevo.', 'error');
@@ -154,7 +172,12 @@ async function startDemo(accountType, button) {
 }
 
 function enterSession() {
+  app.policy = app.demoPolicy;
+  decorateTabs();
   $('session-bar').hidden = false;
+  $('session-extra').hidden = false;
+  $('login-link').hidden = true;
+  setSignupAction(() => openSignup());
   $('tabs').hidden = false;
   $('session-bakery').textContent = app.session.bakery_name || '';
   document.body.classList.add('in-session');
@@ -173,9 +196,168 @@ function leaveSession() {
   saveSession();
   stopChecklist();
   hideWarning();
+  setSignupAction(null);
   $('session-bar').hidden = true;
+  $('session-extra').hidden = true;
+  $('login-link').hidden = false;
   $('tabs').hidden = true;
   document.body.classList.remove('in-session');
+}
+
+// ---------------------------------------------------------------------------------------
+// From demo to customer: sign up, start again
+
+function openSignup() {
+  if (!app.session) return;
+  if (location.hash !== `#/${SIGNUP_VIEW}`) location.hash = `#/${SIGNUP_VIEW}`;
+  else route();
+}
+
+/** `POST …/convert` answered 201: the demo is over, the customer's account begins. */
+function converted(answer, details) {
+  leaveSession();
+  const kept = Object.values(answer.kept || {}).reduce((sum, n) => sum + (Number(n) || 0), 0);
+  enterCustomer({
+    access_token: answer.access_token,
+    expires_at: answer.expires_at,
+    tenant_id: answer.tenant_id,
+    bakery_name: details.bakery_name,
+    owner_name: details.owner_name,
+    email: details.email,
+  });
+  toast(
+    kept > 0
+      ? `¡Bienvenido a Bakery-IA! Tu cuenta de ${details.bakery_name} está lista con ${qty(kept)} registros de la demo.`
+      : `¡Bienvenido a Bakery-IA! Tu cuenta de ${details.bakery_name} está lista.`,
+    'success',
+  );
+  announce(`Has entrado en tu cuenta de ${details.bakery_name}.`);
+  window.scrollTo(0, 0);
+  if (location.hash !== '#/panel') location.hash = '#/panel';
+  else route();
+}
+
+async function resetDemo() {
+  if (!app.session) return;
+  const ok = await confirmDialog(
+    '¿Empezar de nuevo?',
+    'Tu panadería volverá a estar como al empezar la demo: se deshacen tus ventas, ajustes y pedidos. ' +
+      'El tiempo que te queda y las ampliaciones no cambian.',
+    'Empezar de nuevo',
+  );
+  if (!ok || !app.session) return;
+  const button = $('reset-btn');
+  button.setAttribute('aria-busy', 'true');
+  button.disabled = true;
+  try {
+    const view = await post(`/api/demo/session/${encodeURIComponent(app.session.session_id)}/reset`);
+    applySessionView(view);
+    tick();
+    refreshChecklist();
+    toast('Listo: tu panadería vuelve a estar como al principio de la demo.', 'success');
+    await route();
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.removeAttribute('aria-busy');
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// A customer's own account
+
+function saveCustomer() {
+  try {
+    if (app.customer) sessionStorage.setItem(CUSTOMER_KEY, JSON.stringify(app.customer));
+    else sessionStorage.removeItem(CUSTOMER_KEY);
+  } catch {
+    // private mode without storage: the account just does not survive a reload
+  }
+}
+
+function storedCustomer() {
+  try {
+    const raw = sessionStorage.getItem(CUSTOMER_KEY);
+    const c = raw ? JSON.parse(raw) : null;
+    return c && typeof c.access_token === 'string' ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+function enterCustomer(customer) {
+  app.customer = customer;
+  saveCustomer();
+  useSession(null);
+  useAccessToken(customer.access_token);
+  app.policy = CUSTOMER_POLICY;
+  decorateTabs();
+  $('customer-bakery').textContent = customer.bakery_name || 'Tu panadería';
+  $('customer-user').textContent = customer.owner_name || customer.email || '';
+  $('customer-bar').hidden = false;
+  $('login-link').hidden = true;
+  $('tabs').hidden = false;
+  $('tabs').setAttribute('aria-label', 'Secciones de tu cuenta');
+  $('footer-note').textContent = 'Bakery-IA · gestión inteligente para panaderías.';
+  document.body.classList.add('in-customer');
+}
+
+function leaveCustomer() {
+  app.customer = null;
+  saveCustomer();
+  useAccessToken(null);
+  app.policy = app.demoPolicy;
+  decorateTabs();
+  $('customer-bar').hidden = true;
+  $('login-link').hidden = false;
+  $('tabs').hidden = true;
+  $('tabs').setAttribute('aria-label', 'Secciones de la demo');
+  $('footer-note').textContent = FOOTER_NOTE;
+  document.body.classList.remove('in-customer');
+}
+
+/** "Salir": the token is forgotten (it is not stored anywhere else), back to the landing. */
+function logout() {
+  if (!app.customer) return;
+  leaveCustomer();
+  toast('Has salido de tu cuenta.', 'info');
+  if (location.hash !== '#/') location.hash = '#/';
+  else route();
+}
+
+/** The access token is no longer accepted (`401`): back to the landing, saying why. */
+function customerGone(message) {
+  leaveCustomer();
+  app.notice = message && !/demo/i.test(message)
+    ? `${message} Vuelve a entrar con tu correo y tu contraseña.`
+    : 'Tu sesión ha caducado. Vuelve a entrar con tu correo y tu contraseña.';
+  if (location.hash !== '#/') location.hash = '#/';
+  else route();
+}
+
+/** "Entrar" answered: a customer's token, or a demo session (the published accounts). */
+function loggedIn(answer) {
+  enterCustomer({
+    access_token: answer.access_token,
+    expires_at: new Date(Date.now() + (Number(answer.expires_in) || 3600) * 1000).toISOString(),
+    tenant_id: answer.tenant?.id,
+    bakery_name: answer.tenant?.name,
+    owner_name: answer.user?.full_name,
+    email: answer.user?.email,
+  });
+  announce(`Has entrado en tu cuenta de ${answer.tenant?.name ?? 'Bakery-IA'}.`);
+  if (location.hash !== '#/panel') location.hash = '#/panel';
+  else route();
+}
+
+function demoFromLogin(session, account) {
+  app.session = null;
+  applySessionView(session, { bakery_name: account?.name ?? 'Panadería demo', city: account?.city ?? '' });
+  enterSession();
+  announce(`Demo lista: ${app.session.bakery_name}. Tienes ${spokenTime(session.seconds_left)}.`);
+  if (location.hash !== '#/panel') location.hash = '#/panel';
+  else route();
 }
 
 function secondsLeft() {
@@ -316,6 +498,10 @@ async function endDemo() {
 
 /** The session is over (ended elsewhere, expired, or the countdown reached zero). */
 function expire(message) {
+  if (app.customer && !app.session) {
+    customerGone(message);
+    return;
+  }
   if (!app.session) return;
   const { demo_account_type: type } = app.session;
   leaveSession();
@@ -406,7 +592,10 @@ async function renderLanding() {
       ),
     ),
   );
+  const notice = app.notice;
+  app.notice = null;
   view.replaceChildren(
+    notice ? el('div', { class: 'panel notice notice-info', role: 'alert', id: 'landing-notice' }, el('p', null, notice)) : '',
     el(
       'section',
       { class: 'hero', 'aria-labelledby': 'hero-title' },
@@ -440,6 +629,12 @@ async function renderLanding() {
         el('li', null, el('strong', null, 'Se borra sola. '), 'A los 30 minutos (ampliables) la demo y sus datos desaparecen.'),
       ),
     ),
+    el(
+      'section',
+      { class: 'panel landing-login', 'aria-labelledby': 'landing-login-title' },
+      el('div', null, el('h2', { id: 'landing-login-title' }, '¿Ya tienes cuenta?'), el('p', { class: 'muted' }, 'Entra con tu correo y tu contraseña, o con los accesos públicos de las demos.')),
+      el('a', { class: 'btn btn-secondary', href: `#/${LOGIN_VIEW}` }, 'Entrar'),
+    ),
   );
   view.setAttribute('aria-busy', 'false');
 }
@@ -454,17 +649,59 @@ function currentView() {
   return name || null;
 }
 
+async function renderLoginScreen() {
+  const view = $('view');
+  document.title = 'Entrar · Bakery-IA';
+  await loadAccounts().catch(() => {});
+  const notice = app.notice;
+  app.notice = null;
+  view.replaceChildren(
+    renderLogin({
+      accounts: app.accounts,
+      notice,
+      onCustomer: loggedIn,
+      onDemo: demoFromLogin,
+    }),
+  );
+  view.setAttribute('aria-busy', 'false');
+}
+
+function renderSignupScreen() {
+  const view = $('view');
+  for (const a of document.querySelectorAll('#tabs a')) a.removeAttribute('aria-current');
+  document.title = `Crear mi cuenta · ${app.session.bakery_name} · Bakery-IA`;
+  view.replaceChildren(
+    renderSignup({
+      session: app.session,
+      onDone: converted,
+      onLoggedIn: (answer) => {
+        leaveSession();
+        loggedIn(answer);
+      },
+      onGone: (error) => expire(error.message),
+    }),
+  );
+  view.setAttribute('aria-busy', 'false');
+  signupStarted();
+  $('signup-title')?.focus();
+}
+
 async function route() {
   const token = ++app.renderToken;
   const name = currentView();
-  if (!app.session) {
+  if (!app.session && !app.customer) {
     if (name === 'fin' && app.showingEnded) return; // the end screen stays until the prospect moves on
     app.showingEnded = false;
     for (const a of document.querySelectorAll('#tabs a')) a.removeAttribute('aria-current');
-    await renderLanding();
+    if (name === LOGIN_VIEW) await renderLoginScreen();
+    else await renderLanding();
     return;
   }
   app.showingEnded = false;
+  if (app.session && name === SIGNUP_VIEW) {
+    renderSignupScreen();
+    return;
+  }
   const viewName = name && VIEWS[name] ? name : DEFAULT_VIEW;
   if (viewName !== name) {
     history.replaceState(null, '', `#/${viewName}`);
@@ -476,24 +713,40 @@ async function route() {
   const view = $('view');
   view.setAttribute('aria-busy', 'true');
   const spec = VIEWS[viewName];
-  document.title = `${spec.title} · ${app.session.bakery_name} · Bakery-IA demo`;
-  const ctx = {
-    session: app.session,
-    account: accountOf(app.session.demo_account_type),
-    policy: app.policy,
-    showError,
-    refresh: () => route(),
-    // a write the checklist counts (sale, order, adjustment) went through
-    progress: (item) => refreshChecklist({ expect: item }),
-    stale: () => token !== app.renderToken || !app.session,
-  };
+  const customer = app.customer && !app.session ? app.customer : null;
+  document.title = customer
+    ? `${spec.title} · ${customer.bakery_name || 'Tu panadería'} · Bakery-IA`
+    : `${spec.title} · ${app.session.bakery_name} · Bakery-IA demo`;
+  const ctx = customer
+    ? {
+        session: { bakery_name: customer.bakery_name || 'tu panadería' },
+        account: null,
+        customer,
+        policy: app.policy,
+        showError,
+        refresh: () => route(),
+        progress: () => {},
+        stale: () => token !== app.renderToken || app.customer !== customer,
+      }
+    : {
+        session: app.session,
+        account: accountOf(app.session.demo_account_type),
+        policy: app.policy,
+        showError,
+        refresh: () => route(),
+        // a write the checklist counts (sale, order, adjustment) went through
+        progress: (item) => refreshChecklist({ expect: item }),
+        stale: () => token !== app.renderToken || !app.session,
+      };
   try {
     const content = await spec.render(ctx);
     if (ctx.stale()) return;
     view.replaceChildren(content);
-    screenViewed(viewName);
-    // the recipes (with their costs) were just read: the gateway ticks "escandallo"
-    if (viewName === 'productos') refreshChecklist({ expect: 'recipe_costing' });
+    if (!customer) {
+      screenViewed(viewName);
+      // the recipes (with their costs) were just read: the gateway ticks "escandallo"
+      if (viewName === 'productos') refreshChecklist({ expect: 'recipe_costing' });
+    }
   } catch (error) {
     if (ctx.stale()) return;
     if (error instanceof ApiError && error.sessionGone) {
@@ -514,13 +767,17 @@ async function route() {
 }
 
 function decorateTabs() {
-  // screens the policy blocks entirely (forecasts) are marked as unavailable
+  // screens the policy blocks entirely (forecasts) are marked as unavailable (not for a customer)
   for (const a of document.querySelectorAll('#tabs a')) {
     const spec = VIEWS[a.dataset.view];
     if (spec?.probe && !app.policy.allows('GET', spec.probe)) {
       a.classList.add('tab-locked');
       a.title = 'No disponible en la demo';
-      if (!a.querySelector('.lock')) a.append(icon('lock', 'lock'), el('span', { class: 'sr-only' }, ' (no disponible en la demo)'));
+      if (!a.querySelector('.lock')) a.append(icon('lock', 'lock'), el('span', { class: 'sr-only tab-lock-note' }, ' (no disponible en la demo)'));
+    } else {
+      a.classList.remove('tab-locked');
+      a.removeAttribute('title');
+      for (const extra of a.querySelectorAll('.lock, .tab-lock-note')) extra.remove();
     }
   }
 }
@@ -534,6 +791,9 @@ async function init() {
   }
   $('extend-btn').addEventListener('click', () => extend());
   $('end-btn').addEventListener('click', () => endDemo());
+  $('signup-cta').addEventListener('click', () => openSignup());
+  $('reset-btn').addEventListener('click', () => resetDemo());
+  $('logout-btn').addEventListener('click', () => logout());
   window.addEventListener('hashchange', () => {
     window.scrollTo(0, 0);
     route();
@@ -543,11 +803,35 @@ async function init() {
     if (e.key === 'Escape') hideWarning();
   });
 
-  app.policy = await loadPolicy();
+  app.demoPolicy = await loadPolicy();
+  app.policy = app.demoPolicy;
   decorateTabs();
   loadAccounts().catch(() => {});
+  $('login-link').hidden = false;
 
-  const stored = storedSession();
+  const customer = storedCustomer();
+  const stored = customer ? null : storedSession();
+  if (customer) {
+    if (Date.parse(customer.expires_at) <= Date.now()) {
+      customerGone();
+    } else {
+      enterCustomer(customer);
+      try {
+        // the account as tenant-service sees it (its name may have changed)
+        const me = await get('/api/tenants/me');
+        if (me?.name && app.customer) {
+          app.customer.bakery_name = me.name;
+          saveCustomer();
+          $('customer-bakery').textContent = me.name;
+        }
+      } catch (error) {
+        if (error instanceof ApiError && error.sessionGone) {
+          customerGone();
+          return;
+        }
+      }
+    }
+  }
   if (stored) {
     app.session = stored;
     useSession(stored.session_id);

@@ -36,7 +36,6 @@ const state = {
   refreshGeneration: 0,
   refreshTimer: null,
   checklist: null,
-  signupShown: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -160,42 +159,23 @@ function progressText(done, total) {
   return `${done} de ${total} ${total === 1 ? 'paso completado' : 'pasos completados'}`;
 }
 
+/** The end of the path: "Crear mi cuenta" opens the sign-up form (app.js, `#/crear-cuenta`). */
 function signupBlock() {
-  const message = el('div', { class: 'checklist-signup-result', role: 'status', 'aria-live': 'polite' });
-  const button = el(
-    'button',
-    {
-      type: 'button',
-      class: 'btn btn-primary',
-      id: 'signup-btn',
-      onclick: () => {
-        queueEvent({ milestone: 'signup_started' });
-        state.signupShown = true;
-        button.hidden = true;
-        message.replaceChildren(
-          el('p', null, el('strong', null, 'El alta desde la demo llega muy pronto.')),
-          el(
-            'p',
-            null,
-            'Todavía no puedes crear tu cuenta desde aquí: estamos terminando esa parte. ' +
-              'Gracias por tu interés; mientras tanto puedes seguir probando la demo todo lo que quieras.',
-          ),
-        );
-      },
-    },
-    'Crear mi cuenta',
-  );
-  if (state.signupShown) {
-    button.hidden = true;
-    message.append(el('p', null, el('strong', null, 'El alta desde la demo llega muy pronto.')));
-  }
   return el(
     'div',
     { class: 'checklist-finish' },
-    el('p', null, el('strong', null, '¡Has probado lo esencial de Bakery-IA! '), 'El siguiente paso: crear tu cuenta y empezar con los datos de tu panadería.'),
-    button,
-    message,
+    el('p', null, el('strong', null, '¡Has probado lo esencial de Bakery-IA! '), 'El siguiente paso: crear tu cuenta y seguir con lo que has preparado.'),
+    el('a', { class: 'btn btn-primary', id: 'signup-btn', href: '#/crear-cuenta' }, 'Crear mi cuenta'),
   );
+}
+
+/** The sign-up form was opened: reported once per session, sent at once. */
+export function signupStarted() {
+  if (!state.sessionId) return;
+  queueEvent({ milestone: 'signup_started' });
+  clearTimeout(state.flushTimer);
+  state.flushTimer = null;
+  flush();
 }
 
 function render() {
@@ -338,7 +318,6 @@ export function stopChecklist() {
     flushTimer: null,
     refreshTimer: null,
     checklist: null,
-    signupShown: false,
   });
   state.refreshGeneration += 1;
   render();

@@ -2,17 +2,49 @@
 
 import { el } from './format.js';
 
-/** A short message at the corner; errors stay until closed, others fade. */
-export function toast(text, kind = 'info') {
+/** A short message at the corner; errors stay until closed, others fade. `action`: a button. */
+export function toast(text, kind = 'info', action = null) {
   const box = el(
     'div',
     { class: ['toast', `toast-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
     el('p', null, text),
+    action
+      ? el(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-light btn-small toast-action',
+            onclick: () => {
+              box.remove();
+              action.onclick();
+            },
+          },
+          action.label,
+        )
+      : null,
     el('button', { type: 'button', class: 'toast-close', 'aria-label': 'Cerrar aviso', onclick: () => box.remove() }, '×'),
   );
   document.getElementById('toasts').append(box);
-  if (kind !== 'error') setTimeout(() => box.remove(), 6000);
+  if (kind !== 'error') setTimeout(() => box.remove(), action ? 12000 : 6000);
   return box;
+}
+
+// What "Crear mi cuenta" does in a demo (app.js sets it; null outside a demo).
+let signupAction = null;
+
+/** Every refusal of the demo policy offers "Crear mi cuenta" while `action` is set. */
+export function setSignupAction(action) {
+  signupAction = action;
+}
+
+/** The "Crear mi cuenta" button a refusal message carries in a demo (or null). */
+export function signupOffer() {
+  return signupAction ? { label: 'Crear mi cuenta', onclick: signupAction } : null;
+}
+
+/** A refusal of the demo policy: its message, with "Crear mi cuenta". */
+export function refusal(text) {
+  return toast(text, 'info', signupOffer());
 }
 
 /**
@@ -38,7 +70,10 @@ export function setDisabled(control, reason) {
  */
 export function policyButton(policy, label, method, path, attrs = {}) {
   const button = el('button', { type: 'button', class: 'btn btn-secondary', ...attrs }, label);
-  if (!policy.allows(method, path)) setDisabled(button, policy.message);
+  if (!policy.allows(method, path)) {
+    setDisabled(button, policy.message);
+    button.dataset.refusal = 'policy';
+  }
   button.addEventListener('click', (e) => {
     if (refused(button)) e.stopImmediatePropagation();
   });
@@ -48,7 +83,9 @@ export function policyButton(policy, label, method, path, attrs = {}) {
 /** Whether a click should be ignored (the control is disabled) and says why. */
 export function refused(control) {
   if (control.getAttribute('aria-disabled') === 'true') {
-    toast(control.dataset.tip || 'Esta acción no está disponible.', 'info');
+    const text = control.dataset.tip || 'Esta acción no está disponible.';
+    if (control.dataset.refusal === 'policy') refusal(text);
+    else toast(text, 'info');
     return true;
   }
   return false;

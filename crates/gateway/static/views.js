@@ -1,8 +1,10 @@
-// The screens of a running demo, on the virtual tenant's data. Each `render(ctx)` loads
-// what it shows through the gateway and returns the screen's element; errors propagate to
-// the router, which shows them (or the end screen when the session is over).
+// The screens of a running demo, on the virtual tenant's data, and of a customer's own
+// account (`ctx.customer`: the same screens, plus what the demo policy refuses — new, edit
+// and delete ingredients, production). Each `render(ctx)` loads what it shows through the
+// gateway and returns the screen's element; errors propagate to the router, which shows
+// them (or the end screen when the session is over).
 
-import { getAll, post } from './api.js';
+import { del, getAll, post, put } from './api.js';
 import {
   addDays,
   dayLabel,
@@ -21,7 +23,7 @@ import {
   weekdayLabel,
   when,
 } from './format.js';
-import { policyButton, refused, setDisabled, toast } from './ui.js';
+import { policyButton, refused, setDisabled, signupOffer, toast } from './ui.js';
 
 const EXPIRING_DAYS = 3;
 
@@ -148,6 +150,14 @@ function formDialog(ctx, { id, title, fields, submitLabel, focus, submit }) {
           return;
         }
         error.textContent = err.friendly || err.message || 'No se ha podido guardar.';
+        // a refusal of the demo policy offers the way out of the demo
+        const offer = err.code === 'demo_restriction' ? signupOffer() : null;
+        if (offer) {
+          error.append(
+            ' ',
+            el('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => { dialog.close('cancel'); offer.onclick(); } }, offer.label),
+          );
+        }
         error.hidden = false;
         err.field?.focus();
       } finally {
@@ -322,7 +332,9 @@ async function renderDashboard(ctx) {
 
   return screen(
     `Hola, ${ctx.account?.name ?? ctx.session.bakery_name}`,
-    'Así va el negocio hoy. Todo lo que ves es una copia privada de esta panadería, solo para ti.',
+    ctx.customer
+      ? 'Así va tu negocio hoy.'
+      : 'Así va el negocio hoy. Todo lo que ves es una copia privada de esta panadería, solo para ti.',
     el(
       'div',
       { class: 'kpis' },
@@ -395,7 +407,9 @@ async function renderIngredients(ctx) {
       `${money(i.unit_cost)}/${unit(i.unit)}`,
       (i.allergens || []).length ? i.allergens.join(', ') : '—',
       i.low_stock ? badge('Stock bajo', 'warn') : badge('Correcto', 'ok'),
-      adjustButton(ctx, i, 'ingredient'),
+      ctx.customer
+        ? el('div', { class: 'row-actions' }, adjustButton(ctx, i, 'ingredient'), editIngredientButton(ctx, i), deleteIngredientButton(ctx, i))
+        : adjustButton(ctx, i, 'ingredient'),
     ],
   }));
   const list = table(
@@ -419,10 +433,129 @@ async function renderIngredients(ctx) {
     `${ingredients.length} materias primas · ${low} con stock bajo. Existencias = suma de sus lotes.`,
     toolbar(
       searchBox('Buscar ingrediente', (text) => filterRows(list, text)),
-      policyButton(ctx.policy, 'Nuevo ingrediente', 'POST', '/api/inventory/ingredients'),
+      ctx.customer ? newIngredientButton(ctx) : policyButton(ctx.policy, 'Nuevo ingrediente', 'POST', '/api/inventory/ingredients'),
     ),
     list,
   );
+}
+
+const UNIT_CHOICES = [
+  ['kg', 'kilogramos (kg)'],
+  ['g', 'gramos (g)'],
+  ['l', 'litros (l)'],
+  ['ml', 'mililitros (ml)'],
+  ['unidad', 'unidades'],
+];
+
+/** A non-negative number typed in `input`, or an `Invalid`. */
+function nonNegative(input, message) {
+  const value = input.value.trim() === '' ? 0 : Number(input.value);
+  if (!(value >= 0)) throw new Invalid(message, input);
+  return value;
+}
+
+/**
+ * The ingredient form (a customer's): new (`POST`) or edit (`PUT`, which replaces every
+ * field, so every field is sent). Resolves to the saved ingredient or null.
+ */
+async function ingredientDialog(ctx, item = null) {
+  const suppliers = await getAll('/api/suppliers').catch(() => []);
+  const name = el('input', { id: 'ing-name', type: 'text', required: true, maxlength: '200', value: item?.name ?? '' });
+  const category = el('input', { id: 'ing-category', type: 'text', maxlength: '100', value: item?.category ?? '' });
+  const unitSelect = el(
+    'select',
+    { id: 'ing-unit' },
+    UNIT_CHOICES.map(([v, label]) => el('option', { value: v, selected: (item?.unit ?? 'kg') === v }, label)),
+  );
+  const cost = el('input', { id: 'ing-cost', type: 'number', min: '0', step: 'any', inputmode: 'decimal', required: true, value: item ? String(num(item.unit_cost)) : '' });
+  const reorderPoint = el('input', { id: 'ing-reorder', type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: item ? String(num(item.reorder_point)) : '0' });
+  const reorderQty = el('input', { id: 'ing-reorder-qty', type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: item ? String(num(item.reorder_quantity)) : '0' });
+  const allergens = el('input', { id: 'ing-allergens', type: 'text', value: (item?.allergens || []).join(', ') });
+  const supplier = el(
+    'select',
+    { id: 'ing-supplier' },
+    el('option', { value: '' }, 'Sin proveedor'),
+    suppliers.map((s) => el('option', { value: s.id, selected: item?.supplier_id === s.id }, s.name)),
+  );
+  return formDialog(ctx, {
+    id: 'ing',
+    title: item ? `Editar ingrediente: ${item.name}` : 'Nuevo ingrediente',
+    submitLabel: item ? 'Guardar cambios' : 'Crear ingrediente',
+    focus: name,
+    fields: [
+      field('ing-name', 'Nombre', name),
+      field('ing-category', 'Categoría', category),
+      field('ing-unit', 'Unidad', unitSelect),
+      field('ing-cost', 'Coste por unidad (€)', cost),
+      field('ing-reorder', 'Punto de pedido', reorderPoint),
+      field('ing-reorder-qty', 'Cantidad a pedir', reorderQty),
+      field('ing-allergens', 'Alérgenos (separados por comas)', allergens),
+      field('ing-supplier', 'Proveedor', supplier),
+    ],
+    submit: () => {
+      if (!name.value.trim()) throw new Invalid('Escribe el nombre del ingrediente.', name);
+      if (cost.value.trim() === '') throw new Invalid('Indica el coste por unidad.', cost);
+      const body = {
+        name: name.value.trim(),
+        unit: unitSelect.value,
+        unit_cost: nonNegative(cost, 'El coste no puede ser negativo.'),
+        category: category.value.trim() || undefined,
+        reorder_point: nonNegative(reorderPoint, 'El punto de pedido no puede ser negativo.'),
+        reorder_quantity: nonNegative(reorderQty, 'La cantidad a pedir no puede ser negativa.'),
+        allergens: allergens.value
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+        supplier_id: supplier.value || null,
+      };
+      return item ? put(`/api/inventory/ingredients/${encodeURIComponent(item.id)}`, body) : post('/api/inventory/ingredients', body);
+    },
+  });
+}
+
+function newIngredientButton(ctx) {
+  const button = el('button', { type: 'button', class: 'btn btn-primary', id: 'new-ingredient' }, 'Nuevo ingrediente');
+  button.addEventListener('click', async () => {
+    const saved = await ingredientDialog(ctx);
+    if (saved) {
+      toast(`Ingrediente creado: ${saved.name}.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
+}
+
+function editIngredientButton(ctx, item) {
+  const button = el('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Editar: ${item.name}`, 'data-action': 'edit' }, 'Editar');
+  button.addEventListener('click', async () => {
+    const saved = await ingredientDialog(ctx, item);
+    if (saved) {
+      toast(`Cambios guardados: ${saved.name}.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
+}
+
+function deleteIngredientButton(ctx, item) {
+  const button = el('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': `Eliminar: ${item.name}`, 'data-action': 'delete' }, 'Eliminar');
+  button.addEventListener('click', async () => {
+    const done = await formDialog(ctx, {
+      id: 'ing-del',
+      title: `¿Eliminar ${item.name}?`,
+      submitLabel: 'Eliminar',
+      fields: [el('p', null, 'Se borrarán también sus lotes y movimientos. No se puede eliminar mientras una receta o un pedido lo use.')],
+      submit: async () => {
+        await del(`/api/inventory/ingredients/${encodeURIComponent(item.id)}`);
+        return true;
+      },
+    });
+    if (done) {
+      toast(`Ingrediente eliminado: ${item.name}.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,18 +614,120 @@ async function renderProducts(ctx) {
             ),
           )
         : el('p', { class: 'muted small' }, p.purchase_cost !== null && p.purchase_cost !== undefined ? 'Producto comprado: sin receta propia.' : 'Sin receta registrada.'),
-      el('div', { class: 'product-actions' }, adjustButton(ctx, p, 'product', 'Ajustar existencias')),
+      el(
+        'div',
+        { class: 'product-actions' },
+        adjustButton(ctx, p, 'product', 'Ajustar existencias'),
+        recipe ? editRecipeButton(ctx, recipe) : null,
+      ),
     );
   });
   return screen(
     'Productos y recetas',
     `${products.length} productos · ${recipes.length} recetas escandalladas con su coste real.`,
-    toolbar(
-      policyButton(ctx.policy, 'Planificar producción', 'POST', '/api/production/batches'),
-      policyButton(ctx.policy, 'Nuevo producto', 'POST', '/api/products'),
-    ),
+    ctx.customer
+      ? toolbar(productionButton(ctx, recipes))
+      : toolbar(
+          policyButton(ctx.policy, 'Planificar producción', 'POST', '/api/production/batches'),
+          policyButton(ctx.policy, 'Nuevo producto', 'POST', '/api/products'),
+        ),
     products.length ? el('div', { class: 'products' }, cards) : el('p', { class: 'empty' }, 'Sin productos.'),
   );
+}
+
+/**
+ * "Editar receta": the yield, the preparation time and the quantity of each ingredient
+ * (`PUT /api/recipes/{id}`, which takes the whole recipe). A demo's policy refuses it, so
+ * there the button explains why and offers "Crear mi cuenta".
+ */
+function editRecipeButton(ctx, recipe) {
+  const button = policyButton(ctx.policy, 'Editar receta', 'PUT', `/api/recipes/${encodeURIComponent(recipe.id)}`, {
+    class: 'btn btn-secondary btn-small',
+    'aria-label': `Editar receta: ${recipe.product_name}`,
+  });
+  button.addEventListener('click', async () => {
+    const saved = await recipeDialog(ctx, recipe);
+    if (saved) {
+      toast(`Receta guardada: ${saved.product_name}, ${money(saved.cost_per_unit)} por unidad.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
+}
+
+/** The recipe form: one quantity per line (empty or 0 removes it), resolves to the saved recipe. */
+function recipeDialog(ctx, recipe) {
+  const yieldInput = el('input', { id: 'rec-yield', type: 'number', min: '0.001', step: 'any', inputmode: 'decimal', required: true, value: String(num(recipe.yield_quantity)) });
+  const prep = el('input', { id: 'rec-prep', type: 'number', min: '0', max: '2880', step: '1', inputmode: 'numeric', value: String(recipe.prep_minutes) });
+  const lines = (recipe.lines || []).map((l, i) => ({
+    line: l,
+    input: el('input', { id: `rec-line-${i}`, type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: String(num(l.quantity)) }),
+  }));
+  return formDialog(ctx, {
+    id: 'rec',
+    title: `Editar receta: ${recipe.product_name}`,
+    submitLabel: 'Guardar receta',
+    focus: lines[0]?.input ?? yieldInput,
+    fields: [
+      el('p', { class: 'muted' }, 'Cantidades por tanda. Deja una cantidad a 0 para quitar ese ingrediente de la receta.'),
+      el(
+        'div',
+        { class: 'field-row' },
+        field('rec-yield', 'Unidades por tanda', yieldInput),
+        field('rec-prep', 'Preparación (min)', prep),
+      ),
+      el(
+        'fieldset',
+        { class: 'recipe-lines' },
+        el('legend', null, 'Ingredientes'),
+        lines.map(({ line, input }) => field(input.id, `${line.ingredient_name} (${unit(line.unit)})`, input)),
+      ),
+    ],
+    submit: () => {
+      const body = {
+        yield_quantity: positive(yieldInput, 'Indica cuántas unidades salen de una tanda.'),
+        lines: [],
+      };
+      const minutes = Number(prep.value);
+      if (!Number.isInteger(minutes) || minutes < 0 || minutes > 2880) throw new Invalid('La preparación va de 0 a 2880 minutos.', prep);
+      body.prep_minutes = minutes;
+      for (const { line, input } of lines) {
+        const value = Number(input.value || 0);
+        if (!(value >= 0)) throw new Invalid('Las cantidades no pueden ser negativas.', input);
+        if (value > 0) body.lines.push({ ingredient_id: line.ingredient_id, quantity: value });
+      }
+      if (body.lines.length === 0) throw new Invalid('Una receta necesita al menos un ingrediente.', lines[0]?.input ?? yieldInput);
+      return put(`/api/recipes/${encodeURIComponent(recipe.id)}`, body);
+    },
+  });
+}
+
+/** A customer's production run: a recipe and how many units (`POST /api/production/batches`). */
+function productionButton(ctx, recipes) {
+  const button = el('button', { type: 'button', class: 'btn btn-primary', id: 'new-batch' }, 'Registrar producción');
+  if (recipes.length === 0) setDisabled(button, 'Para producir hace falta al menos una receta.');
+  button.addEventListener('click', async () => {
+    if (refused(button)) return;
+    const recipe = el('select', { id: 'batch-recipe' }, recipes.map((r) => el('option', { value: r.id }, `${r.product_name} · ${r.name}`)));
+    const quantity = el('input', { id: 'batch-qty', type: 'number', min: '1', step: 'any', inputmode: 'decimal', required: true, value: String(num(recipes[0]?.yield_quantity) || 10) });
+    const made = await formDialog(ctx, {
+      id: 'batch',
+      title: 'Registrar producción',
+      submitLabel: 'Producir',
+      focus: quantity,
+      fields: [
+        el('p', { class: 'muted' }, 'Descuenta los ingredientes de la receta (primero los lotes que caducan antes) y añade lo producido a la tienda.'),
+        field('batch-recipe', 'Receta', recipe),
+        field('batch-qty', 'Unidades', quantity),
+      ],
+      submit: () => post('/api/production/batches', { recipe_id: recipe.value, quantity: positive(quantity, 'Indica cuántas unidades.') }),
+    });
+    if (made) {
+      toast(`Producción registrada: ahora hay ${qty(made.product_on_hand)} en tienda.`, 'success');
+      ctx.refresh();
+    }
+  });
+  return button;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -647,7 +882,10 @@ async function renderPos(ctx) {
   const totalValue = el('span', { class: 'pos-total-value', id: 'pos-total' }, money(0));
   const result = el('div', { class: 'pos-result', id: 'pos-result', role: 'status', 'aria-live': 'polite' });
   const charge = el('button', { type: 'submit', class: 'btn btn-primary btn-large', id: 'pos-charge' }, 'Cobrar');
-  if (!allowed) setDisabled(charge, ctx.policy.message);
+  if (!allowed) {
+    setDisabled(charge, ctx.policy.message);
+    charge.dataset.refusal = 'policy';
+  }
 
   const stockText = (p) => (num(p.on_hand) > 0 ? `Quedan ${qtyUnit(p.on_hand, p.unit)}` : 'Sin existencias');
 
@@ -859,6 +1097,9 @@ async function renderForecasts(ctx) {
         el('h2', null, 'No disponible en la demo'),
         el('p', null, 'La previsión de la demanda entrena modelos con el historial de ventas de cada producto, y es una función reservada a cuentas reales.'),
         el('p', { class: 'muted' }, ctx.policy.message),
+        signupOffer()
+          ? el('div', { class: 'actions' }, el('button', { type: 'button', class: 'btn btn-primary', onclick: () => signupOffer().onclick() }, 'Crear mi cuenta'))
+          : null,
       ),
     );
   }

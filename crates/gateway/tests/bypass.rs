@@ -48,6 +48,7 @@ async fn bypass_attempts_all_fail() {
     let attempts: Vec<(String, String, &str)> = vec![
         ("DELETE /api/products/1".into(), plain.clone(), "DELETE"),
         ("PUT /api/products/1".into(), plain.clone(), "PUT"),
+        ("PUT /api/recipes/1".into(), plain.clone(), "PUT"),
         ("PATCH /api/recipes/1".into(), plain.clone(), "PATCH"),
         (
             "POST /api/production/batches".into(),

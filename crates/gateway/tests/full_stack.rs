@@ -787,3 +787,39 @@ async fn a_session_may_reset_and_convert_itself_and_nothing_more() {
         .unwrap();
     assert_eq!(error_code(r).await.1, "session_expired");
 }
+
+#[tokio::test]
+async fn a_session_reads_what_signing_up_would_keep_and_no_other_session_may() {
+    let (app, _sessions_db, _databases) = stack().await;
+    let create = || async {
+        let created: serde_json::Value = app
+            .client
+            .post(app.url("/api/demo/session/create"))
+            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["session_id"].as_str().expect("id").to_owned()
+    };
+    let (id, other) = (create().await, create().await);
+    let preview = |credential: &str| {
+        app.client
+            .get(app.url(&format!("/api/demo/session/{id}/convert")))
+            .header(DEMO_HEADER, credential)
+            .send()
+    };
+    // the policy's GET /** lets the session read it; demo-session answers the counts
+    let r = preview(&id).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let sets = body["data_sets"].as_array().expect("data sets");
+    assert_eq!(sets.len(), 5);
+    let catalog = sets.iter().find(|s| s["id"] == "catalog").expect("catalog");
+    assert_eq!(catalog["tables"]["ingredients"], 29);
+    // another session's credential is refused by demo-session
+    let r = preview(&other).await.unwrap();
+    assert_eq!(error_code(r).await.1, "session_mismatch");
+}

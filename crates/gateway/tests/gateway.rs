@@ -167,7 +167,7 @@ async fn blocked_operations_get_the_demo_restriction() {
     let cases = [
         (reqwest::Method::DELETE, "/api/inventory/ingredients/1"),
         (reqwest::Method::PUT, "/api/inventory/ingredients/1"),
-        (reqwest::Method::PATCH, "/api/recipes/1"),
+        (reqwest::Method::PUT, "/api/recipes/1"),
         (reqwest::Method::POST, "/api/production/batches"),
         (reqwest::Method::POST, "/api/inventory/ingredients"),
         (reqwest::Method::POST, "/api/orders/1/cancel"),

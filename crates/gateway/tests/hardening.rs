@@ -354,7 +354,7 @@ async fn options_answers_the_same_way_everywhere() {
         ),
         // under an API prefix but in no document: what the gateway forwards
         (
-            "/api/recipes/7",
+            "/api/recipes/7/lines",
             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
         ),
     ] {
@@ -465,7 +465,7 @@ async fn a_method_a_documented_path_does_not_answer_is_405_with_allow_before_cre
         ("POST", "/api/demo/policy", "GET, HEAD, OPTIONS"),
         (
             "TRACE",
-            "/api/recipes/7",
+            "/api/recipes/7/lines",
             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
         ),
     ] {

@@ -126,6 +126,7 @@ fn records(table: &str) -> &'static str {
         "purchase_order_lines" => "líneas de pedido",
         "sales" => "ventas",
         "sale_lines" => "líneas de venta",
+        "recipe_lines" => "líneas de receta",
         _ => "registros",
     }
 }

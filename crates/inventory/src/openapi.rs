@@ -21,6 +21,7 @@ use crate::routes::{forecasts, inventory, production, products, purchasing, sale
         products::list_products,
         products::get_product,
         products::list_recipes,
+        products::update_recipe,
         production::list_batches,
         production::create_batch,
         purchasing::list_suppliers,

@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/api/products").route(web::get().to(products::list_products)))
     .service(resource("/api/products/{id}").route(web::get().to(products::get_product)))
     .service(resource("/api/recipes").route(web::get().to(products::list_recipes)))
+    .service(resource("/api/recipes/{id}").route(web::put().to(products::update_recipe)))
     .service(
         resource("/api/production/batches")
             .route(web::get().to(production::list_batches))

@@ -4,9 +4,10 @@ use actix_web::{HttpResponse, web};
 use bakery_config::auth::Identity;
 use uuid::Uuid;
 
-use super::read_through;
+use super::{may_write, read_through};
 use crate::cache::CachedList;
 use crate::error::InventoryError;
+use crate::models::recipes::{RecipeChange, RecipeInput};
 use crate::models::{products, recipes};
 use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
@@ -76,4 +77,34 @@ pub async fn list_recipes(
     let page = pagination::page(page.into_inner())?;
     let list = recipes::list(&mut *state.conn().await?, identity.tenant_id, page).await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/recipes/{id}",
+    tag = "products",
+    params(("id" = uuid::Uuid, Path)),
+    request_body = crate::models::recipes::RecipeInput,
+    responses(
+        (status = 200, description = "The recipe as it is now, with its new costs", body = crate::models::recipes::RecipeView),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 403, description = "`read_only`: the role may only read", body = bakery_config::http::ErrorBody),
+        (status = 429, description = "`demo_quota` + `Retry-After`: a demo session's write quota", body = bakery_config::http::ErrorBody),
+        (status = 404, description = "`recipe_not_found`", body = bakery_config::http::ErrorBody),
+        (status = 422, description = "`invalid_input`, `unknown_ingredient`", body = bakery_config::http::ErrorBody),
+    )
+)]
+pub async fn update_recipe(
+    identity: Identity,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<RecipeInput>,
+) -> Result<HttpResponse, InventoryError> {
+    let scope = may_write(&state, &identity).await?;
+    let tenant = scope.tenant;
+    let change = RecipeChange::try_from(body.into_inner())?;
+    let view = recipes::update(&mut *state.conn().await?, scope, *id, &change).await?;
+    // products show their recipe's cost
+    state.cache.invalidate(tenant).await;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -275,6 +275,134 @@ async fn recipes_show_their_cost_per_unit() {
 }
 
 #[tokio::test]
+async fn a_recipe_can_be_edited_and_its_costs_follow() {
+    let app = spawn_app().await;
+    let (t, other) = (Uuid::new_v4(), Uuid::new_v4());
+    app.seed(t).await;
+    app.seed(other).await;
+    let path = format!("/api/recipes/{RECIPE}");
+    let lines_before = app.count(t, "recipe_lines").await;
+
+    // more flour, no salt, butter added; 12 barras a batch
+    let edited = app
+        .request(
+            Method::PUT,
+            &path,
+            t,
+            Some(json!({"yield_quantity": 12, "prep_minutes": 95,
+                        "lines": [{"ingredient_id": HARINA, "quantity": 6},
+                                  {"ingredient_id": LEVADURA, "quantity": 0.1},
+                                  {"ingredient_id": MANTEQUILLA, "quantity": 0.5}]})),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(num(&edited.body["yield_quantity"]), 12.0);
+    assert_eq!(edited.body["prep_minutes"], json!(95));
+    let ingredients: Vec<&str> = edited.body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["ingredient_name"].as_str())
+        .collect();
+    assert_eq!(ingredients.len(), 3, "{ingredients:?}");
+    assert!(!ingredients.contains(&"Sal"), "{ingredients:?}");
+    // read back: the list shows the new recipe, the harina line kept its row
+    let listed = app.get("/api/recipes", t).await;
+    let r = &listed.items()[0];
+    assert_eq!(num(&r["yield_quantity"]), 12.0);
+    assert_eq!(
+        r["instructions"], edited.body["instructions"],
+        "kept when absent"
+    );
+    assert_eq!(num(&r["batch_cost"]), num(&edited.body["batch_cost"]));
+    assert_eq!(app.count(t, "recipe_lines").await, lines_before);
+    let kept = app
+        .count_where(
+            t,
+            "recipe_lines",
+            "id = '00000000-0000-0000-0000-000000004101' AND quantity = 6",
+        )
+        .await;
+    assert_eq!(kept, 1, "the harina line was updated in place");
+    // the other tenant's recipe did not move
+    let theirs = app.get("/api/recipes", other).await;
+    assert_eq!(num(&theirs.items()[0]["yield_quantity"]), 10.0);
+    assert_eq!(theirs.items()[0]["lines"].as_array().map(Vec::len), Some(3));
+
+    // another tenant's recipe id is not found, and nothing changes
+    let foreign = app
+        .request(
+            Method::PUT,
+            &path,
+            Uuid::new_v4(),
+            Some(json!({"yield_quantity": 1, "lines": [{"ingredient_id": HARINA, "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert_eq!(foreign.error(), "recipe_not_found");
+    assert_eq!(
+        num(&app.get("/api/recipes", other).await.items()[0]["yield_quantity"]),
+        10.0
+    );
+
+    // bad input: clear 422s, nothing written
+    for (body, code) in [
+        (
+            json!({"yield_quantity": 0, "lines": [{"ingredient_id": HARINA, "quantity": 1}]}),
+            "invalid_input",
+        ),
+        (json!({"yield_quantity": 5, "lines": []}), "invalid_input"),
+        (
+            json!({"yield_quantity": 5, "lines": [{"ingredient_id": HARINA, "quantity": 1},
+                                              {"ingredient_id": HARINA, "quantity": 2}]}),
+            "invalid_input",
+        ),
+        (
+            json!({"yield_quantity": 5, "lines": [{"ingredient_id": HARINA, "quantity": -1}]}),
+            "invalid_input",
+        ),
+        (
+            json!({"yield_quantity": 5, "prep_minutes": -3, "lines": [{"ingredient_id": HARINA, "quantity": 1}]}),
+            "invalid_input",
+        ),
+        (
+            json!({"yield_quantity": 5, "lines": [{"ingredient_id": Uuid::new_v4(), "quantity": 1}]}),
+            "unknown_ingredient",
+        ),
+    ] {
+        let refused = app.request(Method::PUT, &path, t, Some(body.clone())).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            refused.body
+        );
+        assert_eq!(refused.error(), code, "{body}");
+        assert!(
+            refused.body["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let mine = app.get("/api/recipes", t).await;
+    assert_eq!(num(&mine.items()[0]["yield_quantity"]), 12.0);
+    assert_eq!(app.count(t, "recipe_lines").await, lines_before);
+
+    // a viewer may only read
+    let viewer = app
+        .request_as(
+            Method::PUT,
+            &path,
+            t,
+            "viewer",
+            Some(json!({"yield_quantity": 1, "lines": [{"ingredient_id": HARINA, "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+    assert_eq!(viewer.error(), "read_only");
+}
+
+#[tokio::test]
 async fn orders_show_their_delivery_status_and_can_be_placed() {
     let app = spawn_app().await;
     let t = Uuid::new_v4();

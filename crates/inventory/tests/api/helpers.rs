@@ -277,6 +277,11 @@ impl TestApp {
 
     /// Rows of `table` for `tenant` (direct SQL).
     pub async fn count(&self, tenant: Uuid, table: &str) -> i64 {
+        self.count_where(tenant, table, "true").await
+    }
+
+    /// The tenant's rows of `table` that meet `condition` (SQL).
+    pub async fn count_where(&self, tenant: Uuid, table: &str, condition: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -287,7 +292,7 @@ impl TestApp {
             db::scope_to_tenant(c, tenant).await?;
             use diesel_async::RunQueryDsl;
             diesel::sql_query(format!(
-                "SELECT count(*) AS n FROM {table} WHERE tenant_id = '{tenant}'"
+                "SELECT count(*) AS n FROM {table} WHERE tenant_id = '{tenant}' AND ({condition})"
             ))
             .get_result::<N>(c)
             .await

@@ -13,7 +13,7 @@ use bakery_inventory::pagination::{LIMITS, Page};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -248,6 +248,69 @@ async fn a_demo_session_past_its_row_quota_gets_429_and_nothing_is_written() {
     assert_eq!(app.count(demo, "sale_lines").await, 5);
     assert_eq!(app.product_on_hand(demo, BARRA).await, 15.0);
 
+    // a recipe edit: lines kept in place are not new rows; new lines past the quota are
+    // refused and the recipe stays as it was
+    let recipe = format!("/api/recipes/{RECIPE}");
+    let same_lines = json!({"yield_quantity": 11, "lines": [
+        {"ingredient_id": HARINA, "quantity": 5.5}, {"ingredient_id": LEVADURA, "quantity": 0.1},
+        {"ingredient_id": SAL, "quantity": 0.1}]});
+    for i in 0..5 {
+        let edit = app
+            .demo_request(
+                Method::PUT,
+                &recipe,
+                demo,
+                "demo_rows",
+                Some(same_lines.clone()),
+            )
+            .await;
+        assert_eq!(edit.status, StatusCode::OK, "edit {i}: {}", edit.body);
+    }
+    let more_lines = json!({"yield_quantity": 9, "lines": [
+        {"ingredient_id": HARINA, "quantity": 5}, {"ingredient_id": MANTEQUILLA, "quantity": 1}]});
+    let swap = json!({"yield_quantity": 9, "lines": [{"ingredient_id": HARINA, "quantity": 5}]});
+    for i in 0..3 {
+        // a new line each time (butter added, then removed again)
+        let added = app
+            .demo_request(
+                Method::PUT,
+                &recipe,
+                demo,
+                "demo_rows",
+                Some(more_lines.clone()),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "add {i}: {}", added.body);
+        let removed = app
+            .demo_request(Method::PUT, &recipe, demo, "demo_rows", Some(swap.clone()))
+            .await;
+        assert_eq!(
+            removed.status,
+            StatusCode::OK,
+            "remove {i}: {}",
+            removed.body
+        );
+    }
+    let refused = app
+        .demo_request(Method::PUT, &recipe, demo, "demo_rows", Some(more_lines))
+        .await;
+    assert_demo_quota(&refused);
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("líneas de receta"),
+        "{}",
+        refused.body
+    );
+    let now = app.get("/api/recipes", demo).await;
+    assert_eq!(
+        num(&now.items()[0]["yield_quantity"]),
+        9.0,
+        "the refused edit changed nothing"
+    );
+    assert_eq!(now.items()[0]["lines"].as_array().map(Vec::len), Some(1));
+
     // the same writes of a customer are not counted
     for i in 0..5 {
         let a = app
@@ -261,7 +324,8 @@ async fn a_demo_session_past_its_row_quota_gets_429_and_nothing_is_written() {
         );
     }
     assert_eq!(app.count(customer, "demo_row_usage").await, 0);
-    assert_eq!(app.count(demo, "demo_row_usage").await, 2);
+    // stock_lots, stock_movements, recipe_lines (the refused sale counted nothing)
+    assert_eq!(app.count(demo, "demo_row_usage").await, 3);
 }
 
 /// Keys under `pattern`, each hash counted by its fields.

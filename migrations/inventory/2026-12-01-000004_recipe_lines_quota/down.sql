@@ -1,0 +1,1 @@
+DROP TRIGGER demo_row_quota ON recipe_lines;
