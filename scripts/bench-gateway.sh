@@ -45,7 +45,7 @@ if [ "${BENCH_SKIP_BUILD:-}" != 1 ]; then
   log "building the gateway (release)"
   (cd "$ROOT" && cargo build --release -p bakery-gateway --bin gateway)
 fi
-GATEWAY_BIN="$ROOT/target/release/gateway"
+GATEWAY_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/gateway"
 [ -x "$GATEWAY_BIN" ] || die "$GATEWAY_BIN is missing"
 
 WORK="$(mktemp -d /tmp/bench-gateway.XXXXXX)"

@@ -16,8 +16,16 @@
 //! other `uuid` column (its id, its foreign keys, `stock_movements.reference_id`) through
 //! that mapping. A reference to a row that is not kept becomes `NULL` — only nullable
 //! columns can point at tables outside the closure (an ingredient's supplier when suppliers
-//! are not kept), and PostgreSQL checks every foreign key of the copy. The number of
-//! statements is fixed by the schema, whatever the amount of data.
+//! are not kept). The number of statements is fixed by the schema, whatever the amount of
+//! data.
+//!
+//! Foreign keys: the copy is consistent by construction, like the clone's — every id in the
+//! mapping is the id of a row the copy inserts (the mapping and each `INSERT` read the same
+//! rows, with the same filters, in one repeatable-read snapshot), so a copied reference is
+//! either `NULL` or a copied row. So where the role may, the copy skips PostgreSQL's
+//! per-row foreign-key triggers as the clone does ([`cloner::ForeignKeyChecks`]; most of
+//! the copy's time otherwise); `NOT NULL`, check constraints and row-level security still
+//! apply, and the tests check every foreign key of a converted tenant afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -185,15 +193,22 @@ pub struct ConvertPlan {
     tables: Vec<String>,
     /// The tables a data set can carry, parents first.
     copies: Vec<TableCopy>,
+    /// Whether the copy runs the per-row foreign-key triggers (the clone plan's answer).
+    foreign_key_checks: cloner::ForeignKeyChecks,
 }
 
 const SOURCE: &str = "{source}";
 const TARGET: &str = "{target}";
 
 impl ConvertPlan {
-    /// Reads the tenant-owned tables' columns; `tables` is the clone plan's order (parents
-    /// first). Errors on a table [`carry`] does not decide.
-    pub async fn load(conn: &mut AsyncPgConnection, tables: &[String]) -> Result<Self, CloneError> {
+    /// Reads the tenant-owned tables' columns; `clone` gives the order (parents first) and
+    /// whether this role may skip foreign-key triggers. Errors on a table [`carry`] does
+    /// not decide.
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        clone: &cloner::ClonePlan,
+    ) -> Result<Self, CloneError> {
+        let tables = clone.tables();
         let columns = cloner::tenant_owned_columns(conn).await?;
         let mut copies = Vec::new();
         for table in tables {
@@ -236,7 +251,15 @@ impl ConvertPlan {
         Ok(ConvertPlan {
             tables: tables.to_vec(),
             copies,
+            foreign_key_checks: clone.foreign_key_checks(),
         })
+    }
+
+    /// The same plan with the given foreign-key mode (tests compare both).
+    #[must_use]
+    pub fn with_foreign_key_checks(mut self, checks: cloner::ForeignKeyChecks) -> Self {
+        self.foreign_key_checks = checks;
+        self
     }
 
     /// The copy of the tables `keep` carries, from `source` (the virtual tenant) into
@@ -245,6 +268,9 @@ impl ConvertPlan {
     pub fn copy_script(&self, keep: &Keep, source: Uuid, target: Uuid) -> String {
         let mut sql = String::with_capacity(8 * 1024);
         sql.push_str("SELECT set_config('app.all_tenants', 'on', true);\n");
+        if self.foreign_key_checks == cloner::ForeignKeyChecks::SkippedForCopy {
+            sql.push_str("SELECT set_config('session_replication_role', 'replica', true);\n");
+        }
         for table in self.tables.iter().rev() {
             let _ = writeln!(
                 sql,
@@ -315,8 +341,8 @@ struct TableCount {
 }
 
 /// Copies what `keep` carries from `source` into `target` in one transaction (repeatable
-/// read: one snapshot of the demo), with every foreign key checked. Answers rows per
-/// table (every table a data set can carry, `0` for those not kept).
+/// read: one snapshot of the demo). Answers rows per table (every table a data set can
+/// carry, `0` for those not kept).
 pub async fn copy_kept(
     conn: &mut AsyncPgConnection,
     plan: &ConvertPlan,
@@ -478,6 +504,33 @@ async fn remove_account_rows(
             .filter(tenants::is_demo_template.eq(false)),
     )
     .execute(c)
+    .await
+}
+
+/// Whether `email` already belongs to a user other than `except` (the owner this
+/// session's conversion makes, so a retry is not refused). Asked before the saga, so a
+/// taken address costs neither the hash nor the copy; the unique index
+/// (`users_email_key`, on `lower(email)`) stays the last word in [`create_account`].
+pub async fn email_taken(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    except: Uuid,
+) -> Result<bool, diesel::result::Error> {
+    use diesel::dsl::{exists, sql};
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        db::allow_all_tenants(c).await?;
+        diesel::select(exists(
+            users::table
+                .filter(
+                    sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                        .bind::<Text, _>(email)
+                        .sql(")"),
+                )
+                .filter(users::id.ne(except)),
+        ))
+        .get_result(c)
+        .await
+    })
     .await
 }
 

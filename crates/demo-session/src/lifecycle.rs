@@ -243,7 +243,7 @@ impl DemoSessions {
         let (plan, convert_plan) = {
             let mut conn = pools.inventory.get().await?;
             let plan = ClonePlan::load(&mut conn).await?;
-            let convert = crate::convert::ConvertPlan::load(&mut conn, plan.tables()).await?;
+            let convert = crate::convert::ConvertPlan::load(&mut conn, &plan).await?;
             (plan, convert)
         };
         tracing::info!(

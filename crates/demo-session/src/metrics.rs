@@ -144,7 +144,7 @@ pub struct DemoMetrics {
 
 impl Default for DemoMetrics {
     fn default() -> Self {
-        DemoMetrics {
+        let metrics = DemoMetrics {
             sessions: GaugeFamily::default(),
             created: CounterFamily::default(),
             extended: CounterFamily::default(),
@@ -165,11 +165,57 @@ impl Default for DemoMetrics {
             refusals: CounterFamily::default(),
             funnel_milestones: CounterFamily::default(),
             funnel_record_failures: Counter::default(),
-        }
+        };
+        metrics.start_at_zero();
+        metrics
     }
 }
 
 impl DemoMetrics {
+    /// Every counter of a bounded label set is exported from the start, at 0. A series
+    /// born at 1 has no earlier sample, so `increase()` and `rate()` miss its first event:
+    /// without this, the first capacity refusals after a start would never fire
+    /// BakeryDemoCapacityRefusals (seen on the local stack with `dev.sh --with-monitoring`).
+    fn start_at_zero(&self) {
+        for reason in [RefusalReason::capacity, RefusalReason::rate_limit] {
+            self.refusals
+                .get_or_create(&RefusalLabels { reason })
+                .inc_by(0);
+        }
+        for outcome in [PassOutcome::ok, PassOutcome::failed] {
+            self.cleanup_passes
+                .get_or_create(&PassLabels { outcome })
+                .inc_by(0);
+        }
+        for kind in [RemovedKind::session, RemovedKind::orphan, RemovedKind::warm] {
+            self.cleanup_removed
+                .get_or_create(&RemovedLabels { kind })
+                .inc_by(0);
+        }
+        for account_type in AccountType::ALL {
+            for source in [Source::warm_pool, Source::on_demand] {
+                self.created
+                    .get_or_create(&CreatedLabels {
+                        account_type,
+                        source,
+                    })
+                    .inc_by(0);
+            }
+            for family in [
+                &self.extended,
+                &self.ended,
+                &self.expired,
+                &self.failed,
+                &self.warm_pool_hits,
+                &self.warm_pool_misses,
+            ] {
+                family
+                    .get_or_create(&AccountLabels { account_type })
+                    .inc_by(0);
+            }
+        }
+    }
+
     pub fn register(&self, registry: &mut Registry) {
         let r = registry.sub_registry_with_prefix("bakery_demo");
         r.register(

@@ -195,7 +195,11 @@ async fn converting_keeps_the_chosen_data_with_new_ids_and_ends_the_demo() {
     assert_eq!((claims.tenant_id, claims.role.as_str()), (tenant, "owner"));
     assert_eq!(claims.email, "lucia@horno-nuevo.es", "normalised");
 
-    // the catalog and the current stock, nothing else
+    // the catalog and the current stock, nothing else; every foreign key holds
+    assert_eq!(
+        broken_foreign_keys(&mut inv, tenant).await,
+        Vec::<String>::new()
+    );
     let rows = inventory_counts(&mut inv, tenant).await;
     for t in [
         "ingredients",
@@ -330,6 +334,10 @@ async fn dependencies_come_along_and_demo_only_rows_never_do() {
         .and_then(|t| t.parse().ok())
         .expect("id");
     let mut inv = app.inventory_conn().await;
+    assert_eq!(
+        broken_foreign_keys(&mut inv, tenant).await,
+        Vec::<String>::new()
+    );
     let rows = inventory_counts(&mut inv, tenant).await;
     // orders bring suppliers and the catalog; sales bring products (and production)
     for t in [
@@ -476,13 +484,62 @@ async fn a_double_submit_makes_one_account() {
     );
 }
 
+#[derive(QueryableByName)]
+struct ForeignKey {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    check: String,
+}
+
+/// Every foreign key among the inventory tables that `tenant`'s rows break, by name: the
+/// conversion's copy skips PostgreSQL's per-row checks where the role may (its consistency
+/// is by construction), so the tests check what PostgreSQL would have.
+async fn broken_foreign_keys(conn: &mut AsyncPgConnection, tenant: Uuid) -> Vec<String> {
+    // one anti-join per foreign key: rows whose key columns are all set (MATCH SIMPLE) and
+    // name no row of the referenced table
+    let keys: Vec<ForeignKey> = sql_query(
+        "SELECT c.conname::text AS name, format( \
+           'SELECT count(*) AS n FROM %s x WHERE x.tenant_id = $1 AND %s AND NOT EXISTS \
+            (SELECT 1 FROM %s y WHERE %s)', \
+           c.conrelid::regclass, \
+           (SELECT string_agg(format('x.%I IS NOT NULL', a.attname), ' AND ') \
+              FROM unnest(c.conkey) k JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k), \
+           c.confrelid::regclass, \
+           (SELECT string_agg(format('y.%I = x.%I', fa.attname, a.attname), ' AND ') \
+              FROM unnest(c.conkey, c.confkey) AS k(l, f) \
+              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.l \
+              JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.f)) AS check \
+         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+         WHERE c.contype = 'f' AND n.nspname = 'public' \
+           AND EXISTS (SELECT 1 FROM pg_attribute t WHERE t.attrelid = c.conrelid \
+                       AND t.attname = 'tenant_id' AND NOT t.attisdropped)",
+    )
+    .load(conn)
+    .await
+    .expect("foreign keys");
+    assert!(
+        keys.len() >= 10,
+        "the inventory schema's foreign keys: {}",
+        keys.len()
+    );
+    let mut broken = Vec::new();
+    for key in keys {
+        if count(conn, &key.check, tenant).await > 0 {
+            broken.push(key.name);
+        }
+    }
+    broken
+}
+
 /// Makes one statement of a database fail for real: a trigger raising on `table` when
-/// `condition` holds.
+/// `condition` holds (`ENABLE ALWAYS`: also in a copy that skips foreign-key triggers).
 async fn fail_on(conn: &mut AsyncPgConnection, table: &str, event: &str, condition: &str) {
     conn.batch_execute(&format!(
         "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN IF {condition} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$; \
-         CREATE TRIGGER test_fail BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION test_fail();"
+         CREATE TRIGGER test_fail BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION test_fail(); \
+         ALTER TABLE {table} ENABLE ALWAYS TRIGGER test_fail;"
     ))
     .await
     .expect("install the failure");

@@ -204,6 +204,33 @@ async fn capacity_and_rate_limit_refusals_are_counted() {
 }
 
 #[tokio::test]
+async fn counters_alerts_rely_on_are_exported_at_zero_from_the_start() {
+    // `increase()` needs a sample before the first event: a series born at 1 is invisible
+    // to BakeryDemoCapacityRefusals (k8s/components/monitoring)
+    let app = spawn_app().await;
+    let fresh = scrape(&app).await;
+    for reason in ["capacity", "rate_limit"] {
+        let series: Vec<f64> = fresh
+            .series("bakery_demo_refusals_total")
+            .filter(|(l, _)| l.get("reason").is_some_and(|r| r == reason))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(series, vec![0.0], "{reason}: {}", fresh.text);
+    }
+    for name in [
+        "bakery_demo_sessions_expired_total",
+        "bakery_demo_sessions_failed_total",
+        "bakery_demo_warm_pool_misses_total",
+    ] {
+        assert_eq!(
+            fresh.series(name).count(),
+            2,
+            "{name}: one per account type"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_warm_pool_counts_hits_misses_and_its_size() {
     let app = spawn_app_with(|s| s.warm_pool_size = 1).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

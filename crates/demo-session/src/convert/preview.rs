@@ -142,7 +142,18 @@ mod tests {
                 copy("suppliers", DataSet::Suppliers, None),
                 copy("stock_lots", DataSet::Stock, Some("s.quantity > 0")),
             ],
+            foreign_key_checks: crate::cloner::ForeignKeyChecks::SkippedForCopy,
         }
+    }
+
+    #[test]
+    fn the_copy_skips_foreign_key_triggers_only_where_the_plan_says() {
+        let keep = crate::convert::Keep::closure([DataSet::Stock, DataSet::Suppliers]);
+        let (source, target) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let replica = "set_config('session_replication_role', 'replica', true)";
+        assert!(plan().copy_script(&keep, source, target).contains(replica));
+        let checked = plan().with_foreign_key_checks(crate::cloner::ForeignKeyChecks::PerRow);
+        assert!(!checked.copy_script(&keep, source, target).contains(replica));
     }
 
     #[test]

@@ -7,13 +7,16 @@
 //!
 //! 1. `demo_conversions` row `started` (committed at once: a crash leaves a row naming the
 //!    account it may have written);
-//! 2. tenant database: the tenant and its owner (one transaction);
-//! 3. inventory database: the kept data (one transaction);
-//! 4. `demo_conversions` row `completed` and the session ended, in the locked transaction.
+//! 2. at the same time, in two databases: the tenant and its owner (tenant database, one
+//!    transaction, after the password's argon2 hash) and the kept data (inventory
+//!    database, one transaction) — neither needs the other, and the hash (CPU) overlaps
+//!    the copy (PostgreSQL);
+//! 3. `demo_conversions` row `completed` and the session ended, in the locked transaction.
 //!
-//! A failure at 2 removes nothing else (the transaction wrote nothing); at 3 the account is
-//! removed; at 4 the account and its inventory are removed. Then the `started` row goes.
-//! The new account's ids derive from the session id, so a retry can never make a second one.
+//! A failure at 2 or 3 removes whatever the steps wrote (the inventory rows, then the
+//! account; removing what was not written is a no-op), then the `started` row goes. The
+//! new account's ids derive from the session id, so a retry can never make a second one.
+//! A taken address is refused before all of this (and again by the unique index).
 
 use std::collections::BTreeMap;
 
@@ -80,21 +83,13 @@ impl DemoSessions {
             // Redis down: every conversion still costs an argon2 hash and the session lock
             Err(e) => tracing::warn!(error = %e, "conversion rate limit unavailable"),
         }
-        let password = form.password.clone();
-        let password_hash =
-            tokio::task::spawn_blocking(move || bakery_tenant::password::hash(password.expose()))
-                .await
-                .map_err(InternalError::Join)?
-                .map_err(InternalError::Hash)?;
         let (tenant_id, user_id) = convert::account_ids(id);
-        let account = NewAccount {
-            tenant_id,
-            user_id,
-            bakery_name: form.bakery_name,
-            owner_name: form.owner_name,
-            email: form.email.as_str().to_owned(),
-            password_hash,
-        };
+        {
+            let mut ten = self.pools.tenant.get().await?;
+            if convert::email_taken(&mut ten, form.email.as_str(), user_id).await? {
+                return Err(DemoError::EmailTaken);
+            }
+        }
         let mut conn = self.pools.sessions.get().await?;
         let outcome = conn
             .transaction::<_, DemoError, _>(async |c| {
@@ -106,7 +101,7 @@ impl DemoSessions {
                     return Ok((done.tenant_id, done.user_id, kept, None));
                 }
                 self.check_active(&session)?;
-                let kept = self.run_saga(c, &session, &account, &form.keep).await?;
+                let kept = self.run_saga(c, &session, &form).await?;
                 Ok((tenant_id, user_id, kept, Some(session)))
             })
             .await;
@@ -134,55 +129,76 @@ impl DemoSessions {
         }
     }
 
-    /// Steps 1–4 on the locked session's connection `c`; compensates on failure.
+    /// Steps 1–3 on the locked session's connection `c`; compensates on failure.
     async fn run_saga(
         &self,
         c: &mut bakery_config::db::AsyncPgConnection,
         session: &DemoSession,
-        account: &NewAccount,
-        keep: &Keep,
+        form: &ConvertForm,
     ) -> Result<BTreeMap<String, i64>, DemoError> {
+        let (tenant_id, user_id) = convert::account_ids(&session.id);
         {
             let mut own = self.pools.sessions.get().await?;
-            convert::record_started(&mut own, &session.id, account.tenant_id, account.user_id)
-                .await?;
+            convert::record_started(&mut own, &session.id, tenant_id, user_id).await?;
         }
-        let result = self.write_account(c, session, account, keep).await;
+        let result = self.write_account(c, session, form).await;
         if let Err(e) = &result {
             tracing::warn!(session_id = %session.id, error = %chain(e), "conversion failed; compensating");
-            self.compensate(&session.id, account.tenant_id).await;
+            self.compensate(&session.id, tenant_id).await;
         }
         result
     }
 
+    /// The owner's account (after the password's hash) and the copy of the kept data, at
+    /// the same time; then the record. Both parts run to their end, so a compensation
+    /// never races a write still under way.
     async fn write_account(
         &self,
         c: &mut bakery_config::db::AsyncPgConnection,
         session: &DemoSession,
-        account: &NewAccount,
-        keep: &Keep,
+        form: &ConvertForm,
     ) -> Result<BTreeMap<String, i64>, DemoError> {
-        {
+        let (tenant_id, user_id) = convert::account_ids(&session.id);
+        let account = async {
+            let password = form.password.clone();
+            let password_hash = tokio::task::spawn_blocking(move || {
+                bakery_tenant::password::hash(password.expose())
+            })
+            .await
+            .map_err(InternalError::Join)?
+            .map_err(InternalError::Hash)?;
+            let account = NewAccount {
+                tenant_id,
+                user_id,
+                bakery_name: form.bakery_name.clone(),
+                owner_name: form.owner_name.clone(),
+                email: form.email.as_str().to_owned(),
+                password_hash,
+            };
             let mut ten = self.pools.tenant.get().await?;
-            convert::create_account(&mut ten, session.virtual_tenant_id, account)
+            convert::create_account(&mut ten, session.virtual_tenant_id, &account)
                 .await
                 .map_err(|e| match e {
                     AccountError::EmailTaken => DemoError::EmailTaken,
                     other => DemoError::ConversionFailed(other.into()),
                 })?;
-        }
-        let kept = {
+            Ok::<_, DemoError>(())
+        };
+        let copy = async {
             let mut inv = self.pools.inventory.get().await?;
             convert::copy_kept(
                 &mut inv,
                 &self.convert_plan,
-                keep,
+                &form.keep,
                 session.virtual_tenant_id,
-                account.tenant_id,
+                tenant_id,
             )
             .await
-            .map_err(|e| DemoError::ConversionFailed(e.into()))?
+            .map_err(|e| DemoError::ConversionFailed(e.into()))
         };
+        let (account, kept) = tokio::join!(account, copy);
+        account?;
+        let kept = kept?;
         let recorded = async {
             convert::record(c, &session.id, &kept).await?;
             sessions::end_now(c, &session.id).await
