@@ -85,23 +85,44 @@ impl TraceContext {
     /// `00-<trace id>-<this span>-<flags>`: what calls made for this request carry, so the
     /// next hop's parent is this one.
     pub fn header_value(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            self.trace_id(),
-            self.span_id(),
-            self.flags
-        )
+        String::from_utf8_lossy(&self.encode()).into_owned()
+    }
+
+    /// [`Self::header_value`] as a header, built without formatting machinery: it is made
+    /// on every request every service serves.
+    pub fn header(&self) -> HeaderValue {
+        // the encoding is always valid header text; the fallback is never taken
+        HeaderValue::from_bytes(&self.encode()).unwrap_or(HeaderValue::from_static(""))
+    }
+
+    /// `00-` + 32 + `-` + 16 + `-` + 2 = 55 bytes of ASCII.
+    fn encode(&self) -> [u8; 55] {
+        let text = b"00-"
+            .iter()
+            .copied()
+            .chain(hex_digits(&self.trace_id))
+            .chain(std::iter::once(b'-'))
+            .chain(hex_digits(&self.span_id))
+            .chain(std::iter::once(b'-'))
+            .chain(hex_digits(std::slice::from_ref(&self.flags)));
+        let mut out = [b'-'; 55];
+        for (slot, byte) in out.iter_mut().zip(text) {
+            *slot = byte;
+        }
+        out
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+/// The lowercase hex digits of `bytes`, two per byte.
+fn hex_digits(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let digit = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
     bytes
         .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        .flat_map(move |b| [digit(b >> 4), digit(b & 0x0f)])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    hex_digits(bytes).map(char::from).collect()
 }
 
 /// `N` bytes from exactly `2N` lowercase hex digits.
@@ -168,23 +189,26 @@ pub fn init_for_tests() {
 }
 
 /// A request id is accepted from upstream only if it looks like one (no log injection).
-fn valid_request_id(v: &HeaderValue) -> Option<String> {
-    let s = v.to_str().ok()?;
+fn valid_request_id(v: &HeaderValue) -> Option<HeaderValue> {
+    let s = v.as_bytes();
     (!s.is_empty()
         && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
-    .then(|| s.to_owned())
+        && s.iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_' || *b == b'.'))
+    .then(|| v.clone())
 }
 
 /// A fresh request id: a random (v4) UUID in simple form, from the thread's user-space
 /// generator. `Uuid::new_v4()` would make one `getrandom` system call per request, a
 /// measurable share of a proxied request's cost (docs/performance.md).
-fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
+fn new_request_id() -> HeaderValue {
+    let mut text = [0u8; uuid::fmt::Simple::LENGTH];
+    let id = uuid::Builder::from_random_bytes(rand::random())
         .into_uuid()
         .simple()
-        .to_string()
+        .encode_lower(&mut text);
+    // 32 hex digits are always valid header text; the fallback is never taken
+    HeaderValue::from_str(id).unwrap_or(HeaderValue::from_static("-"))
 }
 
 /// Middleware: takes the request id from `X-Request-Id` (or makes one) and the trace from
@@ -197,28 +221,26 @@ pub async fn request_span(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // header values are cheap to clone (shared bytes): the id is made once per request
     let id = req
         .headers()
         .get(&REQUEST_ID_HEADER)
         .and_then(valid_request_id)
         .unwrap_or_else(new_request_id);
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        req.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
+    req.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
     let caller = req
         .headers()
         .get(&TRACEPARENT_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(TraceContext::parse);
     let trace = TraceContext::continue_from(caller);
-    if let Ok(value) = HeaderValue::from_str(&trace.header_value()) {
-        req.headers_mut().insert(TRACEPARENT_HEADER, value);
-    }
+    req.headers_mut().insert(TRACEPARENT_HEADER, trace.header());
+    // the fields are only formatted when the span is enabled (not at `LOG_LEVEL=warn`)
     let span = tracing::info_span!(
         "request",
         trace_id = %trace.trace_id(),
         span_id = %trace.span_id(),
-        request_id = %id,
+        request_id = %String::from_utf8_lossy(id.as_bytes()),
         method = %req.method(),
         path = %req.path(),
     );
@@ -234,9 +256,7 @@ pub async fn request_span(
             } else {
                 tracing::info!(status, ms, "request");
             }
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                res.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
+            res.headers_mut().insert(REQUEST_ID_HEADER, id);
             Ok(res)
         }
         Err(e) => {
@@ -262,6 +282,10 @@ mod tests {
                 .starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
         );
         assert!(hop.header_value().ends_with("-01"));
+        assert_eq!(
+            hop.header().to_str().ok(),
+            Some(hop.header_value().as_str())
+        );
         // a later version is read by its first four fields
         assert!(
             TraceContext::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz")
@@ -296,10 +320,11 @@ mod tests {
     fn request_ids_are_random_v4_uuids() {
         let id = new_request_id();
         assert_eq!(id.len(), 32);
-        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
+        let parsed = uuid::Uuid::parse_str(id.to_str().expect("text")).expect("a UUID");
         assert_eq!(parsed.get_version_num(), 4);
         assert_ne!(new_request_id(), id);
-        assert!(valid_request_id(&HeaderValue::from_str(&id).expect("header")).is_some());
+        assert!(valid_request_id(&id).is_some());
+        assert!(valid_request_id(&HeaderValue::from_static("a b")).is_none());
     }
 
     /// Every log line written while a request is handled carries its `trace_id` (JSON

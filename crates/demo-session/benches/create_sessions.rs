@@ -18,6 +18,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use bakery_demo_session::settings::WarmPoolSizing;
 use std::time::{Duration, Instant};
 
 use bakery_config::db;
@@ -163,7 +164,7 @@ async fn main() {
     let pooled_app = common::spawn_app_with(|s| {
         s.max_active_sessions = 1_000_000;
         s.rate_limit_per_hour = 1_000_000;
-        s.warm_pool_size = u32::try_from(POOLED).expect("a small pool");
+        s.warm_pool = WarmPoolSizing::fixed(u32::try_from(POOLED).expect("a small pool"));
     })
     .await;
     let fill_started = Instant::now();

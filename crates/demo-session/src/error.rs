@@ -29,6 +29,8 @@ pub enum DemoError {
     RateLimited { retry_after: u64 },
     #[error("capacity reached")]
     CapacityReached { retry_after: u64 },
+    #[error("no such place in the waiting room")]
+    QueuePlaceUnknown,
     #[error("template missing")]
     TemplateMissing,
     #[error("clone failed")]
@@ -216,6 +218,11 @@ impl DemoError {
                 "Ahora mismo hay muchas demos activas. Vuelve a intentarlo en unos minutos.",
             )
             .with_retry_after(*retry_after),
+            DemoError::QueuePlaceUnknown => ApiError::new(
+                S::NOT_FOUND,
+                "queue_place_not_found",
+                "Tu turno en la cola ya no está guardado (hay que consultarlo al menos cada 30 segundos). Vuelve a pedir tu demo.",
+            ),
             DemoError::TemplateMissing => ApiError::new(
                 S::SERVICE_UNAVAILABLE,
                 "demo_unavailable",

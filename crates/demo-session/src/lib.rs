@@ -9,7 +9,9 @@
 //!   removal of a virtual tenant across the tenant and inventory databases.
 //! - [`jobs`]: the `k8s-job` strategy (a Kubernetes Job per session, watched).
 //! - [`clone_job`]: what that Job runs (`clone-demo-tenant`).
-//! - [`pool`]: the warm pool of virtual tenants cloned ahead of demand.
+//! - [`pool`]: the warm pool of virtual tenants cloned ahead of demand (its size follows
+//!   the arrival rate: `lifecycle::warm_pool`).
+//! - [`queue`]: the waiting room at the global cap.
 //! - [`convert`]: from demo to customer — what a conversion keeps and the set-based copy
 //!   with new ids (the saga and the reset are in [`lifecycle`]).
 //!
@@ -34,6 +36,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
 pub mod pool;
+pub mod queue;
 pub mod redis_copy;
 pub mod routes;
 pub mod schema;

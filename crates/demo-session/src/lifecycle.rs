@@ -32,13 +32,18 @@ use crate::funnel;
 use crate::jobs::{CloneTarget, JobCloner};
 use crate::metrics::{DemoMetrics, RefusalReason, RemovedKind, Source};
 use crate::pool;
+use crate::queue::{self, Place};
 use crate::redis_copy::SessionCache;
 use crate::sessions::{self, DemoSession, NewDemoSession};
 use crate::settings::{CloneStrategy, OnDemand, Settings};
 
 mod preview;
 mod signup;
+mod waiting_room;
+mod warm_pool;
 pub use signup::{ConvertForm, Converted};
+pub use waiting_room::QueueView;
+pub use warm_pool::PoolSizing;
 
 /// `POST …/reset` calls a session may make a minute (each is a whole clone).
 const RESETS_PER_MINUTE: u32 = 3;
@@ -66,6 +71,28 @@ pub struct SessionView {
     pub max_extensions: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_token: Option<String>,
+}
+
+/// What a create (or a poll of a place in line) answers: the session, or a place in line.
+#[derive(Debug, Clone)]
+pub enum Created {
+    Session(SessionView),
+    Queued(QueueView),
+}
+
+/// Where an admission puts a create: a warm tenant, a `pending` row to clone for, or a
+/// place in line.
+enum Admitted {
+    Warm(DemoSession),
+    Pending,
+    Queued(Place),
+}
+
+/// Who is being admitted: a new create, or the holder of a place in line (its token).
+#[derive(Clone, Copy)]
+enum Line<'a> {
+    New,
+    Place(&'a str),
 }
 
 /// What removing one virtual tenant's data took away.
@@ -209,6 +236,8 @@ pub struct DemoSessions {
     jobs: Option<JobCloner>,
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
+    /// The warm pool's target per account type, from the arrival rate (`warm_pool`).
+    pool_sizing: PoolSizing,
     metrics: DemoMetrics,
     /// The last cleanup passes this process ran, newest first (the operator view's
     /// "cleanup health"); at most [`RECENT_PASSES`].
@@ -255,6 +284,7 @@ impl DemoSessions {
             CloneStrategy::Inline => None,
             CloneStrategy::KubernetesJob => Some(JobCloner::new(&settings.job).await?),
         };
+        let pool_sizing = PoolSizing::new(settings.warm_pool);
         Ok(DemoSessions {
             token_keys: TokenKeys::new(&settings.session_secret, SESSION_AUDIENCE),
             id_key: SessionIdKey::new(&settings.session_secret),
@@ -270,6 +300,7 @@ impl DemoSessions {
             templates: RwLock::new(HashMap::new()),
             jobs,
             refill: tokio::sync::Notify::new(),
+            pool_sizing,
             metrics: DemoMetrics::default(),
             recent_passes: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(
                 RECENT_PASSES,
@@ -361,34 +392,52 @@ impl DemoSessions {
 
     /// Creates a session in three steps: admit it (rate limit, template, global cap, then
     /// a warm pool tenant or a `pending` row), clone for it (only without a warm tenant),
-    /// finish it (`ready`, the Redis copy, the token).
+    /// finish it (`ready`, the Redis copy, the token). At the cap (or while others wait)
+    /// the create takes a place in line instead (`crate::queue`).
     pub async fn create(
         &self,
         account: AccountType,
         client: ClientAddress,
-    ) -> Result<SessionView, DemoError> {
-        let created = self.create_session(account, client).await;
-        match &created {
-            Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
-            Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
-            Ok(view) => {
-                self.milestones(&[(view.session_id.clone(), Event::plain(Milestone::Created))])
-                    .await;
-            }
-            Err(_) => {}
-        }
+    ) -> Result<Created, DemoError> {
+        let created = match self.prepare(account, client).await {
+            Ok(admission) => self.admit_and_make(admission, Line::New).await,
+            Err(e) => Err(e),
+        };
+        self.count_create(account, &created).await;
         created
     }
 
-    async fn create_session(
+    /// Metrics and the funnel's `created` for what a create (or a poll) answered.
+    async fn count_create(&self, account: AccountType, created: &Result<Created, DemoError>) {
+        match created {
+            Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
+            Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
+            Ok(Created::Session(view)) => {
+                self.milestones(&[(view.session_id.clone(), Event::plain(Milestone::Created))])
+                    .await;
+            }
+            Ok(Created::Queued(_)) => self.metrics.queued(account),
+            Err(_) => {}
+        }
+    }
+
+    /// Admits `admission` (a new create, or a place in line whose turn came) and makes its
+    /// session: a warm tenant handed over, or a clone on demand; or answers its place.
+    async fn admit_and_make(
         &self,
-        account: AccountType,
-        client: ClientAddress,
-    ) -> Result<SessionView, DemoError> {
-        let admission = self.prepare(account, client).await?;
+        admission: Admission,
+        line: Line<'_>,
+    ) -> Result<Created, DemoError> {
+        let account = admission.account;
         let started = Instant::now();
         let mut conn = self.pools.sessions.get().await?;
-        let warm = self.admit(&mut conn, &admission).await?;
+        let warm = match self.admit(&mut conn, &admission, line).await? {
+            Admitted::Queued(place) => {
+                return Ok(Created::Queued(self.queue_view(&mut conn, &place).await?));
+            }
+            Admitted::Warm(warm) => Some(warm),
+            Admitted::Pending => None,
+        };
         if self.pool_enabled() {
             self.metrics.warm_pool(account, warm.is_some());
         }
@@ -400,7 +449,7 @@ impl DemoSessions {
             if answer.is_ok() {
                 self.metrics.created(account, Source::warm_pool);
             }
-            return answer;
+            return answer.map(Created::Session);
         }
         if self.pool_enabled() {
             self.refill.notify_one();
@@ -412,11 +461,11 @@ impl DemoSessions {
         if answer.is_ok() {
             self.metrics.created(account, Source::on_demand);
         }
-        answer
+        answer.map(Created::Session)
     }
 
     fn pool_enabled(&self) -> bool {
-        self.settings.warm_pool_size > 0
+        self.settings.warm_pool.enabled()
     }
 
     /// The Job runner for an on-demand clone, if this one runs as a Job (`k8s-job` with
@@ -436,6 +485,15 @@ impl DemoSessions {
     ) -> Result<Admission, DemoError> {
         let ip_hash = client_hash(&self.settings.ip_hash_key, client);
         self.check_rate_limit(&ip_hash).await?;
+        self.admission_for(account, ip_hash).await
+    }
+
+    /// An admission for `account` and a client (hash) whose rate limit was checked.
+    async fn admission_for(
+        &self,
+        account: AccountType,
+        ip_hash: String,
+    ) -> Result<Admission, DemoError> {
         let template_id = self.template_for(account).await?;
         let id = SessionId::generate(&self.id_key);
         let duration = chrono::Duration::from_std(self.settings.demo.session_duration)
@@ -451,16 +509,24 @@ impl DemoSessions {
     }
 
     /// Admits a new session under the global cap: a warm pool tenant when one is ready
-    /// (`Some`), otherwise a `pending` row to clone for (`None`). Admissions are
+    /// ([`Admitted::Warm`]), otherwise a `pending` row to clone for. Admissions are
     /// serialised by a transaction-scoped advisory lock, so a burst of concurrent creates
     /// can never go past `DEMO_MAX_ACTIVE_SESSIONS` (a count and an insert in separate
     /// statements would let every one of them see room for itself).
+    ///
+    /// The line (`crate::queue`): a new create is admitted only while the active sessions
+    /// and everyone waiting fit under the cap (nobody jumps the line), otherwise it takes a
+    /// place ([`Admitted::Queued`]; `503 capacity_reached` when the line is full or off).
+    /// A place is admitted when the active sessions and the places ahead of it leave room,
+    /// and records its session in the same transaction.
     async fn admit(
         &self,
         conn: &mut AsyncPgConnection,
         a: &Admission,
-    ) -> Result<Option<DemoSession>, DemoError> {
+        line: Line<'_>,
+    ) -> Result<Admitted, DemoError> {
         let cap = i64::from(self.settings.max_active_sessions);
+        let queue_max = self.settings.queue_max;
         let pool_enabled = self.pool_enabled();
         // what made the tenant: the pool's refills follow CLONE_STRATEGY, an on-demand
         // clone CLONE_ON_DEMAND
@@ -481,11 +547,39 @@ impl DemoSessions {
         };
         conn.transaction::<_, DemoError, _>(async |c| {
             sessions::lock_admissions(c).await?;
-            if sessions::count_active(c).await? >= cap {
-                return Err(DemoError::CapacityReached { retry_after: 60 });
+            let active = sessions::count_active(c).await?;
+            match line {
+                Line::New => {
+                    let waiting = if queue_max > 0 {
+                        queue::waiting(c).await?
+                    } else {
+                        0
+                    };
+                    if active + waiting >= cap {
+                        if queue_max == 0 {
+                            return Err(DemoError::CapacityReached { retry_after: 60 });
+                        }
+                        return match queue::enqueue(c, a.account, &a.ip_hash, queue_max).await {
+                            Ok(place) => Ok(Admitted::Queued(place)),
+                            Err(queue::Refused::Full) => {
+                                Err(DemoError::CapacityReached { retry_after: 60 })
+                            }
+                            Err(queue::Refused::Db(e)) => Err(e.into()),
+                        };
+                    }
+                }
+                Line::Place(token) => {
+                    let place = queue::find(c, token)
+                        .await?
+                        .ok_or(DemoError::QueuePlaceUnknown)?;
+                    if place.session_id.is_some() || active + place.ahead >= cap {
+                        // admitted by a poll alongside, or not its turn after all
+                        return Ok(Admitted::Queued(place));
+                    }
+                }
             }
-            if pool_enabled
-                && let Some(warm) = pool::claim(
+            let admitted = match pool_enabled {
+                true => pool::claim(
                     c,
                     a.account,
                     pool_strategy,
@@ -494,11 +588,20 @@ impl DemoSessions {
                     a.expires_at,
                 )
                 .await?
-            {
-                return Ok(Some(warm));
+                .map(Admitted::Warm),
+                false => None,
+            };
+            let admitted = match admitted {
+                Some(warm) => warm,
+                None => {
+                    sessions::insert(c, &new).await?;
+                    Admitted::Pending
+                }
+            };
+            if let Line::Place(token) = line {
+                queue::admitted(c, token, a.id.as_str()).await?;
             }
-            sessions::insert(c, &new).await?;
-            Ok(None)
+            Ok(admitted)
         })
         .await
     }
@@ -608,13 +711,14 @@ impl DemoSessions {
         Ok(self.view(&ready, Some(token)))
     }
 
-    /// Tops the warm pool up to `DEMO_WARM_POOL_SIZE` per account type (in-process, or one
-    /// clone Job per account type for all its missing slots); answers how many tenants it
-    /// cloned.
+    /// Sizes and fills the warm pool per account type: the target follows the arrival rate
+    /// (`warm_pool`); missing slots are cloned (in-process, or one clone Job per account
+    /// type for all of them), surplus ones removed. Answers how many tenants it cloned.
     pub async fn refill_pool(&self) -> Result<usize, DemoError> {
         if !self.pool_enabled() {
             return Ok(0);
         }
+        let targets = self.pool_targets().await?;
         let mut cloned = 0;
         for account in AccountType::ALL {
             let template = match self.template_for(account).await {
@@ -622,24 +726,95 @@ impl DemoSessions {
                 Err(DemoError::TemplateMissing) => continue,
                 Err(e) => return Err(e),
             };
+            let target = targets.get(&account).copied().unwrap_or(0);
             let slots = {
                 let mut conn = self.pools.sessions.get().await?;
-                pool::reserve(&mut conn, account, template, self.settings.warm_pool_size).await?
+                pool::reserve(&mut conn, account, template, target).await?
             };
             if slots.is_empty() {
+                self.shrink_pool(account, target).await?;
                 continue;
             }
+            let started = Instant::now();
+            let reserved = slots.len();
             if let Some(jobs) = &self.jobs {
                 cloned += self.warm_by_job(jobs, slots).await?;
-                continue;
-            }
-            for tenant in slots {
-                if self.warm(template, tenant).await? {
-                    cloned += 1;
+            } else {
+                for tenant in slots {
+                    if self.warm(template, tenant).await? {
+                        cloned += 1;
+                    }
                 }
             }
+            self.pool_sizing.observe_refill(started.elapsed(), reserved);
         }
         Ok(cloned)
+    }
+
+    /// The warm pool's target per account type, from the arrival rates (read again at
+    /// most once per `warm_pool::TARGET_TTL`).
+    pub async fn pool_targets(&self) -> Result<HashMap<AccountType, u32>, DemoError> {
+        let fresh: HashMap<AccountType, u32> = AccountType::ALL
+            .iter()
+            .filter_map(|a| self.pool_sizing.fresh_target(*a).map(|t| (*a, t)))
+            .collect();
+        if fresh.len() == AccountType::ALL.len() {
+            return Ok(fresh);
+        }
+        let rates = {
+            let mut conn = self.pools.sessions.get().await?;
+            pool::arrival_rates(&mut conn).await?
+        };
+        Ok(AccountType::ALL
+            .iter()
+            .map(|account| {
+                let rate = rates
+                    .iter()
+                    .find(|(a, _)| a == account)
+                    .map(|(_, r)| *r)
+                    .unwrap_or_default();
+                let target = self.pool_sizing.size_for(*account, rate);
+                self.metrics.pool_target(*account, target);
+                (*account, target)
+            })
+            .collect())
+    }
+
+    /// The pool's sizing as this process last computed it: per account type, the target,
+    /// the arrival rate it came from, and the measured refill time.
+    pub fn pool_sizing(&self) -> &PoolSizing {
+        &self.pool_sizing
+    }
+
+    /// Removes `account`'s ready slots beyond `target` (the newest first): an idle pool
+    /// costs rows and memory. A slot a claim is taking is skipped (`SKIP LOCKED`); one
+    /// whose data cannot be removed now stays, and the next pass tries again.
+    async fn shrink_pool(&self, account: AccountType, target: u32) -> Result<(), DemoError> {
+        let mut conn = self.pools.sessions.get().await?;
+        let surplus = pool::ready_today(&mut conn, account).await? - i64::from(target);
+        if surplus <= 0 {
+            return Ok(());
+        }
+        conn.transaction::<_, DemoError, _>(async |c| {
+            let slots = pool::claim_surplus(c, account, surplus).await?;
+            if slots.is_empty() {
+                return Ok(());
+            }
+            match self.remove_tenants_data(&slots).await {
+                Ok(_) => {
+                    pool::release(c, &slots).await?;
+                    tracing::info!(%account, removed = slots.len(), target, "warm pool shrunk");
+                }
+                Err(e) => tracing::warn!(
+                    %account,
+                    slots = slots.len(),
+                    error = %chain(&e),
+                    "surplus warm tenants not removed yet"
+                ),
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Fills reserved slots with one Job; answers how many are warm after it. A slot the Job
@@ -971,6 +1146,11 @@ impl DemoSessions {
             // the funnel's retention never holds a cleanup pass back
             Err(e) => tracing::warn!(error = %chain(&e), "funnel retention failed"),
         }
+        match queue::forget_abandoned(&mut conn).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(places = n, "abandoned places in the waiting room removed"),
+            Err(e) => tracing::warn!(error = %chain(&e), "waiting room not tidied"),
+        }
         drop(conn);
         report.orphans_removed = self.remove_orphans(&mut report.removed).await?;
         match self.undo_stale_conversions().await {
@@ -1151,7 +1331,11 @@ impl DemoSessions {
         let mut conn = self.pools.sessions.get().await?;
         let today = funnel::today(&mut conn).await?;
         let (from, to) = funnel::range(from, to, today).map_err(|_| DemoError::InvalidRange)?;
-        let pool_target = i32::try_from(self.settings.warm_pool_size).unwrap_or(i32::MAX);
+        let pool_target = AccountType::ALL
+            .iter()
+            .map(|a| i32::try_from(self.pool_sizing.current(*a).0).unwrap_or(i32::MAX))
+            .max()
+            .unwrap_or(0);
         let mut stats =
             crate::stats::collect(&mut conn, self.max_extensions(), pool_target).await?;
         let funnel = funnel::funnel(&mut conn, from, to).await?;

@@ -128,6 +128,11 @@ pub struct DemoMetrics {
     failed: CounterFamily<AccountLabels>,
     clone_duration: HistogramFamily<StrategyLabels>,
     warm_pool_size: GaugeFamily<AccountLabels>,
+    warm_pool_target: GaugeFamily<AccountLabels>,
+    queued: CounterFamily<AccountLabels>,
+    queue_admitted: CounterFamily<AccountLabels>,
+    queue_wait: Histogram,
+    queue_waiting: Gauge,
     warm_pool_hits: CounterFamily<AccountLabels>,
     warm_pool_misses: CounterFamily<AccountLabels>,
     cleanup_passes: CounterFamily<PassLabels>,
@@ -153,6 +158,11 @@ impl Default for DemoMetrics {
             failed: CounterFamily::default(),
             clone_duration: slow_histograms(),
             warm_pool_size: GaugeFamily::default(),
+            warm_pool_target: GaugeFamily::default(),
+            queued: CounterFamily::default(),
+            queue_admitted: CounterFamily::default(),
+            queue_wait: slow_histogram(),
+            queue_waiting: Gauge::default(),
             warm_pool_hits: CounterFamily::default(),
             warm_pool_misses: CounterFamily::default(),
             cleanup_passes: CounterFamily::default(),
@@ -208,6 +218,8 @@ impl DemoMetrics {
                 &self.failed,
                 &self.warm_pool_hits,
                 &self.warm_pool_misses,
+                &self.queued,
+                &self.queue_admitted,
             ] {
                 family
                     .get_or_create(&AccountLabels { account_type })
@@ -258,6 +270,32 @@ impl DemoMetrics {
             "warm_pool_size",
             "Warm pool tenants ready to hand out today (read at scrape time)",
             self.warm_pool_size.clone(),
+        );
+        r.register(
+            "warm_pool_target",
+            "The warm pool's target, from the arrival rate (this process's last sizing)",
+            self.warm_pool_target.clone(),
+        );
+        r.register(
+            "queued",
+            "Creates that took a place in the waiting room (at the cap)",
+            self.queued.clone(),
+        );
+        r.register(
+            "queue_admitted",
+            "Places in the waiting room whose turn came (a session was made for them)",
+            self.queue_admitted.clone(),
+        );
+        r.register_with_unit(
+            "queue_wait",
+            "Time from taking a place in the waiting room to its session",
+            Unit::Seconds,
+            self.queue_wait.clone(),
+        );
+        r.register(
+            "queue_waiting",
+            "Live places in the waiting room (read at scrape time)",
+            self.queue_waiting.clone(),
         );
         r.register(
             "warm_pool_hits",
@@ -389,6 +427,28 @@ impl DemoMetrics {
         family.get_or_create(&AccountLabels { account_type }).inc();
     }
 
+    /// The pool's target for `account_type` was sized.
+    pub fn pool_target(&self, account_type: AccountType, target: u32) {
+        self.warm_pool_target
+            .get_or_create(&AccountLabels { account_type })
+            .set(i64::from(target));
+    }
+
+    /// A create took a place in the waiting room.
+    pub fn queued(&self, account_type: AccountType) {
+        self.queued
+            .get_or_create(&AccountLabels { account_type })
+            .inc();
+    }
+
+    /// A place's turn came after `waited`.
+    pub fn queue_admitted(&self, account_type: AccountType, waited: std::time::Duration) {
+        self.queue_admitted
+            .get_or_create(&AccountLabels { account_type })
+            .inc();
+        self.queue_wait.observe(waited.as_secs_f64());
+    }
+
     pub fn refused(&self, reason: RefusalReason) {
         self.refusals.get_or_create(&RefusalLabels { reason }).inc();
     }
@@ -439,7 +499,8 @@ struct Row {
 }
 
 /// The scrape-time gauges: sessions by status and account type (those whose data is still
-/// there), sessions overdue, warm tenants ready today; one query, a handful of rows.
+/// there), sessions overdue, warm tenants ready today, live places in the waiting room;
+/// one query, a handful of rows.
 const SNAPSHOT: &str = "\
     SELECT 'sessions' AS kind, status, demo_account_type AS account_type, count(*) AS n \
       FROM demo_sessions WHERE destroyed_at IS NULL GROUP BY status, demo_account_type \
@@ -449,7 +510,10 @@ const SNAPSHOT: &str = "\
        AND coalesce(ended_at, expires_at) < now() - interval '2 hours' \
     UNION ALL \
     SELECT 'warm', NULL, demo_account_type, count(*) FROM warm_tenants \
-     WHERE ready AND cloned_for = current_date GROUP BY demo_account_type";
+     WHERE ready AND cloned_for = current_date GROUP BY demo_account_type \
+    UNION ALL \
+    SELECT 'queue', NULL, NULL, count(*) FROM demo_queue \
+     WHERE session_id IS NULL AND last_polled_at > clock_timestamp() - make_interval(secs => 30)";
 
 /// Reads the scrape-time gauges from the `demo_session` database.
 pub struct Snapshot {
@@ -497,6 +561,9 @@ impl Refresh for Snapshot {
                 }
                 ("overdue", _, _) => {
                     m.overdue.set(row.n);
+                }
+                ("queue", _, _) => {
+                    m.queue_waiting.set(row.n);
                 }
                 ("warm", _, Some(account_type)) => {
                     m.warm_pool_size

@@ -19,6 +19,7 @@ use crate::routes;
     paths(
         routes::accounts,
         routes::create,
+        routes::queue_place,
         routes::get_session,
         routes::destroy,
         routes::extend,
@@ -130,6 +131,82 @@ pub struct Session {
     /// created or extended.
     #[schema(nullable = false)]
     session_token: Option<String>,
+}
+
+/// The `{token}` of `GET /api/demo/queue/{token}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "a path parameter, documented only")]
+pub struct QueuePath {
+    /// The place's token, as `202` answered it: `q_` + 32 letters and digits; anything
+    /// else is `404 queue_place_not_found`.
+    #[param(pattern = "^q_[A-Za-z0-9]{32}$")]
+    token: String,
+}
+
+/// Always `queued`.
+#[derive(ToSchema)]
+#[schema(as = DemoQueueStatus)]
+#[expect(non_camel_case_types, reason = "the wire names")]
+pub enum QueueStatus {
+    queued,
+}
+
+/// A place in the waiting room (`202` from create, `200` from the poll while waiting).
+#[derive(ToSchema)]
+#[schema(as = DemoQueuePlace)]
+#[expect(dead_code, reason = "a wire shape, documented only")]
+pub struct QueuePlace {
+    status: QueueStatus,
+    /// `1` is next; `0`: its session is being prepared.
+    queue_position: i64,
+    /// When the sessions that must end before its turn are due to end (an upper bound).
+    estimated_wait_seconds: i64,
+    #[schema(pattern = "^q_[A-Za-z0-9]{32}$")]
+    queue_token: String,
+    /// Poll again after this long; a place not polled for 30 s is given up.
+    poll_after_seconds: u64,
+}
+
+/// A poll's answer: still waiting (a `DemoQueuePlace`), or the session (a `DemoSession`).
+pub struct QueueProgress;
+
+impl utoipa::PartialSchema for QueueProgress {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name("DemoQueuePlace"))
+            .item(utoipa::openapi::Ref::from_schema_name("DemoSession"))
+            .description(Some(
+                "Still waiting (`status: queued`), or the session (`status: ready`)",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for QueueProgress {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "DemoQueueProgress".into()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        for (name, schema) in [
+            (
+                QueuePlace::name(),
+                <QueuePlace as utoipa::PartialSchema>::schema(),
+            ),
+            (
+                Session::name(),
+                <Session as utoipa::PartialSchema>::schema(),
+            ),
+        ] {
+            schemas.push((name.into_owned(), schema));
+        }
+    }
 }
 
 /// `DELETE /api/demo/session/{id}`: ended and removed.

@@ -219,3 +219,104 @@ pub async fn all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<WarmTe
     .load(conn)
     .await
 }
+
+/// The arrival rate of sessions per account type (sessions a second), two exponentially
+/// weighted estimates from `demo_sessions.created_at`: `fast` (a 15 s time constant,
+/// follows a rise within seconds) and `slow` (5 min, holds the pool up while demand
+/// falls). Σ exp(−age/τ)/τ over the sessions of the last 5τ is the estimate of a constant
+/// rate's exact value; reading it from the shared table makes every replica see the same
+/// demand. Bounded by the window (25 minutes of arrivals at most).
+pub async fn arrival_rates(
+    conn: &mut AsyncPgConnection,
+) -> diesel::QueryResult<Vec<(AccountType, ArrivalRate)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        demo_account_type: AccountType,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        fast: f64,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        slow: f64,
+    }
+    let rows: Vec<Row> = sql_query(format!(
+        "SELECT demo_account_type, \
+                coalesce(sum(exp(-extract(epoch FROM now() - created_at)::float8 / {FAST_TAU_SECS})), 0) / {FAST_TAU_SECS} AS fast, \
+                coalesce(sum(exp(-extract(epoch FROM now() - created_at)::float8 / {SLOW_TAU_SECS})), 0) / {SLOW_TAU_SECS} AS slow \
+         FROM demo_sessions WHERE created_at > now() - make_interval(secs => {window}) \
+         GROUP BY demo_account_type",
+        window = 5.0 * SLOW_TAU_SECS,
+    ))
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.demo_account_type,
+                ArrivalRate {
+                    fast: r.fast,
+                    slow: r.slow,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Time constant of the fast arrival-rate estimate (seconds).
+pub const FAST_TAU_SECS: f64 = 15.0;
+/// Time constant of the slow arrival-rate estimate (seconds).
+pub const SLOW_TAU_SECS: f64 = 300.0;
+
+/// Sessions a second, by two exponentially weighted estimates ([`arrival_rates`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ArrivalRate {
+    pub fast: f64,
+    pub slow: f64,
+}
+
+impl ArrivalRate {
+    /// What the pool is sized for: the higher estimate (grow fast, shrink slowly).
+    pub fn sizing(self) -> f64 {
+        self.fast.max(self.slow)
+    }
+}
+
+/// Today's ready slots of `account`.
+pub async fn ready_today(
+    conn: &mut AsyncPgConnection,
+    account: AccountType,
+) -> diesel::QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    sql_query(
+        "SELECT count(*) AS n FROM warm_tenants \
+         WHERE ready AND demo_account_type = $1 AND cloned_for = current_date",
+    )
+    .bind::<Text, _>(account)
+    .get_result::<N>(conn)
+    .await
+    .map(|r| r.n)
+}
+
+/// Locks up to `n` of `account`'s ready slots, the newest first, for removal (the pool
+/// shrinks): claims skip them while the lock is held. Call inside a transaction; release
+/// them once their data is removed.
+pub async fn claim_surplus(
+    conn: &mut AsyncPgConnection,
+    account: AccountType,
+    n: i64,
+) -> diesel::QueryResult<Vec<Uuid>> {
+    sql_query(
+        "SELECT virtual_tenant_id FROM warm_tenants \
+         WHERE ready AND demo_account_type = $1 AND cloned_for = current_date \
+         ORDER BY created_at DESC LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind::<Text, _>(account)
+    .bind::<BigInt, _>(n)
+    .load::<IdRow>(conn)
+    .await
+    .map(|rows| rows.into_iter().map(|r| r.virtual_tenant_id).collect())
+}

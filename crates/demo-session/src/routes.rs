@@ -12,8 +12,9 @@ use bakery_config::openapi::AllowedMethods;
 use crate::convert::Keep;
 use crate::error::DemoError;
 use crate::funnel as milestones;
-use crate::lifecycle::{ConvertForm, DemoSessions};
+use crate::lifecycle::{ConvertForm, Created, DemoSessions};
 use crate::openapi::{self as doc, CreateRequest};
+use crate::queue::QueueToken;
 use crate::startup::AdminKey;
 
 /// One resource per path, so another method on a known path is `405`, not `404`.
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(AllowedMethods::from_document(&doc::document(), false));
     cfg.service(resource("/api/demo/accounts").route(web::get().to(accounts)))
         .service(resource("/api/demo/session/create").route(web::post().to(create)))
+        .service(resource("/api/demo/queue/{token}").route(web::get().to(queue_place)))
         .service(
             resource("/api/demo/session/{id}")
                 .route(web::get().to(get_session))
@@ -79,9 +81,10 @@ pub async fn accounts() -> HttpResponse {
     request_body = CreateRequest,
     responses(
         (status = 201, description = "Ready", body = doc::Session),
+        (status = 202, description = "At the cap: a place in the waiting room (poll `GET /api/demo/queue/{token}`)", body = doc::QueuePlace),
         (status = 422, description = "`invalid_account_type` (or `invalid_body`)", body = ErrorBody),
         (status = 429, description = "`rate_limited` + `Retry-After`: too many sessions from this client", body = ErrorBody),
-        (status = 503, description = "`capacity_reached` + `Retry-After`, `demo_unavailable` (no template seeded), `demo_preparation_failed` (the clone failed; nothing was left behind), `unavailable`", body = ErrorBody),
+        (status = 503, description = "`capacity_reached` + `Retry-After` (the waiting room is full too), `demo_unavailable` (no template seeded), `demo_preparation_failed` (the clone failed; nothing was left behind), `unavailable`", body = ErrorBody),
     ))]
 pub async fn create(
     sessions: Sessions,
@@ -92,8 +95,30 @@ pub async fn create(
         .demo_account_type
         .parse()
         .map_err(|_| DemoError::UnknownAccountType)?;
-    let session = sessions.create(account, client).await?;
-    Ok(HttpResponse::Created().json(session))
+    Ok(match sessions.create(account, client).await? {
+        Created::Session(session) => HttpResponse::Created().json(session),
+        Created::Queued(place) => HttpResponse::Accepted().json(place),
+    })
+}
+
+/// A place in the waiting room: its progress, or, when its turn has come, the session.
+#[utoipa::path(get, path = "/api/demo/queue/{token}", tag = "demo",
+    params(doc::QueuePath),
+    responses(
+        (status = 200, description = "Still waiting (`status: queued`, a `QueuePlace`) or its turn came (`status: ready`, the session with its token)", body = doc::QueueProgress),
+        (status = 401, description = "`session_expired`: the session made for this place has ended", body = ErrorBody),
+        (status = 404, description = "`queue_place_not_found`: no such place, or given up (not polled for 30 s)", body = ErrorBody),
+        (status = 503, description = "`capacity_reached`, `demo_unavailable`, `demo_preparation_failed`, `unavailable`", body = ErrorBody),
+    ))]
+pub async fn queue_place(
+    sessions: Sessions,
+    token: web::Path<String>,
+) -> Result<HttpResponse, DemoError> {
+    let token: QueueToken = token.parse().map_err(|()| DemoError::QueuePlaceUnknown)?;
+    Ok(match sessions.poll_queue(&token).await? {
+        Created::Session(session) => HttpResponse::Ok().json(session),
+        Created::Queued(place) => HttpResponse::Ok().json(place),
+    })
 }
 
 /// A session's state and time left.

@@ -36,3 +36,16 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    demo_queue (token) {
+        token -> Text,
+        position -> Int8,
+        demo_account_type -> Text,
+        client_ip_hash -> Text,
+        enqueued_at -> Timestamptz,
+        last_polled_at -> Timestamptz,
+        session_id -> Nullable<Text>,
+        admitted_at -> Nullable<Timestamptz>,
+    }
+}

@@ -62,6 +62,43 @@ impl FromStr for CloneStrategy {
     }
 }
 
+/// The warm pool's bounds per account type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmPoolSizing {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl WarmPoolSizing {
+    /// No pool.
+    pub const OFF: WarmPoolSizing = WarmPoolSizing { min: 0, max: 0 };
+
+    /// A pool of exactly `n` per account type (`DEMO_WARM_POOL_SIZE`).
+    pub const fn fixed(n: u32) -> Self {
+        WarmPoolSizing { min: n, max: n }
+    }
+
+    pub fn enabled(self) -> bool {
+        self.max > 0
+    }
+}
+
+/// `DEMO_WARM_POOL_SIZE` fixes the pool; otherwise `DEMO_WARM_POOL_MIN..=DEMO_WARM_POOL_MAX`.
+fn warm_pool_sizing(env: &mut Env) -> WarmPoolSizing {
+    let fixed: Option<u32> = env
+        .optional::<String>("DEMO_WARM_POOL_SIZE")
+        .map(|_| env.or_checked("DEMO_WARM_POOL_SIZE", 3, "at most 100", |n| *n <= 100));
+    if let Some(n) = fixed {
+        return WarmPoolSizing::fixed(n);
+    }
+    let min = env.or_checked("DEMO_WARM_POOL_MIN", 1, "at most 100", |n| *n <= 100);
+    let max = env.or_checked("DEMO_WARM_POOL_MAX", 20, "at most 100", |n| *n <= 100);
+    if min > max {
+        env.report("DEMO_WARM_POOL_MIN", "must not be above DEMO_WARM_POOL_MAX");
+    }
+    WarmPoolSizing { min, max }
+}
+
 /// Settings of the `k8s-job` strategy. The defaults name what `k8s/base/clones/` creates;
 /// the admission policy there refuses a Job that differs.
 #[derive(Debug, Clone)]
@@ -160,9 +197,14 @@ pub struct Settings {
     pub cleanup_interval: Duration,
     /// `PENDING_TIMEOUT_SECONDS` (300): a session still pending after this is failed and removed.
     pub pending_timeout: Duration,
-    /// `DEMO_WARM_POOL_SIZE` (3): virtual tenants kept cloned ahead of demand per account
-    /// type (0 turns the pool off). With `k8s-job`, Jobs refill it.
-    pub warm_pool_size: u32,
+    /// The warm pool's bounds per account type: `DEMO_WARM_POOL_MIN` (1) and
+    /// `DEMO_WARM_POOL_MAX` (20); the target between them follows the arrival rate
+    /// (`lifecycle::warm_pool`). `DEMO_WARM_POOL_SIZE`, when set, fixes both (0 turns the
+    /// pool off). With `k8s-job`, Jobs refill it.
+    pub warm_pool: WarmPoolSizing,
+    /// `DEMO_QUEUE_MAX` (1000): places in the waiting room at the cap (0: no waiting room,
+    /// `503 capacity_reached` at the cap).
+    pub queue_max: u32,
     /// `DEMO_FUNNEL_RETENTION_DAYS` (90): funnel milestones older than this are deleted by
     /// cleanup passes, in bounded batches.
     pub funnel_retention_days: u32,
@@ -227,7 +269,8 @@ impl Settings {
                 "at least 10",
                 |s| *s >= 10,
             )),
-            warm_pool_size: env.or_checked("DEMO_WARM_POOL_SIZE", 3, "at most 100", |n| *n <= 100),
+            warm_pool: warm_pool_sizing(env),
+            queue_max: env.or_checked("DEMO_QUEUE_MAX", 1000, "at most 100000", |n| *n <= 100_000),
             funnel_retention_days: env.or_checked(
                 "DEMO_FUNNEL_RETENTION_DAYS",
                 90,

@@ -81,7 +81,7 @@ impl Application {
         if !settings.cleanup_interval.is_zero() {
             spawn_sweeper(sessions.clone(), settings.cleanup_interval);
         }
-        if settings.warm_pool_size > 0 {
+        if settings.warm_pool.enabled() {
             spawn_refiller(sessions.clone());
         }
         Ok(Application { serving, sessions })
@@ -125,8 +125,8 @@ fn spawn_sweeper(sessions: Arc<DemoSessions>, every: Duration) {
     });
 }
 
-/// Keeps the warm pool full: at start, after every claim, and every 30 s (a new day makes
-/// yesterday's clones stale).
+/// Keeps the warm pool at its target: at start, after every claim, and every 30 s (a new
+/// day makes yesterday's clones stale; a fall in demand shrinks the target).
 fn spawn_refiller(sessions: Arc<DemoSessions>) {
     tokio::spawn(async move {
         loop {

@@ -9,6 +9,7 @@
 
 mod common;
 
+use bakery_demo_session::settings::WarmPoolSizing;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -440,7 +441,10 @@ async fn wait_for_ready_slots(app: &TestApp, n: usize) -> Vec<pool::WarmTenant> 
 
 #[tokio::test]
 async fn clone_jobs_fill_the_warm_pool_and_prospects_are_served_from_it_at_once() {
-    let (app, stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| s.warm_pool_size = 2).await;
+    let (app, stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| {
+        s.warm_pool = WarmPoolSizing::fixed(2)
+    })
+    .await;
     // one Job per account type fills both of its slots
     let slots = wait_for_ready_slots(&app, 4).await;
     let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
@@ -488,7 +492,8 @@ async fn clone_jobs_fill_the_warm_pool_and_prospects_are_served_from_it_at_once(
 
 #[tokio::test]
 async fn a_failed_pool_job_releases_its_slots_and_leaves_nothing() {
-    let (app, stand_in) = app_on_stand_in_with(Behaviour::Fail, |s| s.warm_pool_size = 2).await;
+    let (app, stand_in) =
+        app_on_stand_in_with(Behaviour::Fail, |s| s.warm_pool = WarmPoolSizing::fixed(2)).await;
     // the slots of the two failed Jobs (one per account type), once released
     let mut released = Vec::new();
     for _ in 0..400 {
@@ -756,8 +761,10 @@ async fn the_role_grants_exactly_the_calls_demo_session_makes() {
     let r = app.create_as("individual_bakery", "203.0.113.42").await;
     assert_eq!(r.status().as_u16(), 503);
     // and a pool refill, by Job
-    let (pool_app, pool_stand_in) =
-        app_on_stand_in_with(Behaviour::Succeed, |s| s.warm_pool_size = 1).await;
+    let (pool_app, pool_stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| {
+        s.warm_pool = WarmPoolSizing::fixed(1)
+    })
+    .await;
     wait_for_ready_slots(&pool_app, 2).await;
 
     let mut used = std::collections::BTreeSet::new();

@@ -6,6 +6,7 @@
 
 mod common;
 
+use bakery_demo_session::settings::WarmPoolSizing;
 use bakery_test_support::metrics::Scrape;
 use common::*;
 use diesel_async::SimpleAsyncConnection;
@@ -177,6 +178,8 @@ async fn cleanup_passes_count_expiries_removals_orphans_and_overdue_sessions() {
 async fn capacity_and_rate_limit_refusals_are_counted() {
     let app = spawn_app_with(|s| {
         s.max_active_sessions = 1;
+        // no waiting room: the cap refuses
+        s.queue_max = 0;
         s.rate_limit_per_hour = 2;
     })
     .await;
@@ -232,7 +235,7 @@ async fn counters_alerts_rely_on_are_exported_at_zero_from_the_start() {
 
 #[tokio::test]
 async fn the_warm_pool_counts_hits_misses_and_its_size() {
-    let app = spawn_app_with(|s| s.warm_pool_size = 1).await;
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing::fixed(1)).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut full = scrape(&app).await;
     while full.sum("bakery_demo_warm_pool_size", &[]) < 2.0 {
@@ -256,4 +259,52 @@ async fn the_warm_pool_counts_hits_misses_and_its_size() {
         1.0
     );
     assert!(after.sum("bakery_demo_clone_duration_seconds_count", &[]) >= 2.0);
+}
+
+#[tokio::test]
+async fn the_waiting_room_counts_places_admissions_waits_and_the_line() {
+    let app = spawn_app_with(|s| s.max_active_sessions = 1).await;
+    let before = scrape(&app).await;
+    assert_eq!(before.value("bakery_demo_queue_waiting", &[]), 0.0);
+    let first = app.create("individual_bakery").await;
+    let r = app.create_as("individual_bakery", "203.0.113.50").await;
+    assert_eq!(r.status().as_u16(), 202);
+    let place: serde_json::Value = r.json().await.expect("json");
+    let waiting = scrape(&app).await;
+    assert_eq!(
+        moved(&before, &waiting, "bakery_demo_queued_total", &[IB]),
+        1.0
+    );
+    assert_eq!(waiting.value("bakery_demo_queue_waiting", &[]), 1.0);
+    // a place is not a refusal
+    assert_eq!(
+        moved(&before, &waiting, "bakery_demo_refusals_total", &[]),
+        0.0
+    );
+
+    app.end_session(first["session_id"].as_str().expect("id"))
+        .await;
+    let token = place["queue_token"].as_str().expect("token");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/demo/queue/{token}")))
+        .send()
+        .await
+        .expect("poll");
+    let session: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(session["status"], "ready");
+    let after = scrape(&app).await;
+    assert_eq!(
+        moved(&before, &after, "bakery_demo_queue_admitted_total", &[IB]),
+        1.0
+    );
+    assert_eq!(
+        moved(&before, &after, "bakery_demo_queue_wait_seconds_count", &[]),
+        1.0
+    );
+    assert_eq!(after.value("bakery_demo_queue_waiting", &[]), 0.0);
+    assert_eq!(
+        moved(&before, &after, "bakery_demo_sessions_created_total", &[IB]),
+        2.0
+    );
 }

@@ -6,9 +6,11 @@
 
 mod common;
 
+use bakery_demo_session::settings::WarmPoolSizing;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use bakery_config::demo::AccountType;
 use bakery_demo_session::pool;
 use common::*;
 use diesel_async::SimpleAsyncConnection;
@@ -35,7 +37,7 @@ async fn wait_for_pool(app: &TestApp, per_type: usize) -> Vec<pool::WarmTenant> 
 
 #[tokio::test]
 async fn a_session_is_handed_a_prewarmed_copy_and_the_pool_refills() {
-    let app = spawn_app_with(|s| s.warm_pool_size = 2).await;
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing::fixed(2)).await;
     let slots = wait_for_pool(&app, 2).await;
     let warm: HashSet<Uuid> = slots.iter().map(|s| s.virtual_tenant_id).collect();
 
@@ -87,7 +89,7 @@ async fn a_session_is_handed_a_prewarmed_copy_and_the_pool_refills() {
 
 #[tokio::test]
 async fn yesterdays_clones_are_never_handed_out_and_cleanup_removes_them() {
-    let app = spawn_app_with(|s| s.warm_pool_size = 1).await;
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing::fixed(1)).await;
     let slots = wait_for_pool(&app, 1).await;
     let stale: HashSet<Uuid> = slots.iter().map(|s| s.virtual_tenant_id).collect();
     let mut conn = app.sessions_conn().await;
@@ -119,7 +121,7 @@ async fn yesterdays_clones_are_never_handed_out_and_cleanup_removes_them() {
 
 #[tokio::test]
 async fn stats_show_the_warm_pool_and_the_last_cleanup_passes() {
-    let app = spawn_app_with(|s| s.warm_pool_size = 2).await;
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing::fixed(2)).await;
     wait_for_pool(&app, 2).await;
     let stats = |app: &TestApp| {
         let request = app
@@ -166,4 +168,113 @@ async fn stats_show_the_warm_pool_and_the_last_cleanup_passes() {
         "newest first"
     );
     assert_eq!(after["cleanup"]["consecutive_failed_passes"], 0);
+}
+
+/// `n` arrivals of `account` spread over the last `within_secs` seconds, as session rows
+/// that hold no place (already removed): what the pool's arrival rate reads.
+async fn arrivals(app: &TestApp, account: &str, n: u32, within_secs: u32) {
+    app.sessions_conn()
+        .await
+        .batch_execute(&format!(
+            "INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, \
+                                        status, clone_strategy, created_at, expires_at, destroyed_at) \
+             SELECT 'demo_' || md5(random()::text || i::text), gen_random_uuid(), gen_random_uuid(), \
+                    '{account}', 'destroyed', 'inline', now() - (i % {within_secs}) * interval '1 second', \
+                    now(), now() \
+             FROM generate_series(1, {n}) AS i"
+        ))
+        .await
+        .expect("arrivals");
+}
+
+/// Today's ready slots per account type, waiting (bounded) until they are `expected`.
+async fn wait_for_ready(
+    app: &TestApp,
+    expected: [(AccountType, usize); 2],
+) -> Vec<pool::WarmTenant> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut conn = app.sessions_conn().await;
+        let slots = pool::all(&mut conn).await.expect("pool");
+        let count = |a: AccountType| {
+            slots
+                .iter()
+                .filter(|s| s.ready && s.demo_account_type == a)
+                .count()
+        };
+        if expected.iter().all(|(a, n)| count(*a) == *n) && slots.iter().all(|s| s.ready) {
+            return slots;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pool never reached {expected:?}: {slots:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_pool_grows_with_the_arrival_rate_and_shrinks_when_demand_falls() {
+    use AccountType::{CentralBakerSatellite as CB, IndividualBakery as IB};
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing { min: 1, max: 8 }).await;
+    wait_for_pool(&app, 1).await;
+
+    // a campaign for the individual bakery: 300 arrivals in the last 10 s
+    arrivals(&app, "individual_bakery", 300, 10).await;
+    // (a target is reused for a second before the rate is read again)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.sessions.refill_pool().await.expect("refill");
+    let targets = app.sessions.pool_targets().await.expect("targets");
+    let (grown, rate) = app.sessions.pool_sizing().current(IB);
+    assert_eq!(targets[&IB], grown);
+    assert!(
+        grown > 1,
+        "15 arrivals/s must grow the pool past its minimum: {rate:?}"
+    );
+    assert!(rate.fast > 10.0 && rate.fast < 25.0, "{rate:?}");
+    assert_eq!(targets[&CB], 1, "the other bakery saw no arrivals");
+    let big = wait_for_ready(&app, [(IB, grown as usize), (CB, 1)]).await;
+
+    // the campaign is over: an hour later nothing arrives
+    app.sessions_conn()
+        .await
+        .batch_execute("UPDATE demo_sessions SET created_at = now() - interval '1 hour'")
+        .await
+        .expect("age the arrivals");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.sessions.refill_pool().await.expect("refill");
+    assert_eq!(app.sessions.pool_sizing().current(IB).0, 1);
+    let small = wait_for_ready(&app, [(IB, 1), (CB, 1)]).await;
+
+    // the surplus tenants are gone from the tenant and inventory databases
+    let kept: HashSet<Uuid> = small.iter().map(|s| s.virtual_tenant_id).collect();
+    let removed: Vec<Uuid> = big
+        .iter()
+        .map(|s| s.virtual_tenant_id)
+        .filter(|t| !kept.contains(t))
+        .collect();
+    assert_eq!(removed.len(), grown as usize - 1);
+    let mut tenant = app.tenant_conn().await;
+    let still_there = bakery_demo_session::cloner::virtual_tenants(&mut tenant)
+        .await
+        .expect("virtual tenants");
+    for t in &removed {
+        assert!(!still_there.contains(t), "tenant {t} was not removed");
+        let mut inventory = app.inventory_conn().await;
+        let rows: i64 = inventory_counts(&mut inventory, *t).await.values().sum();
+        assert_eq!(rows, 0, "inventory rows of {t} left behind");
+    }
+}
+
+#[tokio::test]
+async fn replicas_refilling_at_once_never_overfill_the_pool() {
+    let app = spawn_app_with(|s| s.warm_pool = WarmPoolSizing::fixed(3)).await;
+    let other = app.replica().await;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(app.sessions.refill_pool(), other.sessions.refill_pool());
+        a.expect("refill");
+        b.expect("refill");
+    }
+    let slots = wait_for_pool(&app, 3).await;
+    assert_eq!(slots.len(), 6);
 }

@@ -182,14 +182,25 @@ pub fn metric_route(destination: &Destination, path: &str) -> &'static str {
 
 /// Who may call `method path` (normalised, lower-case) once it is proxied.
 pub fn access(method: &Method, path: &str) -> Access {
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    // at most six segments are looked at: no allocation on the request path
+    let mut parts = path.split('/').skip(1);
+    let mut segments = [""; 6];
+    let mut n = 0;
+    for (slot, part) in segments.iter_mut().zip(parts.by_ref()) {
+        *slot = part;
+        n += 1;
+    }
+    if parts.next().is_some() {
+        return Access::Authenticated;
+    }
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
-    match segments.as_slice() {
+    match segments.get(..n).unwrap_or_default() {
         ["api", "demo", "accounts"] if get => Access::Public,
         ["api", "demo", "session", "create"] if post => Access::Public,
         ["api", "demo", "session", _] if get || method == Method::DELETE => Access::Public,
         ["api", "demo", "session", _, "extend"] if post => Access::Public,
+        ["api", "demo", "queue", _] if get => Access::Public,
         ["api", "auth", "login"] if post => Access::Public,
         ["api", "demo", "stats"] if get => Access::Admin,
         ["api", "demo", "cleanup", "run"] if post => Access::Admin,
@@ -248,6 +259,21 @@ mod tests {
                 Method::GET,
                 "/api/demo/accounts",
                 Some((DemoSession, Public)),
+            ),
+            (
+                Method::GET,
+                "/api/demo/queue/q_0123456789abcdefghijklmnopqrstuv",
+                Some((DemoSession, Public)),
+            ),
+            (
+                Method::POST,
+                "/api/demo/queue/q_0123456789abcdefghijklmnopqrstuv",
+                Some((DemoSession, Authenticated)),
+            ),
+            (
+                Method::GET,
+                "/api/demo/session/demo_x/extend/more/than/six",
+                Some((DemoSession, Authenticated)),
             ),
             (Method::GET, "/api/demo/stats", Some((DemoSession, Admin))),
             (

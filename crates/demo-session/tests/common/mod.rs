@@ -9,6 +9,7 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
+use bakery_demo_session::settings::WarmPoolSizing;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,7 +133,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         },
         cleanup_interval: Duration::ZERO,
         pending_timeout: Duration::from_secs(300),
-        warm_pool_size: 0,
+        warm_pool: WarmPoolSizing::OFF,
+        queue_max: 1000,
         funnel_retention_days: 90,
         events_per_minute: 30,
         access_secret: bakery_test_support::token_settings().access_secret,
@@ -157,7 +159,53 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// A second demo-session process over the same three databases (and Redis): what another
+/// replica sees and does.
+pub struct Replica {
+    pub address: String,
+    pub sessions: Arc<DemoSessions>,
+}
+
 impl TestApp {
+    /// Starts another replica of this app, with the same settings and databases.
+    pub async fn replica(&self) -> Replica {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("build a replica");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let sessions = app.sessions();
+        tokio::spawn(app.run_until_stopped());
+        Replica { address, sessions }
+    }
+
+    /// `GET /api/demo/queue/{token}` on the replica at `address`.
+    pub async fn poll_queue_at(&self, address: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{address}/api/demo/queue/{token}"))
+            .send()
+            .await
+            .expect("poll the queue")
+    }
+
+    /// `GET /api/demo/queue/{token}`
+    pub async fn poll_queue(&self, token: &str) -> reqwest::Response {
+        self.poll_queue_at(&self.address, token).await
+    }
+
+    /// Creates a session as client `ip` on the replica at `address`.
+    pub async fn create_at(&self, address: &str, account: &str, ip: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{address}/api/demo/session/create"))
+            .header(
+                bakery_config::client::CLIENT_HEADER,
+                bakery_test_support::client_assertion(ip),
+            )
+            .json(&serde_json::json!({ "demo_account_type": account }))
+            .send()
+            .await
+            .expect("create request")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -1,0 +1,2 @@
+DROP INDEX demo_sessions_type_created_idx;
+DROP TABLE demo_queue;
