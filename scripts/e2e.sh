@@ -74,8 +74,10 @@ else
   log "starting the stack with scripts/dev.sh (log: .local/logs/e2e-dev.log)"
   # generous limits: the test creates a few sessions, and converts a few, from 127.0.0.1 on
   # every run
+  # a cap of 100: e2e/waiting.test.mjs fills it to see the waiting room
   DEMO_RATE_LIMIT_PER_HOUR="${DEMO_RATE_LIMIT_PER_HOUR:-1000}" \
     DEMO_CONVERSIONS_PER_HOUR="${DEMO_CONVERSIONS_PER_HOUR:-1000}" \
+    DEMO_MAX_ACTIVE_SESSIONS="${DEMO_MAX_ACTIVE_SESSIONS:-100}" \
     "$ROOT/scripts/dev.sh" >"$DEV_LOG" 2>&1 &
   DEV_PID=$!
   # dev.sh builds every binary first: allow for a cold build
@@ -99,4 +101,4 @@ page="$(curl -fsS "$GATEWAY/" 2>/dev/null || true)"
 log "running the e2e test (screenshots: ${SHOTS#"$ROOT"/})"
 cd "$ROOT/e2e"
 E2E_BASE_URL="$GATEWAY" E2E_SCREENSHOTS="$SHOTS" E2E_PG_PORT="$PG_PORT" E2E_REDIS_PORT="$REDIS_PORT" \
-  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs signup.test.mjs admin.test.mjs
+  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-concurrency=1 --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs signup.test.mjs admin.test.mjs waiting.test.mjs

@@ -1336,8 +1336,13 @@ impl DemoSessions {
             .map(|a| i32::try_from(self.pool_sizing.current(*a).0).unwrap_or(i32::MAX))
             .max()
             .unwrap_or(0);
+        let capacity = crate::stats::Capacity {
+            max_active_sessions: i32::try_from(self.settings.max_active_sessions)
+                .unwrap_or(i32::MAX),
+            queue_max: i32::try_from(self.settings.queue_max).unwrap_or(i32::MAX),
+        };
         let mut stats =
-            crate::stats::collect(&mut conn, self.max_extensions(), pool_target).await?;
+            crate::stats::collect(&mut conn, self.max_extensions(), pool_target, capacity).await?;
         let funnel = funnel::funnel(&mut conn, from, to).await?;
         let passes = self.recent_passes();
         let failed_in_a_row = passes.iter().take_while(|p| p.outcome == "failed").count();

@@ -12,15 +12,27 @@ struct Json {
     stats: String,
 }
 
+/// The cap and the waiting room's bound, as configured.
+pub struct Capacity {
+    pub max_active_sessions: i32,
+    pub queue_max: i32,
+}
+
 /// One query, one JSON document.
 pub async fn collect(
     conn: &mut AsyncPgConnection,
     max_extensions: i32,
     warm_pool_target: i32,
+    capacity: Capacity,
 ) -> Result<serde_json::Value, DemoError> {
     let row: Json = sql_query(
         "SELECT json_build_object(
             'total', (SELECT count(*) FROM demo_sessions),
+            'capacity', json_build_object(
+                'max_active_sessions', $3,
+                'queue_max', $4,
+                'queue_waiting', (SELECT count(*) FROM demo_queue WHERE session_id IS NULL
+                                  AND last_polled_at > clock_timestamp() - make_interval(secs => 30))),
             'active', (SELECT count(*) FROM demo_sessions
                        WHERE status IN ('pending', 'ready') AND expires_at > now()),
             'by_status', (SELECT coalesce(json_object_agg(status, n), '{}') FROM
@@ -61,6 +73,8 @@ pub async fn collect(
     )
     .bind::<Integer, _>(max_extensions)
     .bind::<Integer, _>(warm_pool_target)
+    .bind::<Integer, _>(capacity.max_active_sessions)
+    .bind::<Integer, _>(capacity.queue_max)
     .get_result(conn)
     .await?;
     serde_json::from_str(&row.stats).map_err(|e| InternalError::Stats(e).into())

@@ -193,6 +193,19 @@ async fn beyond_the_lines_bound_a_create_is_refused_with_retry_after() {
     assert_eq!(body["error"], "capacity_reached");
     // and one already in line keeps its place
     assert_eq!(queued(&app, CB, "203.0.113.3").await["queue_position"], 2);
+    // operators see the line against its bound
+    let stats: Value = json(
+        app.client
+            .get(app.url("/api/demo/stats"))
+            .header("X-Admin-Key", ADMIN_KEY)
+            .send()
+            .await
+            .expect("stats"),
+    )
+    .await;
+    assert_eq!(stats["capacity"]["max_active_sessions"], 1, "{stats}");
+    assert_eq!(stats["capacity"]["queue_max"], 2);
+    assert_eq!(stats["capacity"]["queue_waiting"], 2);
 }
 
 #[tokio::test]

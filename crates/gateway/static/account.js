@@ -438,7 +438,11 @@ export function renderLogin({ accounts, notice, onCustomer, onDemo }) {
         { session: false },
       );
       if (answer?.demo && answer.session) {
-        const account = (accounts || []).find((a) => a.account_type === answer.session.demo_account_type) || null;
+        // a place in line (at the cap) does not name its bakery yet: the login's address does
+        const typed = email.input.value.trim().toLowerCase();
+        const type = answer.session.demo_account_type;
+        const account =
+          (accounts || []).find((a) => (type ? a.account_type === type : a.email?.toLowerCase() === typed)) || null;
         onDemo(answer.session, account);
       } else {
         onCustomer(answer);

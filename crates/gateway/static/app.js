@@ -14,6 +14,7 @@ import { clock, el, icon, qty, spokenTime } from './format.js';
 import { Policy, loadPolicy } from './policy.js';
 import { refusal, refused, setDisabled, setSignupAction, toast } from './ui.js';
 import { VIEWS } from './views.js';
+import { LeftTheLine, waitInLine } from './waiting.js';
 
 const STORAGE_KEY = 'bakery-ia.demo-session';
 const CUSTOMER_KEY = 'bakery-ia.customer';
@@ -152,8 +153,12 @@ async function startDemo(accountType, button) {
   }
   announce('Preparando tu demo. Puede tardar unos segundos.');
   try {
-    const view = await post('/api/demo/session/create', { demo_account_type: accountType }, { session: false });
     const account = accountOf(accountType);
+    let view = await post('/api/demo/session/create', { demo_account_type: accountType }, { session: false });
+    if (view?.status === 'queued') {
+      announce('Hay mucha gente probando Bakery-IA: te guardamos el turno.');
+      view = await waitInLine(view, $('view'), { bakeryName: account?.name ?? '' });
+    }
     app.session = null;
     applySessionView(view, { bakery_name: account?.name ?? 'Panadería demo', city: account?.city ?? '' });
     enterSession();
@@ -162,7 +167,14 @@ async function startDemo(accountType, button) {
     if (location.hash !== '#/panel') location.hash = '#/panel';
     else route();
   } catch (error) {
-    showError(error);
+    if (error instanceof LeftTheLine) {
+      announce('Has salido de la cola.');
+      route();
+    } else {
+      showError(error);
+      // back from the waiting room to the bakeries
+      if (!$('view').querySelector('[data-account]')) route();
+    }
   } finally {
     if (button && button.isConnected) {
       button.disabled = false;
@@ -351,7 +363,17 @@ function loggedIn(answer) {
   else route();
 }
 
-function demoFromLogin(session, account) {
+async function demoFromLogin(session, account) {
+  if (session?.status === 'queued') {
+    // the demos are all taken: the login's place in line
+    try {
+      session = await waitInLine(session, $('view'), { bakeryName: account?.name ?? '' });
+    } catch (error) {
+      if (!(error instanceof LeftTheLine)) showError(error);
+      route();
+      return;
+    }
+  }
   app.session = null;
   applySessionView(session, { bakery_name: account?.name ?? 'Panadería demo', city: account?.city ?? '' });
   enterSession();
