@@ -207,25 +207,37 @@ impl AllowedMethods {
         self.documented(path).map(|p| p.methods.contains(method))
     }
 
-    /// Runs on every proxied request: no allocation, and the segment count rules most
-    /// paths out before any segment is compared.
+    /// Runs on every proxied request: no allocation; the path is split once (documented
+    /// paths have at most [`MAX_SEGMENTS`] segments: a longer one matches none), and the
+    /// segment count rules most paths out before any segment is compared.
     fn documented(&self, path: &str) -> Option<&DocumentedPath> {
-        let len = path.split('/').count();
+        let mut parts = path.split('/');
+        let mut segments = [""; MAX_SEGMENTS];
+        let mut len = 0;
+        for (slot, part) in segments.iter_mut().zip(parts.by_ref()) {
+            *slot = part;
+            len += 1;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        let segments = segments.get(..len).unwrap_or_default();
         self.paths
             .iter()
             .filter(|p| {
                 p.segments.len() == len
-                    && p.segments
-                        .iter()
-                        .zip(path.split('/'))
-                        .all(|(t, s)| match t {
-                            Some(literal) => literal.eq_ignore_ascii_case(s),
-                            None => !s.is_empty(),
-                        })
+                    && p.segments.iter().zip(segments).all(|(t, s)| match t {
+                        Some(literal) => literal.eq_ignore_ascii_case(s),
+                        None => !s.is_empty(),
+                    })
             })
             .max_by_key(|p| p.segments.iter().filter(|s| s.is_some()).count())
     }
 }
+
+/// The most segments a documented path has (`/api/demo/session/{id}/convert` has 6,
+/// counting the empty one before the first `/`).
+const MAX_SEGMENTS: usize = 10;
 
 #[cfg(test)]
 mod tests {
@@ -242,6 +254,15 @@ mod tests {
             );
         }
         OpenApiBuilder::new().paths(paths.build()).build()
+    }
+
+    #[test]
+    fn a_path_longer_than_any_documented_one_is_undocumented() {
+        let api = api(&[(HttpMethod::Get, "/api/a/{x}/b")]);
+        let allowed = AllowedMethods::from_document(&api, false);
+        assert_eq!(allowed.allow("/api/a/1/b"), Some("GET"));
+        assert_eq!(allowed.allow("/api/a/1/b/c/d/e/f/g/h/i/j/k"), None);
+        assert_eq!(allowed.allow("/api/a//b"), None);
     }
 
     #[test]
