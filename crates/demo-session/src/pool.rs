@@ -221,8 +221,9 @@ pub async fn all(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<WarmTe
 }
 
 /// The arrival rate of sessions per account type (sessions a second), two exponentially
-/// weighted estimates from `demo_sessions.created_at`: `fast` (a 15 s time constant,
-/// follows a rise within seconds) and `slow` (5 min, holds the pool up while demand
+/// weighted estimates from `demo_sessions.created_at`: `fast` (a 5 s time constant,
+/// follows a rise within seconds: with 15 s the simulator's burst found the pool at its
+/// minimum for 13 s) and `slow` (5 min, holds the pool up while demand
 /// falls). Σ exp(−age/τ)/τ over the sessions of the last 5τ is the estimate of a constant
 /// rate's exact value; reading it from the shared table makes every replica see the same
 /// demand. Bounded by the window (25 minutes of arrivals at most).
@@ -263,7 +264,7 @@ pub async fn arrival_rates(
 }
 
 /// Time constant of the fast arrival-rate estimate (seconds).
-pub const FAST_TAU_SECS: f64 = 15.0;
+pub const FAST_TAU_SECS: f64 = 5.0;
 /// Time constant of the slow arrival-rate estimate (seconds).
 pub const SLOW_TAU_SECS: f64 = 300.0;
 

@@ -243,6 +243,19 @@ pub async fn admitted(
         .map(|_| ())
 }
 
+/// Places admitted in the last minute: while people wait, every place that comes free
+/// goes to the line, so this is the rate the line moves at. Bounded by the admitted places
+/// kept (10 minutes of them).
+pub async fn admitted_last_minute(conn: &mut AsyncPgConnection) -> diesel::QueryResult<i64> {
+    sql_query(
+        "SELECT count(*) AS n FROM demo_queue \
+         WHERE session_id IS NOT NULL AND admitted_at > now() - make_interval(secs => 60)",
+    )
+    .get_result::<Count>(conn)
+    .await
+    .map(|c| c.n)
+}
+
 /// When the `n`-th active session (1-based, earliest end first) ends, if there are that
 /// many: the estimate of a place's wait. Bounded: `n` is at most the queue's bound plus
 /// the cap.

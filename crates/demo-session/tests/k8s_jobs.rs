@@ -442,7 +442,7 @@ async fn wait_for_ready_slots(app: &TestApp, n: usize) -> Vec<pool::WarmTenant> 
 #[tokio::test]
 async fn clone_jobs_fill_the_warm_pool_and_prospects_are_served_from_it_at_once() {
     let (app, stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| {
-        s.warm_pool = WarmPoolSizing::fixed(2)
+        s.warm_pool = WarmPoolSizing::fixed(2);
     })
     .await;
     // one Job per account type fills both of its slots
@@ -762,7 +762,7 @@ async fn the_role_grants_exactly_the_calls_demo_session_makes() {
     assert_eq!(r.status().as_u16(), 503);
     // and a pool refill, by Job
     let (pool_app, pool_stand_in) = app_on_stand_in_with(Behaviour::Succeed, |s| {
-        s.warm_pool = WarmPoolSizing::fixed(1)
+        s.warm_pool = WarmPoolSizing::fixed(1);
     })
     .await;
     wait_for_ready_slots(&pool_app, 2).await;

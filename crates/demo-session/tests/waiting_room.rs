@@ -98,9 +98,11 @@ async fn at_the_cap_a_create_waits_in_line_and_its_poll_answers_the_session_when
     assert_eq!(again["session_id"], b_session["session_id"]);
     assert!(again["session_token"].is_string());
 
-    // c is next now, and still waits for a free place
+    // c is next now, and still waits for a free place; the line moved one place in the
+    // last minute, so its estimate is a minute, not b's 30-minute session
     let c_poll = json(app.poll_queue(token(&c)).await).await;
     assert_eq!(c_poll["queue_position"], 1);
+    assert_eq!(c_poll["estimated_wait_seconds"], 60, "{c_poll}");
     assert_eq!(active(&app).await, 1);
 }
 

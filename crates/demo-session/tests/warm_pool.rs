@@ -228,10 +228,10 @@ async fn the_pool_grows_with_the_arrival_rate_and_shrinks_when_demand_falls() {
     let (grown, rate) = app.sessions.pool_sizing().current(IB);
     assert_eq!(targets[&IB], grown);
     assert!(
-        grown > 1,
-        "15 arrivals/s must grow the pool past its minimum: {rate:?}"
+        grown > 2,
+        "about 20 arrivals/s must grow the pool past its idle size: {rate:?}"
     );
-    assert!(rate.fast > 10.0 && rate.fast < 25.0, "{rate:?}");
+    assert!(rate.fast > 10.0 && rate.fast < 45.0, "{rate:?}");
     assert_eq!(targets[&CB], 1, "the other bakery saw no arrivals");
     let big = wait_for_ready(&app, [(IB, grown as usize), (CB, 1)]).await;
 

@@ -19,7 +19,8 @@ pub struct QueueView {
     pub status: &'static str,
     /// `1` is next; `0`: its session is being prepared.
     pub queue_position: i64,
-    /// When the sessions that must end before its turn are due to end (an upper bound:
+    /// From the pace the line moved at in the last minute; while it has not moved yet, when
+    /// the sessions that must end before its turn are due to end (an upper bound:
     /// prospects who leave early free their place sooner).
     pub estimated_wait_seconds: i64,
     pub queue_token: String,
@@ -104,10 +105,19 @@ impl DemoSessions {
             let wait = if must_end <= 0 {
                 1
             } else {
-                match queue::nth_end(conn, must_end).await? {
+                // the bound: every session ahead runs to its end
+                let bound = match queue::nth_end(conn, must_end).await? {
                     Some(end) => (end - Utc::now()).num_seconds().max(1),
                     None => i64::try_from(self.settings.demo.session_duration.as_secs())
                         .unwrap_or(i64::MAX),
+                };
+                // the pace: prospects leave long before their 30 minutes (the simulator's
+                // line announced 30 minutes and moved in 20 s)
+                match queue::admitted_last_minute(conn).await? {
+                    0 => bound,
+                    per_minute => (must_end.saturating_mul(60).saturating_add(per_minute - 1)
+                        / per_minute)
+                        .clamp(1, bound),
                 }
             };
             (place.position(), wait)
