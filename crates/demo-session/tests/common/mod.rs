@@ -212,16 +212,7 @@ impl TestApp {
 
     /// Creates a session as client `ip` (asserted the way the gateway asserts it).
     pub async fn create_as(&self, account: &str, ip: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/demo/session/create"))
-            .header(
-                bakery_config::client::CLIENT_HEADER,
-                bakery_test_support::client_assertion(ip),
-            )
-            .json(&serde_json::json!({ "demo_account_type": account }))
-            .send()
-            .await
-            .expect("create request")
+        self.create_at(&self.address, account, ip).await
     }
 
     pub async fn create(&self, account: &str) -> serde_json::Value {
