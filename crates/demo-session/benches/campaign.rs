@@ -36,7 +36,7 @@
     reason = "counts and plot coordinates, small and non-negative by construction"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/api/common.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -17,7 +17,7 @@
 )]
 #![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/api/common.rs"]
 mod common;
 
 use std::time::Instant;

@@ -3,7 +3,7 @@
 //! written out here rather than derived on the lifecycle's types so the lifecycle can change
 //! inside without the contract moving; the cleanup report is derived on the real
 //! `lifecycle` types (`CleanupReport`, `CleanedSession`, `Removed`, `CleanupFailure`), so it
-//! cannot drift; `tests/openapi.rs` checks the route table, and the
+//! cannot drift; `tests/api/openapi.rs` checks the route table, and the
 //! schemathesis run (`scripts/fuzz-api.sh`) checks real answers against these shapes.
 
 use bakery_config::openapi::CommonErrors;

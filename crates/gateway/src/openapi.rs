@@ -4,7 +4,7 @@
 //! operation: who may call it (`routes::access` and the demo policy, as security
 //! requirements) and the errors the gateway itself may answer.
 //!
-//! Tests: `tests/openapi.rs` (every `$ref` resolves, every operation is routed, the
+//! Tests: `tests/api/openapi.rs` (every `$ref` resolves, every operation is routed, the
 //! security follows the policy); each service's tests compare its route table with its
 //! document; `scripts/fuzz-api.sh` runs schemathesis against the stack with it.
 

@@ -6,16 +6,14 @@
     reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
 )]
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use bakery_config::auth::{
     ACCESS_AUDIENCE, AccessClaims, INTERNAL_AUDIENCE, Identity, ROLE_DEMO, TokenKeys,
 };
 use bakery_config::db::AsyncPgConnection;
 use bakery_demo_session::convert::account_ids;
-use common::*;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};

@@ -3,10 +3,6 @@
 //! identity, body), one per upstream, and a demo-session stand-in that serves
 //! `GET /api/demo/session/{id}` from a map the test controls.
 #![allow(
-    dead_code,
-    reason = "each test crate uses its own part of these helpers"
-)]
-#![allow(
     clippy::expect_used,
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -16,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::net::TcpListener;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -242,7 +238,6 @@ pub struct TestApp {
     pub tenant: Upstream,
     pub inventory: Upstream,
     pub redis: RedisPool,
-    pub redis_settings: RedisSettings,
     pub keys: Keys,
 }
 
@@ -324,7 +319,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         inventory,
         keys: Keys::new(redis_settings.key_prefix.clone()),
         redis,
-        redis_settings,
     }
 }
 
@@ -512,8 +506,4 @@ pub fn templates() -> &'static [Uuid] {
 
 pub fn some_template() -> Uuid {
     templates().first().copied().expect("a template tenant")
-}
-
-pub fn arc<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }

@@ -6,13 +6,11 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use bakery_config::auth::ROLE_DEMO;
 use bakery_config::demo::SessionStatus;
-use common::*;
 use uuid::Uuid;
 
 const RESTRICTION: &str = "Esta operación no está permitida en cuentas demo";

@@ -1,11 +1,9 @@
 //! Logging in to tenant-service with a published demo account answers with a fresh demo
 //! session from the real demo-session service — never a token for the template.
 
-mod common;
-
+use crate::common::*;
 use bakery_tenant::settings::{LoginSettings, Settings as TenantSettings};
 use bakery_tenant::startup::Application as TenantService;
-use common::*;
 use serde_json::Value;
 
 #[tokio::test]

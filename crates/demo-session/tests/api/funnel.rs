@@ -5,11 +5,9 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
+use crate::common::*;
 use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, ROLE_DEMO, TokenKeys};
 use bakery_test_support::metrics::Scrape;
-use common::*;
 use diesel::sql_types::Text;
 use diesel::{QueryableByName, sql_query};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};

@@ -8,13 +8,11 @@
     reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
 )]
 
-mod common;
-
 use std::collections::HashMap;
 
+use crate::common::*;
 use bakery_config::demo::SessionStatus;
 use bakery_test_support::{self as support, MigrationSet, TestDatabase};
-use common::*;
 use uuid::Uuid;
 
 const INVENTORY: MigrationSet = MigrationSet {

@@ -4,15 +4,13 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use bakery_demo_session::settings::WarmPoolSizing;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use bakery_config::demo::AccountType;
 use bakery_demo_session::pool;
-use common::*;
 use diesel_async::SimpleAsyncConnection;
 use uuid::Uuid;
 

@@ -6,16 +6,14 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
+use crate::common::*;
 use bakery_config::client::{CLIENT_HEADER, ClientAddress, ClientAssertions};
 use bakery_config::demo::SessionStatus;
 use bakery_gateway::client::ForwardedHeader;
 use bakery_test_support as support;
-use common::*;
 
 /// The client the upstream was told about, verified as a service verifies it.
 fn asserted_client(e: &Echo) -> IpAddr {

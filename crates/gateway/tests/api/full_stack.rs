@@ -9,14 +9,12 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::common::*;
 use bakery_config::db::AsyncPgConnection;
 use bakery_test_support::{self as support, MigrationSet, TestDatabase};
-use common::*;
 use diesel_async::AsyncConnection;
 use uuid::Uuid;
 

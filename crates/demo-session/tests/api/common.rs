@@ -2,7 +2,7 @@
 //! three private databases whose tenant and inventory ones hold the seeded demo templates.
 #![allow(
     dead_code,
-    reason = "each test crate uses its own part of these helpers"
+    reason = "the benchmarks include these helpers too, and use only part of them"
 )]
 #![allow(
     clippy::expect_used,

@@ -9,13 +9,11 @@
     reason = "a test fails loudly on what it cannot set up, and reads JSON by key"
 )]
 
-mod common;
-
+use crate::common::*;
 use actix_web::http::Method;
 use bakery_gateway::openapi::{render, sample_path};
 use bakery_gateway::policy::Policy;
 use bakery_gateway::routes;
-use common::*;
 use serde_json::Value;
 
 fn doc() -> Value {

@@ -7,10 +7,8 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
+use crate::common::*;
 use bakery_config::demo::SessionStatus;
-use common::*;
 
 #[tokio::test]
 async fn bypass_attempts_all_fail() {

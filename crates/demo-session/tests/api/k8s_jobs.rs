@@ -7,18 +7,16 @@
     reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
 )]
 
-mod common;
-
 use bakery_demo_session::settings::WarmPoolSizing;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::*;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bakery_config::demo::SessionStatus;
 use bakery_demo_session::clone_job::{self, CloneOutcome, CloneWork};
 use bakery_demo_session::settings::{CloneStrategy, OnDemand, Settings};
 use bakery_demo_session::{pool, sessions};
-use common::*;
 use diesel_async::AsyncConnection;
 use serde_json::{Value, json};
 

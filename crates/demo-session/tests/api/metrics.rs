@@ -4,11 +4,9 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
+use crate::common::*;
 use bakery_demo_session::settings::WarmPoolSizing;
 use bakery_test_support::metrics::Scrape;
-use common::*;
 use diesel_async::SimpleAsyncConnection;
 use uuid::Uuid;
 

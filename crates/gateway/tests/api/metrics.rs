@@ -6,10 +6,8 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
+use crate::common::*;
 use bakery_test_support::metrics::Scrape;
-use common::*;
 use uuid::Uuid;
 
 const REFUSALS: &str = "bakery_gateway_demo_refusals_total";

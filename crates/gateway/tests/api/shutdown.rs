@@ -6,13 +6,11 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use bakery_test_support as support;
-use common::*;
 use uuid::Uuid;
 
 /// The gateway binary, killed if the test ends first.

@@ -8,10 +8,8 @@
     reason = "tests fail loudly on what they set up"
 )]
 
-mod common;
-
+use crate::common::*;
 use bakery_test_support as support;
-use common::*;
 use serde_json::{Value, json};
 
 /// Status, the headers a client acts on, and the body, as one JSON value.

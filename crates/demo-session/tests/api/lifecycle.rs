@@ -4,14 +4,12 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use bakery_config::db;
 use bakery_config::demo::{SessionId, SessionStatus};
 use bakery_demo_session::sessions;
-use common::*;
 use diesel::sql_query;
 use diesel::sql_types::{Date, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};

@@ -7,12 +7,10 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use bakery_demo_session::sessions;
-use common::*;
 use diesel_async::SimpleAsyncConnection;
 use serde_json::Value;
 

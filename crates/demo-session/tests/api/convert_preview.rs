@@ -6,12 +6,10 @@
     reason = "a test fails loudly on what it cannot set up, and reads JSON answers by key"
 )]
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, ROLE_DEMO, TokenKeys};
-use common::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -7,14 +7,12 @@
     reason = "a test fails loudly on what it cannot set up"
 )]
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::common::*;
 use bakery_config::demo::SessionStatus;
 use bakery_config::settings::RedisSettings;
-use common::*;
 
 /// A private Redis on `port`, stopped when dropped.
 struct PrivateRedis(Child);
