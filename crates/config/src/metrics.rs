@@ -2,8 +2,8 @@
 //! `Application`, never a global recorder, so a test process can build several apps and
 //! each one's `/metrics` shows only its own numbers.
 //!
-//! - [`record_http`]: the middleware every service runs ([`crate::server::serve`]),
-//!   recording `http_server_request_duration_seconds` by method, route template and status
+//! - [`Metrics::record_http`]: what the middleware every service runs
+//!   ([`crate::telemetry::observe`]) records: `http_server_request_duration_seconds` by method, route template and status
 //!   (OpenTelemetry's HTTP semantic conventions, their bucket boundaries).
 //! - [`exposition`]: `GET /metrics` in the OpenMetrics text format, on the service port
 //!   ([`Exposition::ServicePort`]) or on a listener of its own ([`serve_metrics`]: the
@@ -23,10 +23,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::Next;
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -187,6 +185,28 @@ impl Metrics {
         }
     }
 
+    /// Records a request's duration by method, route and status (called by
+    /// [`crate::telemetry::observe`], the middleware every service runs).
+    pub fn record_http<B>(
+        &self,
+        method: HttpMethod,
+        started: Instant,
+        result: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        // handlers' errors are answers by now; an `Err` here is a middleware's, before routing
+        let (route, status) = match result {
+            Ok(res) => (HttpRoute::of(res.request()), res.status()),
+            Err(e) => (HttpRoute::UNMATCHED, e.as_response_error().status_code()),
+        };
+        self.http
+            .get_or_create(&HttpLabels {
+                http_request_method: method,
+                http_route: route,
+                http_response_status_code: status.as_u16(),
+            })
+            .observe(seconds_since(started));
+    }
+
     /// Runs `hook` before every scrape.
     #[must_use]
     pub fn refresh_on_scrape(mut self, hook: Arc<dyn Refresh>) -> Self {
@@ -213,33 +233,6 @@ pub enum Exposition {
     ServicePort,
     /// Not on the service port: a listener of its own ([`serve_metrics`]; the gateway).
     OwnListener,
-}
-
-/// The middleware: records every request's duration by method, route and status.
-/// `Metrics` is the app data [`crate::server::serve`] registers.
-pub async fn record_http(
-    metrics: web::Data<Metrics>,
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = HttpMethod::of(req.method());
-    // (the request cannot be kept aside: routing needs it unshared)
-    let result = next.call(req).await;
-    // handlers' errors are answers by now; an `Err` here is a middleware's, before routing
-    let (route, status) = match &result {
-        Ok(res) => (HttpRoute::of(res.request()), res.status()),
-        Err(e) => (HttpRoute::UNMATCHED, e.as_response_error().status_code()),
-    };
-    metrics
-        .http
-        .get_or_create(&HttpLabels {
-            http_request_method: method,
-            http_route: route,
-            http_response_status_code: status.as_u16(),
-        })
-        .observe(seconds_since(started));
-    result
 }
 
 /// `GET /metrics`.

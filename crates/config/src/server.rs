@@ -16,10 +16,10 @@ use crate::auth::IdentityVerifier;
 use crate::cache::{self, RedisPool};
 use crate::db::{self, PgPool, PostgresReady};
 use crate::http::{Readiness, configure_extractors, health_routes, not_found};
-use crate::metrics::{Exposition, Metrics, exposition_route, record_http};
+use crate::metrics::{Exposition, Metrics, exposition_route};
 use crate::schema_version::SchemaReady;
 use crate::settings::{ServerSettings, ServiceSettings};
-use crate::telemetry::request_span;
+use crate::telemetry::observe;
 use diesel_migrations::EmbeddedMigrations;
 
 /// Largest JSON body a service accepts.
@@ -60,9 +60,7 @@ where
     let (metrics, exposition) = metrics;
     let server = HttpServer::new(move || {
         App::new()
-            // inside the request span: the route is known once the inner service answered
-            .wrap(from_fn(record_http))
-            .wrap(from_fn(request_span))
+            .wrap(from_fn(observe))
             .configure(|c| configure_extractors(c, JSON_LIMIT))
             .app_data(readiness.clone())
             .app_data(metrics.clone())

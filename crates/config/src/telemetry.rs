@@ -8,11 +8,13 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::metrics::{HttpMethod, Metrics};
 use crate::settings::{LogFormat, TelemetrySettings};
 
 /// The header that carries a request's id from the gateway through every service.
@@ -211,16 +213,25 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_str(id).unwrap_or(HeaderValue::from_static("-"))
 }
 
-/// Middleware: takes the request id from `X-Request-Id` (or makes one) and the trace from
+/// The one middleware every service runs ([`crate::server::serve`]), for what every request
+/// gets: takes the request id from `X-Request-Id` (or makes one) and the trace from
 /// `traceparent` (or starts one), runs the request inside a span carrying both — so every
-/// log line of the request has `request_id` and `trace_id` — logs the outcome and echoes
-/// the request id on the response. The request's `traceparent` is replaced by this hop's,
-/// so what the handler forwards (the gateway's proxy copies it; services pass it on their
-/// own calls) makes this hop the next one's parent.
-pub async fn request_span(
+/// log line of the request has `request_id` and `trace_id` — records its duration in the
+/// HTTP histogram (when the app has [`Metrics`]), logs the outcome and echoes the request id
+/// on the response. The request's `traceparent` is replaced by this hop's, so what the
+/// handler forwards (the gateway's proxy copies it; services pass it on their own calls)
+/// makes this hop the next one's parent.
+///
+/// One layer, not one for logs and one for metrics: every `from_fn` layer boxes a future
+/// and runs its own extractors on every request, and the gateway forwards tens of
+/// thousands a second (docs/performance.md).
+pub async fn observe(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = HttpMethod::of(req.method());
     // header values are cheap to clone (shared bytes): the id is made once per request
     let id = req
         .headers()
@@ -244,8 +255,10 @@ pub async fn request_span(
         method = %req.method(),
         path = %req.path(),
     );
-    let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
+    if let Some(metrics) = metrics {
+        metrics.record_http(method, started, &result);
+    }
     let _entered = span.enter();
     match result {
         Ok(mut res) => {
@@ -358,7 +371,7 @@ mod tests {
 
         let app = actix_web::test::init_service(
             actix_web::App::new()
-                .wrap(actix_web::middleware::from_fn(request_span))
+                .wrap(actix_web::middleware::from_fn(observe))
                 .route(
                     "/",
                     actix_web::web::get().to(|| async {
