@@ -124,17 +124,28 @@ export const post = (path, body, options) => request('POST', path, body ?? {}, o
 export const put = (path, body, options) => request('PUT', path, body ?? {}, options);
 export const del = (path, options) => request('DELETE', path, undefined, options);
 
-/** Every item of a paginated list (`{"items", "limit", "offset", "total"}`), page by page. */
+/**
+ * Every item of a paginated list (`{"items", "limit", "offset", "total"}`), page by page:
+ * after the page's `next_cursor` when the list has one (sales: keyset pages), else by
+ * `offset`.
+ */
 export async function getAll(path, { pageSize = 200, maxPages = 20 } = {}) {
   const items = [];
   const sep = path.includes('?') ? '&' : '?';
+  let from = 'offset=0';
   for (let page = 0; page < maxPages; page += 1) {
-    const offset = page * pageSize;
-    const data = await get(`${path}${sep}limit=${pageSize}&offset=${offset}`);
+    const data = await get(`${path}${sep}limit=${pageSize}&${from}`);
     const batch = Array.isArray(data?.items) ? data.items : [];
     items.push(...batch);
+    if (batch.length === 0) break;
+    if (data && 'next_cursor' in data) {
+      if (typeof data.next_cursor !== 'string') break;
+      from = `after=${encodeURIComponent(data.next_cursor)}`;
+      continue;
+    }
     const total = Number(data?.total ?? items.length);
-    if (batch.length === 0 || items.length >= total) break;
+    if (items.length >= total) break;
+    from = `offset=${(page + 1) * pageSize}`;
   }
   return items;
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::InventoryError;
 use crate::models::stock::{self, ItemKind, Movement, MovementReason, StockItem};
 use crate::models::{WriteScope, check_amount, group_by, products};
-use crate::pagination::{Page, Paginated};
+use crate::pagination::Page;
 use crate::schema::{sale_lines, sales};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
@@ -51,7 +51,7 @@ pub struct SaleView {
     pub lines: Vec<SaleLine>,
 }
 
-/// `GET /api/sales` filters: UTC calendar days, both inclusive.
+/// `GET /api/sales` filters: UTC calendar days, both inclusive; and where the page starts.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SalesFilter {
@@ -61,6 +61,66 @@ pub struct SalesFilter {
     /// 1900-01-01..=9999-12-31; not before `from`.
     #[param(pattern = "^(19[0-9]{2}|[2-9][0-9]{3})-")]
     pub to: Option<NaiveDate>,
+    /// The `next_cursor` of the page before: the page starts after that sale (keyset
+    /// pagination: the cost of a page does not grow with how far into the history it is).
+    /// Not together with `offset`.
+    #[param(max_length = 64)]
+    pub after: Option<String>,
+}
+
+/// The largest `offset` a sales page may ask for: deeper pages are asked for with `after`
+/// (an offset makes PostgreSQL read and discard every row before the page).
+pub const MAX_OFFSET: i64 = 1_000;
+
+/// Where a page of sales starts: after the sale at (`sold_at`, `id`), in the list's order
+/// (newest first, then by id, descending). Clients see it as an opaque string,
+/// `<microseconds since 1970>.<id>`, and only hand it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SalesCursor {
+    sold_at: DateTime<Utc>,
+    id: Uuid,
+}
+
+impl SalesCursor {
+    fn of(sale: &Sale) -> Self {
+        SalesCursor {
+            sold_at: sale.sold_at,
+            id: sale.id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.sold_at.timestamp_micros(), self.id.simple())
+    }
+
+    pub fn parse(text: &str) -> Result<Self, InventoryError> {
+        let invalid = || {
+            InventoryError::InvalidQuery(
+                "after no es válido: usa el next_cursor de la página anterior".to_owned(),
+            )
+        };
+        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
+        let sold_at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(invalid)?;
+        let id = Uuid::try_parse(id).map_err(|_| invalid())?;
+        Ok(SalesCursor { sold_at, id })
+    }
+}
+
+/// A page of sales: `{"items", "limit", "offset", "total", "next_cursor"}` — the shared
+/// page envelope, plus where the next page starts (`null` on the last one).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SalesPage {
+    pub items: Vec<SaleView>,
+    pub limit: i64,
+    pub offset: i64,
+    /// Sales that match the filter, in every page.
+    pub total: i64,
+    /// The `after` of the next page; `null` when this page is the last.
+    pub next_cursor: Option<String>,
 }
 
 /// The days a sales filter may name.
@@ -125,27 +185,64 @@ async fn with_lines(
         .collect())
 }
 
-/// One page of sales, newest first, with lines.
+/// One page of sales, newest first, with lines: from `offset` (at most [`MAX_OFFSET`]) or
+/// after the filter's cursor. The index `(tenant_id, sold_at, id)` serves both the range
+/// and the cursor, read backwards.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
     filter: &SalesFilter,
     page: Page,
-) -> Result<Paginated<SaleView>, InventoryError> {
+) -> Result<SalesPage, InventoryError> {
+    let cursor = filter
+        .after
+        .as_deref()
+        .map(SalesCursor::parse)
+        .transpose()?;
+    if cursor.is_some() && page.offset > 0 {
+        return Err(InventoryError::InvalidQuery(
+            "after y offset no se pueden usar juntos".to_owned(),
+        ));
+    }
+    if page.offset > MAX_OFFSET {
+        return Err(InventoryError::InvalidQuery(format!(
+            "offset no puede pasar de {MAX_OFFSET}: para seguir, usa after con el next_cursor de la página"
+        )));
+    }
     let count = filtered(tenant, filter)?;
-    let rows = filtered(tenant, filter)?;
+    let mut rows = filtered(tenant, filter)?;
+    if let Some(c) = cursor {
+        rows = rows.filter(
+            sales::sold_at
+                .lt(c.sold_at)
+                .or(sales::sold_at.eq(c.sold_at).and(sales::id.lt(c.id))),
+        );
+    }
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         let total: i64 = count.count().get_result(c).await?;
-        let rows: Vec<Sale> = rows
-            .order((sales::sold_at.desc(), sales::id.asc()))
-            .limit(page.limit)
+        // one more than the page: whether a next page exists, without counting what is left
+        let mut rows: Vec<Sale> = rows
+            .order((sales::sold_at.desc(), sales::id.desc()))
+            .limit(page.limit + 1)
             .offset(page.offset)
             .select(Sale::as_select())
             .load(c)
             .await?;
+        let more = rows.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);
+        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        let next_cursor = rows
+            .last()
+            .filter(|_| more)
+            .map(|last| SalesCursor::of(last).encode());
         let items = with_lines(c, tenant, rows).await?;
-        Ok(Paginated::new(items, page, total))
+        Ok(SalesPage {
+            items,
+            limit: page.limit,
+            offset: page.offset,
+            total,
+            next_cursor,
+        })
     })
     .await
 }

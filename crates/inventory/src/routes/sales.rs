@@ -15,9 +15,9 @@ use crate::startup::AppState;
     tag = "sales",
     params(bakery_config::pagination::PageParams, crate::models::sales::SalesFilter),
     responses(
-        (status = 200, description = "A page of sales", body = bakery_config::pagination::Paginated<crate::models::sales::SaleView>),
+        (status = 200, description = "A page of sales, newest first, and where the next one starts", body = crate::models::sales::SalesPage),
         (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
-        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `limit`/`offset` out of range (`offset` at most 1000), an `after` that is not a `next_cursor`, or both `after` and `offset`", body = bakery_config::http::ErrorBody),
     )
 )]
 pub async fn list_sales(

@@ -14,4 +14,5 @@ mod limits;
 mod metrics;
 mod openapi;
 mod procurement;
+mod sales_pages;
 mod stock;
