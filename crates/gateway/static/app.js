@@ -13,7 +13,7 @@ import { refreshChecklist, screenViewed, signupStarted, startChecklist, stopChec
 import { clock, el, icon, qty, spokenTime } from './format.js';
 import { Policy, loadPolicy } from './policy.js';
 import { refusal, refused, setDisabled, setSignupAction, toast } from './ui.js';
-import { VIEWS } from './views.js';
+import { VIEWS, useBakeryClock } from './views.js';
 import { LeftTheLine, waitInLine } from './waiting.js';
 
 const STORAGE_KEY = 'bakery-ia.demo-session';
@@ -761,6 +761,7 @@ async function route() {
         stale: () => token !== app.renderToken || !app.session,
       };
   try {
+    await useBakeryClock(ctx);
     const content = await spec.render(ctx);
     if (ctx.stale()) return;
     view.replaceChildren(content);

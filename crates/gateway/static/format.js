@@ -44,12 +44,48 @@ const number = new Intl.NumberFormat('es-ES', { maximumFractionDigits: 3 });
 const percent = new Intl.NumberFormat('es-ES', { style: 'percent', maximumFractionDigits: 0 });
 const shortDate = new Intl.DateTimeFormat('es-ES', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const weekday = new Intl.DateTimeFormat('es-ES', { weekday: 'short', timeZone: 'UTC' });
-const dateTime = new Intl.DateTimeFormat('es-ES', {
-  day: 'numeric',
-  month: 'short',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+
+// The bakery's clock: every day ("hoy", the last 7 days) and every time on the screens is
+// the bakery's (tenant-service's `timezone`, Europe/Madrid for the demo bakeries), whatever
+// the zone of the browser that shows them. The API's `from`/`to` are UTC days: the screens
+// ask for a day more on each side and sort the sales into the bakery's days.
+export const DEFAULT_TIME_ZONE = 'Europe/Madrid';
+let zone = DEFAULT_TIME_ZONE;
+let dateTime;
+let timeOfDayFormat;
+let dayParts;
+function useZone(name) {
+  zone = name;
+  dateTime = new Intl.DateTimeFormat('es-ES', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZone: name });
+  timeOfDayFormat = new Intl.DateTimeFormat('es-ES', { hour: '2-digit', minute: '2-digit', timeZone: name });
+  dayParts = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: name });
+}
+useZone(DEFAULT_TIME_ZONE);
+
+/** Uses the bakery's time zone `name` from now on (the default for a missing or unknown one). */
+export function setBakeryTimeZone(name) {
+  let next = DEFAULT_TIME_ZONE;
+  if (typeof name === 'string' && name !== '') {
+    try {
+      new Intl.DateTimeFormat('es-ES', { timeZone: name });
+      next = name;
+    } catch {
+      // an unknown zone: the default
+    }
+  }
+  useZone(next);
+}
+
+export const bakeryTimeZone = () => zone;
+
+/** The place a zone is named after: "Madrid" for Europe/Madrid. */
+export const zonePlace = () => zone.split('/').pop().replace(/_/g, ' ');
+
+/** `YYYY-MM-DD` of an instant (a Date, or now) in the bakery's time zone. */
+export function bakeryDay(instant = new Date()) {
+  const part = Object.fromEntries(dayParts.formatToParts(instant).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day}`;
+}
 
 export const num = (v) => Number(v ?? 0);
 export const money = (v) => euro.format(num(v));
@@ -60,7 +96,7 @@ const UNITS = { unidad: 'ud.', kg: 'kg', g: 'g', l: 'l', ml: 'ml' };
 export const unit = (u) => UNITS[u] ?? u ?? '';
 export const qtyUnit = (v, u) => `${qty(v)} ${unit(u)}`.trim();
 
-/** `YYYY-MM-DD` of a Date in UTC (the API's calendar days are UTC). */
+/** `YYYY-MM-DD` of a Date in UTC (the API's `from`/`to` are UTC days). */
 export function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
@@ -74,11 +110,14 @@ export function addDays(day, n) {
 /** "17 nov" of a `YYYY-MM-DD` day. */
 export const dayLabel = (day) => shortDate.format(new Date(`${day}T00:00:00Z`));
 export const weekdayLabel = (day) => weekday.format(new Date(`${day}T00:00:00Z`)).replace('.', '');
+/** "1 dic, 05:08" of an instant, on the bakery's clock. */
 export const when = (iso) => dateTime.format(new Date(iso));
+/** "05:08" of an instant, on the bakery's clock. */
+export const timeOfDay = (iso) => timeOfDayFormat.format(new Date(iso));
 
-/** Days from today (UTC) to `day`: 0 today, 1 tomorrow, -1 yesterday. */
+/** Days from the bakery's today to `day`: 0 today, 1 tomorrow, -1 yesterday. */
 export function daysFromToday(day) {
-  const today = Date.parse(`${isoDay(new Date())}T00:00:00Z`);
+  const today = Date.parse(`${bakeryDay()}T00:00:00Z`);
   return Math.round((Date.parse(`${day}T00:00:00Z`) - today) / 86400000);
 }
 

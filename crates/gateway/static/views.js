@@ -4,24 +4,27 @@
 // gateway and returns the screen's element; errors propagate to the router, which shows
 // them (or the end screen when the session is over).
 
-import { del, getAll, post, put } from './api.js';
+import { del, get, getAll, post, put } from './api.js';
 import {
   addDays,
+  bakeryDay,
   dayLabel,
   daysFromToday,
   el,
   expiryLabel,
   icon,
-  isoDay,
   money,
   num,
   pct,
   qty,
   qtyUnit,
+  setBakeryTimeZone,
   svg,
+  timeOfDay,
   unit,
   weekdayLabel,
   when,
+  zonePlace,
 } from './format.js';
 import { policyButton, refused, setDisabled, signupOffer, toast } from './ui.js';
 
@@ -107,7 +110,31 @@ function filterRows(container, text) {
   }
 }
 
-const todayUtc = () => isoDay(new Date());
+// The bakery's time zone, asked of tenant-service once per account shown (the router
+// calls this before every screen): the screens' days and times are the bakery's
+// (format.js). Without an answer, the default zone.
+let clockOf = null;
+export async function useBakeryClock(ctx) {
+  const account = ctx.customer ? `customer:${ctx.customer.tenant_id ?? ''}` : `demo:${ctx.session?.session_id ?? ''}`;
+  if (clockOf === account) return;
+  try {
+    const me = await get('/api/tenants/me');
+    setBakeryTimeZone(me?.timezone);
+    clockOf = account;
+  } catch {
+    setBakeryTimeZone(null);
+  }
+}
+
+/** The sales of the bakery's days `first`..=`last` (`YYYY-MM-DD`), newest first. */
+async function salesOfDays(first, last) {
+  // the API's days are UTC: one more on each side covers the bakery's, whatever its zone
+  const sales = await getAll(`/api/sales?from=${addDays(first, -1)}&to=${addDays(last, 1)}`);
+  return sales.filter((s) => {
+    const day = bakeryDay(new Date(s.sold_at));
+    return day >= first && day <= last;
+  });
+}
 
 // ---------------------------------------------------------------------------------------
 // Stock adjustment (an operation the demo policy allows)
@@ -298,24 +325,23 @@ function salesChart(days) {
       svg('line', { x1: left, x2: width - left, y1: height - bottom, y2: height - bottom, class: 'axis' }),
       bars,
     ),
-    el('figcaption', { class: 'muted' }, 'Importe vendido por día en euros (UTC). La barra destacada es hoy: las ventas que registres en el punto de venta aparecen aquí.'),
+    el('figcaption', { class: 'muted' }, `Importe vendido por día en euros (días en hora de ${zonePlace()}). La barra destacada es hoy: las ventas que registres en el punto de venta aparecen aquí.`),
   );
 }
 
 async function renderDashboard(ctx) {
-  const today = todayUtc();
-  const from = addDays(today, -7);
+  const today = bakeryDay();
   const [ingredients, products, lots, sales] = await Promise.all([
     getAll('/api/inventory/ingredients'),
     getAll('/api/products'),
     getAll(`/api/inventory/stock-lots?expiring_within_days=${EXPIRING_DAYS}`),
-    getAll(`/api/sales?from=${from}&to=${today}`),
+    salesOfDays(addDays(today, -7), today),
   ]);
   const names = new Map([...ingredients, ...products].map((i) => [i.id, i]));
   const byDay = new Map();
   for (let i = -7; i <= 0; i += 1) byDay.set(addDays(today, i), { total: 0, tickets: 0 });
   for (const s of sales) {
-    const d = byDay.get(String(s.sold_at).slice(0, 10));
+    const d = byDay.get(bakeryDay(new Date(s.sold_at)));
     if (d) {
       d.total += num(s.total);
       d.tickets += 1;
@@ -872,8 +898,8 @@ const PAYMENT = [
 ];
 
 async function renderPos(ctx) {
-  const today = todayUtc();
-  const [products, todaysSales] = await Promise.all([getAll('/api/products'), getAll(`/api/sales?from=${today}&to=${today}`)]);
+  const today = bakeryDay();
+  const [products, todaysSales] = await Promise.all([getAll('/api/products'), salesOfDays(today, today)]);
   const allowed = ctx.policy.allows('POST', '/api/pos/sales');
   const cart = new Map(); // product id → quantity
   const byId = new Map(products.map((p) => [p.id, p]));
@@ -1042,7 +1068,7 @@ async function renderPos(ctx) {
             el(
               'li',
               null,
-              el('span', null, new Date(s.sold_at).toLocaleTimeString('es-ES', { hour: '2-digit', minute: '2-digit' })),
+              el('span', null, timeOfDay(s.sold_at)),
               el('span', null, (s.lines || []).map((l) => `${qty(l.quantity)} × ${byId.get(l.product_id)?.name ?? 'producto'}`).join(', ')),
               el('strong', null, money(s.total)),
             ),
