@@ -3,8 +3,9 @@
 //! each one's `/metrics` shows only its own numbers.
 //!
 //! - [`Metrics::record_http`]: what the middleware every service runs
-//!   ([`crate::telemetry::observe`]) records: `http_server_request_duration_seconds` by method, route template and status
-//!   (OpenTelemetry's HTTP semantic conventions, their bucket boundaries).
+//!   ([`crate::telemetry::observe`]) records: `http_server_request_duration_seconds` by
+//!   method, route template and status (OpenTelemetry's HTTP semantic conventions, their
+//!   bucket boundaries).
 //! - [`exposition`]: `GET /metrics` in the OpenMetrics text format, on the service port
 //!   ([`Exposition::ServicePort`]) or on a listener of its own ([`serve_metrics`]: the
 //!   gateway's `GATEWAY_METRICS_ADDR`).

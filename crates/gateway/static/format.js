@@ -76,8 +76,6 @@ export function setBakeryTimeZone(name) {
   useZone(next);
 }
 
-export const bakeryTimeZone = () => zone;
-
 /** The place a zone is named after: "Madrid" for Europe/Madrid. */
 export const zonePlace = () => zone.split('/').pop().replace(/_/g, ' ');
 

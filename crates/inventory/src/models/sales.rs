@@ -229,8 +229,9 @@ pub async fn list(
             .select(Sale::as_select())
             .load(c)
             .await?;
-        let more = rows.len() > usize::try_from(page.limit).unwrap_or(usize::MAX);
-        rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
         let next_cursor = rows
             .last()
             .filter(|_| more)
