@@ -196,6 +196,11 @@ CONF
   fi
   [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'")" = 1 ] ||
     psql_admin -qc "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS"
+  # A role that owns nothing, which the test role may switch to (SET ROLE): the tests check
+  # row-level security for a service that is not the tables' owner too. Idempotent.
+  [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '${DB_ROLE}_service'")" = 1 ] ||
+    psql_admin -qc "CREATE ROLE ${DB_ROLE}_service NOLOGIN NOSUPERUSER NOBYPASSRLS" \
+      -c "GRANT ${DB_ROLE}_service TO $DB_ROLE"
   # lets the demo cloner skip per-row foreign-key triggers in its copy transaction
   # (PostgreSQL 15+; see crates/demo-session/src/cloner.rs). Idempotent.
   psql_admin -qc "DO \$\$ BEGIN IF current_setting('server_version_num')::int >= 150000 THEN

@@ -210,9 +210,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Which template's sales history a virtual tenant reads besides its own (written by
+    /// the cloner; see migrations/inventory/…_shared_history).
+    history_shares (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        template_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 /// Calls `$callback!` with the model's tables in foreign-key order (parents first), then
 /// `$extra`: the one list of them (the schema's joins, [`TABLES_IN_FK_ORDER`], the seed
-/// jobs' inserts). `demo_row_usage`, written by a trigger, is not a model table.
+/// jobs' inserts). `demo_row_usage`, written by a trigger, and `history_shares`, written by
+/// the cloner, are not model tables.
 #[macro_export]
 macro_rules! model_tables {
     ($callback:ident $(, $extra:ident)* $(,)?) => {
@@ -237,13 +249,17 @@ macro_rules! model_tables {
 }
 
 use diesel::allow_tables_to_appear_in_same_query;
-model_tables!(allow_tables_to_appear_in_same_query, demo_row_usage);
+model_tables!(
+    allow_tables_to_appear_in_same_query,
+    demo_row_usage,
+    history_shares
+);
 
 macro_rules! names_in_order {
     ($($table:ident),*) => {
         /// Every table in foreign-key order (parents first): the order cloning copies in
         /// and the reverse of the order cleanup deletes in.
-        pub const TABLES_IN_FK_ORDER: [&str; 15] = [$(stringify!($table)),*];
+        pub const TABLES_IN_FK_ORDER: [&str; 16] = [$(stringify!($table)),*];
     };
 }
-model_tables!(names_in_order, demo_row_usage);
+model_tables!(names_in_order, demo_row_usage, history_shares);

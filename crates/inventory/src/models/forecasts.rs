@@ -11,13 +11,14 @@
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Numeric, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Date, Numeric, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::history::SalesSources;
 use crate::models::today;
 use crate::pagination::{Page, Paginated};
 use crate::schema::{forecast_models, products, sales};
@@ -154,11 +155,12 @@ pub async fn forecast(
             .await
             .optional()?
             .ok_or(InventoryError::NotFound("product"))?;
-        let (from, to) = history_window(c, tenant, today).await?;
+        let sources = SalesSources::of(c, tenant).await?;
+        let (from, to) = history_window(c, &sources, today).await?;
         let (daily, history_days) = if from > to {
             (Vec::new(), 0)
         } else {
-            let daily = daily_demand(c, tenant, product_id, from, today).await?;
+            let daily = daily_demand(c, &sources, product_id, from, today).await?;
             (daily, (to - from).num_days() + 1)
         };
         let forecast = weekday_average(&daily, from, to, today, days);
@@ -178,17 +180,23 @@ pub async fn forecast(
 }
 
 /// The history window `[from, to]` (see the module docs); empty (`from > to`) when the
-/// tenant has no sales before today. Inside a scoped transaction.
+/// tenant has no sales before today (its own or its template's shared history). Inside a
+/// scoped transaction.
 async fn history_window(
     c: &mut AsyncPgConnection,
-    tenant: Uuid,
+    sources: &SalesSources,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), InventoryError> {
-    let first_sale: Option<DateTime<Utc>> = sales::table
-        .filter(sales::tenant_id.eq(tenant))
-        .select(diesel::dsl::min(sales::sold_at))
-        .first(c)
-        .await?;
+    let mut first_sale: Option<DateTime<Utc>> = None;
+    // one index probe per source (`min` over `tenant_id = ANY(…)` would scan)
+    for source in sources.tenants() {
+        let first: Option<DateTime<Utc>> = sales::table
+            .filter(sales::tenant_id.eq(source))
+            .select(diesel::dsl::min(sales::sold_at))
+            .first(c)
+            .await?;
+        first_sale = first_sale.into_iter().chain(first).min();
+    }
     let to = today - Duration::days(1);
     let window_start = today - Duration::days(WINDOW_DAYS);
     let from = match first_sale {
@@ -202,7 +210,7 @@ async fn history_window(
 /// had sales. Inside a scoped transaction.
 async fn daily_demand(
     c: &mut AsyncPgConnection,
-    tenant: Uuid,
+    sources: &SalesSources,
     product_id: Uuid,
     from: NaiveDate,
     until: NaiveDate,
@@ -211,11 +219,11 @@ async fn daily_demand(
         "SELECT (s.sold_at AT TIME ZONE 'UTC')::date AS day, sum(l.quantity) AS quantity \
          FROM sale_lines l \
          JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id \
-         WHERE l.tenant_id = $1 AND s.tenant_id = $1 AND l.product_id = $2 \
+         WHERE l.tenant_id = ANY($1) AND l.product_id = $2 \
            AND s.sold_at >= $3 AND s.sold_at < $4 \
          GROUP BY 1",
     )
-    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<SqlUuid>, _>(sources.tenants())
     .bind::<SqlUuid, _>(product_id)
     .bind::<Timestamptz, _>(midnight(from))
     .bind::<Timestamptz, _>(midnight(until))

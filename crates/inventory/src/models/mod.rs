@@ -6,6 +6,7 @@
 //! inside such a transaction say so.
 
 pub mod forecasts;
+pub mod history;
 pub mod ingredients;
 pub mod production;
 pub mod products;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::history::SalesSources;
 use crate::models::stock::{self, ItemKind, Movement, MovementReason, StockItem};
 use crate::models::{WriteScope, check_amount, group_by, products};
 use crate::pagination::Page;
@@ -131,10 +132,8 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-fn filtered(
-    tenant: Uuid,
-    f: &SalesFilter,
-) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+/// The filter's day range, not yet scoped to a tenant (callers name the tenants).
+fn filtered(f: &SalesFilter) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
     if let (Some(from), Some(to)) = (f.from, f.to)
         && from > to
     {
@@ -150,9 +149,7 @@ fn filtered(
             "las fechas deben estar entre {FIRST_DAY} y {LAST_DAY}"
         )));
     }
-    let mut q = sales::table
-        .filter(sales::tenant_id.eq(tenant))
-        .into_boxed();
+    let mut q = sales::table.into_boxed();
     if let Some(from) = f.from {
         q = q.filter(sales::sold_at.ge(midnight(from)));
     }
@@ -162,14 +159,29 @@ fn filtered(
     Ok(q)
 }
 
+/// `q` limited to the sales of `source` that `sources.own` may see: all of its own, and of
+/// a shared template's only those sold up to now (row-level security says the same).
+fn from_source(
+    q: sales::BoxedQuery<'static, diesel::pg::Pg>,
+    sources: &SalesSources,
+    source: Uuid,
+) -> sales::BoxedQuery<'static, diesel::pg::Pg> {
+    let q = q.filter(sales::tenant_id.eq(source));
+    if source == sources.own {
+        q
+    } else {
+        q.filter(sales::sold_at.le(diesel::dsl::now))
+    }
+}
+
 async fn with_lines(
     c: &mut AsyncPgConnection,
-    tenant: Uuid,
+    sources: &SalesSources,
     rows: Vec<Sale>,
 ) -> Result<Vec<SaleView>, InventoryError> {
     let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
     let lines: Vec<SaleLine> = sale_lines::table
-        .filter(sale_lines::tenant_id.eq(tenant))
+        .filter(sale_lines::tenant_id.eq_any(sources.tenants()))
         .filter(sale_lines::sale_id.eq_any(&ids))
         .order(sale_lines::id)
         .select(SaleLine::as_select())
@@ -187,7 +199,7 @@ async fn with_lines(
 
 /// One page of sales, newest first, with lines: from `offset` (at most [`MAX_OFFSET`]) or
 /// after the filter's cursor. The index `(tenant_id, sold_at, id)` serves both the range
-/// and the cursor, read backwards.
+/// and the cursor, read backwards, for each source of sales ([`SalesSources`]).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
@@ -209,34 +221,53 @@ pub async fn list(
             "offset no puede pasar de {MAX_OFFSET}: para seguir, usa after con el next_cursor de la página"
         )));
     }
-    let count = filtered(tenant, filter)?;
-    let mut rows = filtered(tenant, filter)?;
-    if let Some(c) = cursor {
-        rows = rows.filter(
-            sales::sold_at
-                .lt(c.sold_at)
-                .or(sales::sold_at.eq(c.sold_at).and(sales::id.lt(c.id))),
-        );
-    }
+    filtered(filter)?; // a bad filter is refused before any query
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
-        let total: i64 = count.count().get_result(c).await?;
+        let sources = SalesSources::of(c, tenant).await?;
+        let mut total = 0;
+        let mut rows: Vec<Sale> = Vec::new();
+        // One ordered index range per source (a virtual tenant has two: its own sales and
+        // its template's history), merged here: each gives at most the page's end, so the
+        // cost is bounded by offset + limit whatever the size of the history.
+        let wanted = page.offset.saturating_add(page.limit).saturating_add(1);
+        for source in sources.tenants() {
+            total += from_source(filtered(filter)?, &sources, source)
+                .count()
+                .get_result::<i64>(c)
+                .await?;
+            let mut q = from_source(filtered(filter)?, &sources, source);
+            if let Some(cur) = cursor.as_ref() {
+                q = q.filter(
+                    sales::sold_at
+                        .lt(cur.sold_at)
+                        .or(sales::sold_at.eq(cur.sold_at).and(sales::id.lt(cur.id))),
+                );
+            }
+            rows.extend(
+                q.order((sales::sold_at.desc(), sales::id.desc()))
+                    .limit(wanted)
+                    .select(Sale::as_select())
+                    .load::<Sale>(c)
+                    .await?,
+            );
+        }
+        rows.sort_unstable_by(|a, b| (b.sold_at, b.id).cmp(&(a.sold_at, a.id)));
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
         // one more than the page: whether a next page exists, without counting what is left
         let mut rows: Vec<Sale> = rows
-            .order((sales::sold_at.desc(), sales::id.desc()))
-            .limit(page.limit + 1)
-            .offset(page.offset)
-            .select(Sale::as_select())
-            .load(c)
-            .await?;
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+            .into_iter()
+            .skip(skip)
+            .take(limit.saturating_add(1))
+            .collect();
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = rows
             .last()
             .filter(|_| more)
             .map(|last| SalesCursor::of(last).encode());
-        let items = with_lines(c, tenant, rows).await?;
+        let items = with_lines(c, &sources, rows).await?;
         Ok(SalesPage {
             items,
             limit: page.limit,
