@@ -28,6 +28,7 @@ use crate::routes::{forecasts, inventory, production, products, purchasing, sale
         purchasing::list_orders,
         purchasing::create_order,
         sales::list_sales,
+        sales::sales_summary,
         sales::create_sale,
         forecasts::list_models,
         forecasts::get_forecast,

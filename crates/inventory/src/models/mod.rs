@@ -13,6 +13,7 @@ pub mod products;
 pub mod purchasing;
 pub mod recipes;
 pub mod sales;
+pub mod sales_summary;
 pub mod stock;
 
 use std::collections::HashMap;

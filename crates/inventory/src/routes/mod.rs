@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(purchasing::create_order)),
     )
     .service(resource("/api/sales").route(web::get().to(sales::list_sales)))
+    .service(resource("/api/sales/summary").route(web::get().to(sales::sales_summary)))
     .service(resource("/api/pos/sales").route(web::post().to(sales::create_sale)))
     .service(resource("/api/forecasts/models").route(web::get().to(forecasts::list_models)))
     .service(resource("/api/forecasts/{product_id}").route(web::get().to(forecasts::get_forecast)));

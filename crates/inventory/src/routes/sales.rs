@@ -6,6 +6,7 @@ use bakery_config::auth::Identity;
 use super::may_write;
 use crate::error::InventoryError;
 use crate::models::sales::{self, PosSale, PosSaleRequest, SalesFilter};
+use crate::models::sales_summary::{self, SummaryParams, SummaryRange};
 use crate::pagination::{self, PageParams};
 use crate::startup::AppState;
 
@@ -29,6 +30,28 @@ pub async fn list_sales(
     let page = pagination::page(page.into_inner())?;
     let list = sales::list(&mut *state.conn().await?, identity.tenant_id, &filter, page).await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/sales/summary",
+    tag = "sales",
+    params(crate::models::sales_summary::SummaryParams),
+    responses(
+        (status = 200, description = "Tickets and takings per day, per hour of the day and per payment method, in the bakery's time zone", body = crate::models::sales_summary::SalesSummary),
+        (status = 401, description = "`unauthorized`: no identity (through the gateway: `missing_credentials`)", body = bakery_config::http::ErrorBody),
+        (status = 400, description = "`invalid_query`: `from`/`to` missing, reversed or more than 92 days apart, or `tz` not an IANA time zone", body = bakery_config::http::ErrorBody),
+    )
+)]
+pub async fn sales_summary(
+    identity: Identity,
+    state: web::Data<AppState>,
+    params: web::Query<SummaryParams>,
+) -> Result<HttpResponse, InventoryError> {
+    let range = SummaryRange::try_from(params.into_inner())?;
+    let summary =
+        sales_summary::summary(&mut *state.conn().await?, identity.tenant_id, range).await?;
+    Ok(HttpResponse::Ok().json(summary))
 }
 
 #[utoipa::path(

@@ -15,4 +15,5 @@ mod metrics;
 mod openapi;
 mod procurement;
 mod sales_pages;
+mod shared_history;
 mod stock;
