@@ -3,9 +3,16 @@
 //! The tenancy invariant makes a clone a set-based copy that only swaps `tenant_id`: one
 //! `INSERT … SELECT` per table, in foreign-key order. The inventory copy is sent as ONE
 //! multi-statement simple query, which PostgreSQL runs as one implicit transaction
-//! (repeatable read): one round trip, all or nothing, one consistent view of the template. Dates are rebased in the same statements so the copy looks
-//! like today: every `date` and `timestamptz` column moves by
-//! `(today - 1) - last sales day of the template` days.
+//! (repeatable read): one round trip, all or nothing, one consistent view of the template.
+//! Dates are rebased in the same statements so the copy looks like today: every `date`
+//! and `timestamptz` column moves by `today - the day of the template's latest ticket`, in
+//! the templates' time zone — 0 days when the template is current ([`crate::templates`]).
+//!
+//! Shared tables are not copied: the sales history (every table with a `shared_history`
+//! policy) stays in the template and the virtual tenant reads it through row-level
+//! security, read-only (docs/tenancy.md, "Shared history"); the copy records whose history
+//! it reads in `history_shares`. So a clone copies the few thousand rows a prospect can
+//! change, whatever the size of the history.
 //!
 //! The plan is read from the catalog once at start-up: every table with a `tenant_id`
 //! column, ordered so parents come before children (a topological sort of the foreign
@@ -73,8 +80,11 @@ pub struct ClonePlan {
     /// Tenant-owned tables, parents first.
     tables: Vec<String>,
     /// `(table, column list, select list)` in that order; the select list contains
-    /// `{virtual}` where the new tenant id goes.
+    /// `{virtual}` where the new tenant id goes. Shared tables are not among them.
     copies: Vec<(String, String, String)>,
+    /// Tables a virtual tenant reads from its template instead of copying them (those with
+    /// a `shared_history` policy: the sales history), read from the catalog.
+    shared: Vec<String>,
     /// Whether the copy runs PostgreSQL's per-row foreign-key triggers (see above).
     foreign_key_checks: ForeignKeyChecks,
 }
@@ -164,6 +174,28 @@ pub(crate) async fn tenant_owned_columns(
     Ok(by_table)
 }
 
+/// The tables with a `shared_history` row-level security policy: the template's rows are
+/// read through the virtual tenant, never copied (`migrations/inventory/…_shared_history`).
+async fn shared_tables(conn: &mut AsyncPgConnection) -> Result<Vec<String>, CloneError> {
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = Text)]
+        tablename: String,
+    }
+    let rows: Vec<Table> = sql_query(
+        "SELECT DISTINCT tablename::text AS tablename FROM pg_policies \
+         WHERE schemaname = current_schema() AND policyname = 'shared_history' \
+         ORDER BY 1",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|t| t.tablename).collect())
+}
+
+/// The table that says whose history a virtual tenant shares: written by the copy, never
+/// copied from the template.
+const HISTORY_SHARES: &str = "history_shares";
+
 /// `(child, parent)` for every foreign key of the schema.
 async fn foreign_keys(conn: &mut AsyncPgConnection) -> Result<Vec<(String, String)>, CloneError> {
     let edges: Vec<ForeignKeyRow> = sql_query(
@@ -209,8 +241,15 @@ impl ClonePlan {
         let columns = tenant_owned_columns(conn).await?;
         let tenant_owned: Vec<String> = columns.keys().cloned().collect();
         let tables = foreign_key_order(&tenant_owned, &foreign_keys(conn).await?)?;
+        let shared = shared_tables(conn).await?;
+        if !shared.is_empty() && !tables.iter().any(|t| t == HISTORY_SHARES) {
+            return Err(CloneError::Plan(format!(
+                "shared tables {shared:?} but no {HISTORY_SHARES} table"
+            )));
+        }
         let copies = tables
             .iter()
+            .filter(|table| *table != HISTORY_SHARES && !shared.contains(table))
             .map(|table| {
                 let cols = columns
                     .get(table)
@@ -226,6 +265,7 @@ impl ClonePlan {
         Ok(ClonePlan {
             tables,
             copies,
+            shared,
             foreign_key_checks,
         })
     }
@@ -233,6 +273,11 @@ impl ClonePlan {
     /// Tenant-owned tables, parents first.
     pub fn tables(&self) -> &[String] {
         &self.tables
+    }
+
+    /// Tables read from the template (not copied).
+    pub fn shared(&self) -> &[String] {
+        &self.shared
     }
 
     pub fn foreign_key_checks(&self) -> ForeignKeyChecks {
@@ -263,16 +308,33 @@ impl ClonePlan {
                 "DELETE FROM {table} WHERE tenant_id = '{VIRTUAL}'::uuid;"
             );
         }
+        // Day arithmetic in the bakery's zone: `+ 1 day` keeps 08:00 at 08:00 across a
+        // daylight-saving change.
         let _ = writeln!(
             sql,
-            "SELECT set_config('app.clone_offset_days', ((current_date - 1) - coalesce(\
+            "SELECT set_config('TimeZone', '{}', true);",
+            bakery_demo_data::clock::BAKERY_TIME_ZONE.name()
+        );
+        // The template's day is the bakery day of its latest ticket (it holds today's whole
+        // day): 0 days when it was seeded today, as the demo-session keeps it
+        // (`crate::templates`); otherwise the copied rows move to today.
+        let _ = writeln!(
+            sql,
+            "SELECT set_config('app.clone_offset_days', (current_date - coalesce(\
                (SELECT max(sold_at)::date FROM sales WHERE tenant_id = '{template}'::uuid), \
-               current_date - 1))::text, true);"
+               current_date))::text, true);"
         );
         for (table, columns, select) in &self.copies {
             let _ = writeln!(
                 sql,
                 "INSERT INTO {table} ({columns}) SELECT {select} FROM {table} WHERE tenant_id = '{TEMPLATE}'::uuid;"
+            );
+        }
+        if !self.shared.is_empty() {
+            let _ = writeln!(
+                sql,
+                "INSERT INTO {HISTORY_SHARES} (tenant_id, template_id) \
+                 VALUES ('{VIRTUAL}'::uuid, '{TEMPLATE}'::uuid);"
             );
         }
         sql.replace(TEMPLATE, &template.to_string())
@@ -281,6 +343,7 @@ impl ClonePlan {
 }
 
 const OFFSET_DAYS: &str = "current_setting('app.clone_offset_days')::int";
+
 
 /// What a clone is for.
 #[derive(Debug, Clone)]
@@ -538,6 +601,7 @@ mod tests {
                     format!("'{VIRTUAL}'::uuid, id"),
                 ),
             ],
+            shared: Vec::new(),
             foreign_key_checks: checks,
         }
     }

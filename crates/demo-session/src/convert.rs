@@ -141,7 +141,8 @@ impl Keep {
 /// Which data set carries a tenant-owned table into the new tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Carry {
-    /// With this data set, the rows `filter` (SQL over the source row `s`) selects.
+    /// With this data set, the rows `filter` (SQL over the source row `s`; `{tenant}`
+    /// stands for the source tenant's id) selects.
     With(DataSet, Option<&'static str>),
     /// Demo-only rows, never carried.
     Never,
@@ -165,9 +166,24 @@ pub fn carry(table: &str) -> Option<Carry> {
             ),
         ),
         "purchase_orders" | "purchase_order_lines" | "deliveries" => Carry::With(Orders, None),
-        "sales" | "sale_lines" | "production_batches" => Carry::With(Sales, None),
-        // fake forecast models ("trained" with nothing behind them) and the demo row quota
-        "forecast_models" | "demo_row_usage" => Carry::Never,
+        // The history a virtual tenant reads from its template (a shared table: see
+        // `ConvertPlan`) is kept as far as the prospect has seen it: the template's tickets
+        // of today not yet sold stay behind, as row-level security hides them.
+        "sales" => Carry::With(
+            Sales,
+            Some("(s.tenant_id = {tenant} OR s.sold_at <= now())"),
+        ),
+        "sale_lines" => Carry::With(
+            Sales,
+            Some(
+                "(s.tenant_id = {tenant} OR EXISTS (SELECT 1 FROM sales x \
+                 WHERE x.tenant_id = s.tenant_id AND x.id = s.sale_id AND x.sold_at <= now()))",
+            ),
+        ),
+        "production_batches" => Carry::With(Sales, None),
+        // fake forecast models ("trained" with nothing behind them), the demo row quota,
+        // and whose history a virtual tenant shares
+        "forecast_models" | "demo_row_usage" | "history_shares" => Carry::Never,
         _ => return None,
     })
 }
@@ -184,6 +200,29 @@ struct TableCopy {
     select: String,
     /// `LEFT JOIN convert_ids …` for every mapped column.
     joins: String,
+    /// Read from the template too (a shared table of the clone plan): the source rows
+    /// are the virtual tenant's and those of the template whose history it shares.
+    shared: bool,
+}
+
+impl TableCopy {
+    /// The condition on the source row `s` that picks the rows to keep of `tenant` (an SQL
+    /// expression of the tenant id): its own, the shared history it reads for a shared
+    /// table, and the data set's filter.
+    fn source_rows(&self, tenant: &str) -> String {
+        let mut sql = if self.shared {
+            format!(
+                "s.tenant_id IN ({tenant}, \
+                 (SELECT h.template_id FROM history_shares h WHERE h.tenant_id = {tenant}))"
+            )
+        } else {
+            format!("s.tenant_id = {tenant}")
+        };
+        if let Some(f) = self.filter {
+            let _ = write!(sql, " AND {}", f.replace("{tenant}", tenant));
+        }
+        sql
+    }
 }
 
 /// The SQL of a conversion's inventory copy, built once from the schema.
@@ -246,6 +285,7 @@ impl ConvertPlan {
                 columns: names.join(", "),
                 select: exprs.join(", "),
                 joins,
+                shared: clone.shared().contains(table),
             });
         }
         Ok(ConvertPlan {
@@ -291,9 +331,9 @@ impl ConvertPlan {
                 .iter()
                 .map(|c| {
                     format!(
-                        "SELECT s.id FROM {} s WHERE s.tenant_id = '{SOURCE}'::uuid{}",
+                        "SELECT s.id FROM {} s WHERE {}",
                         c.table,
-                        c.filter.map(|f| format!(" AND {f}")).unwrap_or_default()
+                        c.source_rows(&format!("'{SOURCE}'::uuid"))
                     )
                 })
                 .collect::<Vec<_>>()
@@ -305,12 +345,12 @@ impl ConvertPlan {
             let _ = writeln!(
                 sql,
                 "INSERT INTO {table} ({columns}) SELECT {select} FROM {table} s{joins} \
-                 WHERE s.tenant_id = '{SOURCE}'::uuid{filter};",
+                 WHERE {source};",
                 table = c.table,
                 columns = c.columns,
                 select = c.select,
                 joins = c.joins,
-                filter = c.filter.map(|f| format!(" AND {f}")).unwrap_or_default(),
+                source = c.source_rows(&format!("'{SOURCE}'::uuid")),
             );
         }
         sql.replace(SOURCE, &source.to_string())

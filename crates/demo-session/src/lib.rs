@@ -5,8 +5,10 @@
 //! - [`redis_copy`]: the fast copy in Redis, invalidation messages, the rate limit.
 //!
 //! Cloning:
-//! - [`cloner`]: the set-based copy (one `INSERT … SELECT` per table, dates rebased) and
-//!   removal of a virtual tenant across the tenant and inventory databases.
+//! - [`cloner`]: the set-based copy (one `INSERT … SELECT` per table, dates rebased; the
+//!   sales history is shared with the template, not copied) and removal of a virtual
+//!   tenant across the tenant and inventory databases.
+//! - [`templates`]: the templates seeded again when the bakery's day changes.
 //! - [`jobs`]: the `k8s-job` strategy (a Kubernetes Job per session, watched).
 //! - [`clone_job`]: what that Job runs (`clone-demo-tenant`).
 //! - [`pool`]: the warm pool of virtual tenants cloned ahead of demand (its size follows
@@ -44,6 +46,7 @@ pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod stats;
+pub mod templates;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 

@@ -242,6 +242,8 @@ pub struct DemoSessions {
     /// The last cleanup passes this process ran, newest first (the operator view's
     /// "cleanup health"); at most [`RECENT_PASSES`].
     recent_passes: std::sync::Mutex<std::collections::VecDeque<CleanupPass>>,
+    /// The bakery day the templates were found current for (`crate::templates`).
+    template_day: crate::templates::TemplateDay,
 }
 
 /// How many of its last cleanup passes a process remembers for `GET /api/demo/stats`.
@@ -305,7 +307,26 @@ impl DemoSessions {
             recent_passes: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(
                 RECENT_PASSES,
             )),
+            template_day: crate::templates::TemplateDay::default(),
         })
+    }
+
+    /// Seeds the templates again when the bakery's day changed since they were seeded
+    /// (`crate::templates`). A failure is logged, not returned: a clone still works from
+    /// yesterday's template (its copied rows move to today; the shared history ends a day
+    /// early), and the next clone or cleanup pass tries again.
+    pub async fn keep_templates_current(&self) -> Option<crate::templates::Refresh> {
+        match self
+            .template_day
+            .ensure(&self.pools.inventory, Utc::now())
+            .await
+        {
+            Ok(refresh) => Some(refresh),
+            Err(e) => {
+                tracing::warn!(error = %chain(&e), "templates not seeded for the new day");
+                None
+            }
+        }
     }
 
     pub fn plan(&self) -> &ClonePlan {
@@ -614,6 +635,7 @@ impl DemoSessions {
         conn: &mut AsyncPgConnection,
         a: &Admission,
     ) -> Result<(), DemoError> {
+        self.keep_templates_current().await;
         let started = Instant::now();
         let strategy = match self.on_demand_job() {
             Some(_) => CloneStrategy::KubernetesJob,
@@ -721,6 +743,7 @@ impl DemoSessions {
         // the refill time the pool is sized with runs from here: reading the rates, reserving,
         // and every type's clones one after another are all time a claimed slot waits
         let pass_started = Instant::now();
+        self.keep_templates_current().await;
         let mut reserved = 0;
         let targets = self.pool_targets().await?;
         let mut cloned = 0;
@@ -1085,6 +1108,7 @@ impl DemoSessions {
     /// pool slots, remove orphans, undo conversions a crash left half-done. Safe to run on several replicas at once: rows are
     /// claimed with `FOR UPDATE SKIP LOCKED`.
     pub async fn cleanup(&self) -> Result<CleanupReport, DemoError> {
+        self.keep_templates_current().await;
         let started = Instant::now();
         let result = self.cleanup_pass().await;
         match &result {

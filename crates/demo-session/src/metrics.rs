@@ -510,7 +510,7 @@ const SNAPSHOT: &str = "\
        AND coalesce(ended_at, expires_at) < now() - interval '2 hours' \
     UNION ALL \
     SELECT 'warm', NULL, demo_account_type, count(*) FROM warm_tenants \
-     WHERE ready AND cloned_for = current_date GROUP BY demo_account_type \
+     WHERE ready AND cloned_for = demo_today() GROUP BY demo_account_type \
     UNION ALL \
     SELECT 'queue', NULL, NULL, count(*) FROM demo_queue \
      WHERE session_id IS NULL AND last_polled_at > clock_timestamp() - make_interval(secs => 30)";

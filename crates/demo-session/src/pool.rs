@@ -62,7 +62,7 @@ pub async fn reserve(
         }
         let have = sql_query(
             "SELECT count(*) AS n FROM warm_tenants \
-             WHERE demo_account_type = $1 AND cloned_for = current_date",
+             WHERE demo_account_type = $1 AND cloned_for = demo_today()",
         )
         .bind::<Text, _>(account)
         .get_result::<N>(c)
@@ -74,7 +74,7 @@ pub async fn reserve(
             let id = Uuid::new_v4();
             sql_query(
                 "INSERT INTO warm_tenants (virtual_tenant_id, base_tenant_id, demo_account_type, cloned_for) \
-                 VALUES ($1, $2, $3, current_date)",
+                 VALUES ($1, $2, $3, demo_today())",
             )
             .bind::<SqlUuid, _>(id)
             .bind::<SqlUuid, _>(template)
@@ -161,7 +161,7 @@ pub async fn claim(
         "WITH claimed AS ( \
              DELETE FROM warm_tenants WHERE virtual_tenant_id = ( \
                  SELECT virtual_tenant_id FROM warm_tenants \
-                 WHERE ready AND demo_account_type = $1 AND cloned_for = current_date \
+                 WHERE ready AND demo_account_type = $1 AND cloned_for = demo_today() \
                  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING virtual_tenant_id, base_tenant_id) \
          INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
@@ -188,7 +188,7 @@ pub async fn claim_stale(
 ) -> diesel::QueryResult<Vec<Uuid>> {
     sql_query(
         "SELECT virtual_tenant_id FROM warm_tenants \
-         WHERE cloned_for < current_date OR (NOT ready AND created_at < now() - $1) \
+         WHERE cloned_for < demo_today() OR (NOT ready AND created_at < now() - $1) \
          LIMIT $2 FOR UPDATE SKIP LOCKED",
     )
     .bind::<diesel::sql_types::Interval, _>(pg_interval(stuck_after))
@@ -294,7 +294,7 @@ pub async fn ready_today(
     }
     sql_query(
         "SELECT count(*) AS n FROM warm_tenants \
-         WHERE ready AND demo_account_type = $1 AND cloned_for = current_date",
+         WHERE ready AND demo_account_type = $1 AND cloned_for = demo_today()",
     )
     .bind::<Text, _>(account)
     .get_result::<N>(conn)
@@ -312,7 +312,7 @@ pub async fn claim_surplus(
 ) -> diesel::QueryResult<Vec<Uuid>> {
     sql_query(
         "SELECT virtual_tenant_id FROM warm_tenants \
-         WHERE ready AND demo_account_type = $1 AND cloned_for = current_date \
+         WHERE ready AND demo_account_type = $1 AND cloned_for = demo_today() \
          ORDER BY created_at DESC LIMIT $2 FOR UPDATE SKIP LOCKED",
     )
     .bind::<Text, _>(account)

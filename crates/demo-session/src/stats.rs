@@ -68,7 +68,7 @@ pub async fn collect(
                               'target', $2,
                               'ready', coalesce(json_object_agg(demo_account_type, n), '{}'))
                           FROM (SELECT demo_account_type, count(*) AS n FROM warm_tenants
-                                WHERE ready AND cloned_for = current_date GROUP BY 1) w)
+                                WHERE ready AND cloned_for = demo_today() GROUP BY 1) w)
         )::text AS stats",
     )
     .bind::<Integer, _>(max_extensions)

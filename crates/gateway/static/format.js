@@ -76,6 +76,9 @@ export function setBakeryTimeZone(name) {
   useZone(next);
 }
 
+/** The bakery's time zone (an IANA name): what the API's summaries are asked in. */
+export const bakeryTimeZone = () => zone;
+
 /** The place a zone is named after: "Madrid" for Europe/Madrid. */
 export const zonePlace = () => zone.split('/').pop().replace(/_/g, ' ');
 

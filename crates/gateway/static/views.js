@@ -8,6 +8,7 @@ import { del, get, getAll, post, put } from './api.js';
 import {
   addDays,
   bakeryDay,
+  bakeryTimeZone,
   dayLabel,
   daysFromToday,
   el,
@@ -29,6 +30,8 @@ import {
 import { policyButton, refused, setDisabled, signupOffer, toast } from './ui.js';
 
 const EXPIRING_DAYS = 3;
+/** Tickets the point of sale lists (the newest of today; the day's count and takings come from the summary). */
+const LATEST_TICKETS = 20;
 
 // ---------------------------------------------------------------------------------------
 // Building blocks
@@ -124,16 +127,6 @@ export async function useBakeryClock(ctx) {
   } catch {
     setBakeryTimeZone(null);
   }
-}
-
-/** The sales of the bakery's days `first`..=`last` (`YYYY-MM-DD`), newest first. */
-async function salesOfDays(first, last) {
-  // the API's days are UTC: one more on each side covers the bakery's, whatever its zone
-  const sales = await getAll(`/api/sales?from=${addDays(first, -1)}&to=${addDays(last, 1)}`);
-  return sales.filter((s) => {
-    const day = bakeryDay(new Date(s.sold_at));
-    return day >= first && day <= last;
-  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -329,27 +322,65 @@ function salesChart(days) {
   );
 }
 
+/** The busiest hour of `hours` (the summary's), as "8:00–9:00"; null without sales. */
+function busiestHour(hours) {
+  const top = hours.reduce((best, h) => (best === null || h.tickets > best.tickets ? h : best), null);
+  return top === null ? null : `${top.hour}:00–${top.hour + 1}:00`;
+}
+
+const PAYMENT_NAMES = { card: 'tarjeta', cash: 'efectivo', bizum: 'Bizum', other: 'otros' };
+
+/** The till's rhythm over the summary's days: average ticket, tickets a day, the hours. */
+function rhythmCard(summary, days) {
+  const hours = summary.hours.filter((h) => h.tickets > 0);
+  const most = Math.max(1, ...hours.map((h) => h.tickets));
+  const payments = summary.payment_methods
+    .map((p) => `${PAYMENT_NAMES[p.payment_method] ?? p.payment_method} ${pct(p.tickets / Math.max(1, summary.tickets))}`)
+    .join(' · ');
+  return card(
+    'El ritmo del mostrador',
+    el(
+      'dl',
+      { class: 'facts' },
+      el('div', null, el('dt', null, 'Ticket medio'), el('dd', null, summary.average_ticket === null ? '—' : money(summary.average_ticket))),
+      el('div', null, el('dt', null, 'Tickets al día'), el('dd', null, qty(Math.round(summary.tickets / Math.max(1, days))))),
+      el('div', null, el('dt', null, 'Hora punta'), el('dd', null, busiestHour(hours) ?? '—')),
+      el('div', null, el('dt', null, 'Formas de pago'), el('dd', null, payments || '—')),
+    ),
+    hours.length === 0
+      ? null
+      : el(
+          'ol',
+          { class: 'hours', 'aria-label': `Tickets por hora del día (hora de ${zonePlace()})` },
+          hours.map((h) =>
+            el(
+              'li',
+              { title: `${h.hour}:00: ${h.tickets} tickets` },
+              el('span', { class: 'hour-bar', style: `--share: ${Math.round((100 * h.tickets) / most)}%` }),
+              el('span', { class: 'hour-label' }, String(h.hour)),
+            ),
+          ),
+        ),
+    el('p', { class: 'muted small' }, `Últimos 7 días y hoy, en hora de ${zonePlace()}.`),
+  );
+}
+
 async function renderDashboard(ctx) {
   const today = bakeryDay();
-  const [ingredients, products, lots, sales] = await Promise.all([
+  const first = addDays(today, -7);
+  const [ingredients, products, lots, summary] = await Promise.all([
     getAll('/api/inventory/ingredients'),
     getAll('/api/products'),
     getAll(`/api/inventory/stock-lots?expiring_within_days=${EXPIRING_DAYS}`),
-    salesOfDays(addDays(today, -7), today),
+    // one summary instead of every ticket: a bakery rings up hundreds a day
+    get(`/api/sales/summary?from=${first}&to=${today}&tz=${encodeURIComponent(bakeryTimeZone())}`),
   ]);
   const names = new Map([...ingredients, ...products].map((i) => [i.id, i]));
-  const byDay = new Map();
-  for (let i = -7; i <= 0; i += 1) byDay.set(addDays(today, i), { total: 0, tickets: 0 });
-  for (const s of sales) {
-    const d = byDay.get(bakeryDay(new Date(s.sold_at)));
-    if (d) {
-      d.total += num(s.total);
-      d.tickets += 1;
-    }
-  }
-  const days = [...byDay.entries()].map(([day, v]) => ({ day, ...v, today: day === today }));
-  const todays = byDay.get(today);
-  const week = days.filter((d) => !d.today).reduce((a, d) => a + d.total, 0);
+  const days = summary.days.map((d) => ({ day: d.day, total: num(d.total), tickets: d.tickets, today: d.day === today }));
+  const todays = days.find((d) => d.today) ?? { total: 0, tickets: 0 };
+  const past = days.filter((d) => !d.today);
+  const week = past.reduce((a, d) => a + d.total, 0);
+  const weekTickets = past.reduce((a, d) => a + d.tickets, 0);
   const low = ingredients.filter((i) => i.low_stock);
   const lowProducts = products.filter((p) => num(p.on_hand) <= 0);
 
@@ -365,11 +396,12 @@ async function renderDashboard(ctx) {
       'div',
       { class: 'kpis' },
       kpi('Ventas de hoy', money(todays.total), todays.tickets === 1 ? '1 ticket' : `${todays.tickets} tickets`, 'accent'),
-      kpi('Últimos 7 días', money(week), `media de ${money(week / 7)} al día`),
+      kpi('Últimos 7 días', money(week), `media de ${money(week / 7)} y ${qty(Math.round(weekTickets / 7))} tickets al día`),
       kpi('Alertas de stock', String(low.length), low.length === 1 ? 'ingrediente bajo mínimos' : 'ingredientes bajo mínimos', low.length ? 'warn' : 'ok'),
       kpi('Lotes por caducar', String(lots.length), `en los próximos ${EXPIRING_DAYS} días`, lots.length ? 'warn' : 'ok'),
     ),
     card('Ventas: últimos 7 días y hoy', salesChart(days)),
+    rhythmCard(summary, days.length),
     el(
       'div',
       { class: 'grid-2' },
@@ -899,7 +931,14 @@ const PAYMENT = [
 
 async function renderPos(ctx) {
   const today = bakeryDay();
-  const [products, todaysSales] = await Promise.all([getAll('/api/products'), salesOfDays(today, today)]);
+  // today's takings from the summary, and only the latest tickets: a bakery's day has hundreds
+  const [products, todaySummary, latest] = await Promise.all([
+    getAll('/api/products'),
+    get(`/api/sales/summary?from=${today}&to=${today}&tz=${encodeURIComponent(bakeryTimeZone())}`),
+    get(`/api/sales?limit=${LATEST_TICKETS}`),
+  ]);
+  const todaysSales = latest.items.filter((s) => bakeryDay(new Date(s.sold_at)) === today);
+  const todayCount = { tickets: todaySummary.tickets, total: num(todaySummary.total) };
   const allowed = ctx.policy.allows('POST', '/api/pos/sales');
   const cart = new Map(); // product id → quantity
   const byId = new Map(products.map((p) => [p.id, p]));
@@ -1025,6 +1064,9 @@ async function renderPos(ctx) {
             ),
           );
           todaysSales.unshift(outcome.sale);
+          if (todaysSales.length > LATEST_TICKETS) todaysSales.pop();
+          todayCount.tickets += 1;
+          todayCount.total += num(outcome.sale.total);
           drawToday();
           ctx.progress('sale');
         } catch (err) {
@@ -1061,13 +1103,12 @@ async function renderPos(ctx) {
 
   const todayList = el('ul', { class: 'today-sales' });
   function drawToday() {
-    const total = todaysSales.reduce((a, s) => a + num(s.total), 0);
     todayList.replaceChildren(
       ...(todaysSales.length
         ? todaysSales.map((s) =>
             el(
               'li',
-              null,
+              { 'data-sale-id': s.id },
               el('span', null, timeOfDay(s.sold_at)),
               el('span', null, (s.lines || []).map((l) => `${qty(l.quantity)} × ${byId.get(l.product_id)?.name ?? 'producto'}`).join(', ')),
               el('strong', null, money(s.total)),
@@ -1075,9 +1116,16 @@ async function renderPos(ctx) {
           )
         : [el('li', { class: 'empty' }, 'Todavía no hay ventas hoy.')]),
     );
-    todayHeading.textContent = `Ventas de hoy · ${money(total)}`;
+    todayHeading.textContent = `Ventas de hoy · ${money(todayCount.total)}`;
+    todayNote.textContent =
+      todayCount.tickets > todaysSales.length
+        ? `${todayCount.tickets} tickets hoy; aquí, los ${todaysSales.length} últimos.`
+        : todayCount.tickets === 1
+          ? '1 ticket hoy.'
+          : `${todayCount.tickets} tickets hoy.`;
   }
   const todayHeading = el('h2', { id: 'today-title' }, 'Ventas de hoy');
+  const todayNote = el('p', { class: 'muted small', id: 'today-count' });
   drawToday();
 
   const madeInHouse = products.filter((p) => p.kind === 'finished' && num(p.on_hand) <= 0);
@@ -1103,7 +1151,7 @@ async function renderPos(ctx) {
       'div',
       { class: 'pos' },
       el('section', { class: 'card pos-products', 'aria-labelledby': 'tiles-title' }, el('h2', { id: 'tiles-title' }, 'Productos'), el('div', { class: 'tiles' }, tiles)),
-      el('div', { class: 'pos-side' }, form, el('section', { class: 'card', 'aria-labelledby': 'today-title' }, todayHeading, todayList)),
+      el('div', { class: 'pos-side' }, form, el('section', { class: 'card', 'aria-labelledby': 'today-title' }, todayHeading, todayNote, todayList)),
     ),
   );
 }

@@ -57,10 +57,10 @@ impl ConvertPlan {
             .map(|c| {
                 format!(
                     "SELECT '{t}'::text AS table_name, \
-                     (SELECT count(*) FROM (SELECT 1 FROM {t} s WHERE s.tenant_id = $1{f} \
+                     (SELECT count(*) FROM (SELECT 1 FROM {t} s WHERE {source} \
                      LIMIT {limit}) b) AS n",
                     t = c.table,
-                    f = c.filter.map(|f| format!(" AND {f}")).unwrap_or_default(),
+                    source = c.source_rows("$1"),
                     limit = COUNT_LIMIT + 1,
                 )
             })
@@ -135,6 +135,7 @@ mod tests {
             columns: String::new(),
             select: String::new(),
             joins: String::new(),
+            shared: false,
         };
         ConvertPlan {
             tables: vec!["suppliers".into(), "stock_lots".into()],

@@ -91,7 +91,7 @@ async fn yesterdays_clones_are_never_handed_out_and_cleanup_removes_them() {
     let slots = wait_for_pool(&app, 1).await;
     let stale: HashSet<Uuid> = slots.iter().map(|s| s.virtual_tenant_id).collect();
     let mut conn = app.sessions_conn().await;
-    conn.batch_execute("UPDATE warm_tenants SET cloned_for = current_date - 1")
+    conn.batch_execute("UPDATE warm_tenants SET cloned_for = demo_today() - 1")
         .await
         .expect("age the pool");
 

@@ -1,0 +1,1 @@
+DROP FUNCTION demo_today();
