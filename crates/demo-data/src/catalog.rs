@@ -2,12 +2,14 @@
 //! need no files at run time, parsed into typed values and checked (every name a row refers
 //! to exists, shares add up, quantities make sense).
 //!
-//! Dates in the files are days relative to the seed day (`0` today, `-1` yesterday).
+//! Dates in the files are days relative to the seed day (`0` today, `-1` yesterday); times
+//! of day are the bakery's local time ([`crate::clock::BAKERY_TIME_ZONE`], Europe/Madrid),
+//! turned into UTC by the generator.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, Timelike};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -59,7 +61,7 @@ pub fn parse<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, DataError>
     toml::from_str(file(name)?).map_err(|e| DataError::new(name, e.to_string()))
 }
 
-/// A time of day written `"HH:MM"` (UTC).
+/// A time of day written `"HH:MM"`, in the bakery's local time (Europe/Madrid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct TimeOfDay(pub NaiveTime);
@@ -73,10 +75,187 @@ impl TryFrom<String> for TimeOfDay {
     }
 }
 
+/// Seconds from local midnight (a day's clock, DST aside: the generator turns a day and
+/// its seconds into UTC through the time zone).
+pub type Secs = u32;
+
+/// One day's opening hours, local time: `"07:30-14:30,17:00-21:00"` (ranges in order, not
+/// touching), or `"cerrado"`. Each range is `[opens, closes)` in seconds from midnight.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct OpeningHours(pub Vec<(Secs, Secs)>);
+
+impl TryFrom<String> for OpeningHours {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.trim() == "cerrado" {
+            return Ok(OpeningHours(Vec::new()));
+        }
+        let bad = || {
+            format!("{s:?} is not opening hours (\"HH:MM-HH:MM\", comma-separated, or \"cerrado\")")
+        };
+        let secs = |t: &str| {
+            NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                .map(|t| t.num_seconds_from_midnight())
+                .map_err(|_| bad())
+        };
+        let mut ranges: Vec<(Secs, Secs)> = Vec::new();
+        for range in s.split(',') {
+            let (opens, closes) = range.split_once('-').ok_or_else(bad)?;
+            let (opens, closes) = (secs(opens)?, secs(closes)?);
+            let after_the_last = ranges.last().is_none_or(|&(_, end)| opens > end);
+            if opens >= closes || !after_the_last {
+                return Err(format!(
+                    "{s:?}: ranges must be in order, each closing after it opens"
+                ));
+            }
+            ranges.push((opens, closes));
+        }
+        Ok(OpeningHours(ranges))
+    }
+}
+
+/// Weights of whole counts, written as a table `{ 1 = 50, 2 = 30, 6 = 5 }` (how many lines a
+/// ticket has, how many units a line sells): a count is drawn with probability weight / sum.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "BTreeMap<String, f64>")]
+pub struct CountWeights(pub Vec<(u32, f64)>);
+
+impl TryFrom<BTreeMap<String, f64>> for CountWeights {
+    type Error = String;
+    fn try_from(map: BTreeMap<String, f64>) -> Result<Self, String> {
+        let mut counts = Vec::new();
+        for (key, weight) in map {
+            let count: u32 = key
+                .parse()
+                .ok()
+                .filter(|&c| c >= 1)
+                .ok_or_else(|| format!("{key:?} is not a count (1, 2, 3…)"))?;
+            if !(weight.is_finite() && weight >= 0.0) {
+                return Err(format!("count {count}: the weight must be >= 0"));
+            }
+            counts.push((count, weight));
+        }
+        counts.sort_by_key(|&(c, _)| c);
+        if counts.iter().map(|&(_, w)| w).sum::<f64>() <= 0.0 {
+            return Err("some count needs a weight above 0".into());
+        }
+        Ok(CountWeights(counts))
+    }
+}
+
+impl CountWeights {
+    /// The count that `r` (uniform in `[0, 1)`) falls on.
+    pub fn pick(&self, r: f64) -> u32 {
+        let total: f64 = self.0.iter().map(|&(_, w)| w).sum();
+        let mut cumulative = 0.0;
+        for &(count, weight) in &self.0 {
+            cumulative += weight / total;
+            if r < cumulative {
+                return count;
+            }
+        }
+        self.0.last().map_or(1, |&(c, _)| c)
+    }
+
+    /// The average count.
+    pub fn mean(&self) -> f64 {
+        let total: f64 = self.0.iter().map(|&(_, w)| w).sum();
+        self.0.iter().map(|&(c, w)| f64::from(c) * w).sum::<f64>() / total
+    }
+
+    pub fn max(&self) -> u32 {
+        self.0.last().map_or(1, |&(c, _)| c)
+    }
+}
+
+/// How one kind of product sells through the day: a weight per local hour, written
+/// `{ 07 = 4, 08 = 9, … }`; an hour not listed sells none of it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "BTreeMap<String, f64>")]
+pub struct HourWeights(pub [f64; 24]);
+
+impl TryFrom<BTreeMap<String, f64>> for HourWeights {
+    type Error = String;
+    fn try_from(map: BTreeMap<String, f64>) -> Result<Self, String> {
+        let mut hours = [0.0; 24];
+        for (key, weight) in map {
+            let slot = key
+                .parse::<usize>()
+                .ok()
+                .and_then(|h| hours.get_mut(h))
+                .ok_or_else(|| format!("{key:?} is not an hour (00 to 23)"))?;
+            if !(weight.is_finite() && weight >= 0.0) {
+                return Err(format!("hour {key}: the weight must be >= 0"));
+            }
+            *slot = weight;
+        }
+        Ok(HourWeights(hours))
+    }
+}
+
+/// A day of the year, `"MM-DD"` (any year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl TryFrom<String> for MonthDay {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        // a leap year, so 29 February is a day of the year too
+        chrono::NaiveDate::parse_from_str(&format!("2024-{s}"), "%Y-%m-%d")
+            .map(MonthDay::of)
+            .map_err(|_| format!("{s:?} is not a day of the year (MM-DD)"))
+    }
+}
+
+impl MonthDay {
+    pub fn of(day: chrono::NaiveDate) -> Self {
+        use chrono::Datelike;
+        MonthDay {
+            month: day.month(),
+            day: day.day(),
+        }
+    }
+}
+
+/// When a seasonal product is on sale: from `from` to `to` (both included; a season may
+/// run over New Year), `peaks` multiplying its units on the days that matter most.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Season {
+    pub from: MonthDay,
+    pub to: MonthDay,
+    #[serde(default)]
+    pub peaks: BTreeMap<MonthDay, f64>,
+}
+
+impl Season {
+    pub fn contains(&self, day: MonthDay) -> bool {
+        if self.from <= self.to {
+            self.from <= day && day <= self.to
+        } else {
+            day >= self.from || day <= self.to
+        }
+    }
+
+    /// The factor on the product's daily units on `day`: 0 out of season.
+    pub fn factor(&self, day: chrono::NaiveDate) -> f64 {
+        let day = MonthDay::of(day);
+        if !self.contains(day) {
+            return 0.0;
+        }
+        self.peaks.get(&day).copied().unwrap_or(1.0)
+    }
+}
+
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -117,12 +296,6 @@ vocabulary!(ProductKind {
     ParBaked = "par_baked",
 });
 
-vocabulary!(Channel {
-    Pos = "pos",
-    Online = "online",
-    Wholesale = "wholesale",
-});
-
 vocabulary!(PaymentMethod {
     Cash = "cash",
     Card = "card",
@@ -158,27 +331,38 @@ pub struct Bakery {
     pub orders: Vec<OrderData>,
 }
 
+/// The till: how the generator makes each day's tickets (see `generate::day_sales`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SalesPlan {
-    /// Days of history, ending yesterday.
+    /// Days of history before today (today's whole day is generated too).
     pub days: u32,
     pub seed: u64,
-    /// Each product's daily units vary by up to ± this fraction.
+    /// Each product's units of a day vary by up to ± this fraction.
     pub noise: f64,
+    /// The whole day's units vary by up to ± this fraction (a rainy Tuesday, a busy one).
+    pub day_noise: f64,
     /// Monday first.
     pub weekday_factors: [f64; 7],
-    pub batches: Vec<SalesBatch>,
+    /// Monday first, local time.
+    pub opening: [OpeningHours; 7],
+    /// How many lines a ticket has.
+    pub lines: CountWeights,
+    /// How many units a line sells, unless the product has its own `quantities`.
+    pub quantities: CountWeights,
+    /// Each payment method's share of the tickets.
+    pub payments: BTreeMap<PaymentMethod, f64>,
+    /// By product category (or `default`): when in the day it sells.
+    pub hours: BTreeMap<String, HourWeights>,
 }
 
-/// One daily ticket: the day's sales of one channel and payment method.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SalesBatch {
-    pub channel: Channel,
-    pub payment_method: PaymentMethod,
-    pub share: f64,
-    pub time: TimeOfDay,
+impl SalesPlan {
+    /// The hourly rhythm of a product category.
+    pub fn hours_of(&self, category: &str) -> Option<&HourWeights> {
+        self.hours
+            .get(category)
+            .or_else(|| self.hours.get("default"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,8 +443,13 @@ pub struct ProductData {
     pub purchase_cost: Option<Decimal>,
     pub supplier: Option<String>,
     pub shelf_life_days: i32,
-    /// Units sold on an average day (before the weekday factor).
+    /// Units sold on an average day (before the weekday factor; for a seasonal product, a
+    /// day of its season before its peaks).
     pub daily_units: u32,
+    /// How many units one ticket line of it sells (default: `sales.quantities`).
+    pub quantities: Option<CountWeights>,
+    /// Only on sale in this season (default: all year).
+    pub season: Option<Season>,
     /// Units in the standing order to the central baker on an average day.
     pub standing_order: Option<u32>,
     #[serde(default)]
@@ -345,6 +534,7 @@ impl Bakery {
         }
         for p in &self.products {
             self.check_product(p)?;
+            self.check_product_sales(p)?;
         }
         for o in &self.orders {
             self.check_order(o)?;
@@ -396,6 +586,48 @@ impl Bakery {
             Some(recipe) => self.check_recipe(&p.name, recipe),
             None => Ok(()),
         }
+    }
+
+    /// A product must be sellable: a rhythm for its category that has open hours every day
+    /// it can sell, a season whose peaks fall inside it.
+    fn check_product_sales(&self, p: &ProductData) -> Result<(), String> {
+        let plan = &self.sales;
+        let hours = plan.hours_of(&p.category).ok_or_else(|| {
+            format!(
+                "{}: no sales.hours for category {:?} (nor a default)",
+                p.name, p.category
+            )
+        })?;
+        for (weekday, (opening, factor)) in
+            plan.opening.iter().zip(plan.weekday_factors).enumerate()
+        {
+            let weight: f64 = opening
+                .0
+                .iter()
+                .flat_map(|&(opens, closes)| {
+                    (opens / 3600..closes.div_ceil(3600)).map(|h| h as usize)
+                })
+                .filter_map(|h| hours.0.get(h))
+                .sum();
+            if factor > 0.0 && p.daily_units > 0 && weight <= 0.0 {
+                return Err(format!(
+                    "{}: category {:?} sells at no open hour on weekday {} (Monday = 0)",
+                    p.name, p.category, weekday
+                ));
+            }
+        }
+        if let Some(season) = &p.season {
+            if let Some(day) = season.peaks.keys().find(|d| !season.contains(**d)) {
+                return Err(format!(
+                    "{}: peak {:02}-{:02} is outside its season",
+                    p.name, day.month, day.day
+                ));
+            }
+            if season.peaks.values().any(|f| !(f.is_finite() && *f >= 0.0)) {
+                return Err(format!("{}: peak factors must be >= 0", p.name));
+            }
+        }
+        Ok(())
     }
 
     fn check_recipe(&self, product: &str, recipe: &RecipeData) -> Result<(), String> {
@@ -459,23 +691,29 @@ impl SalesPlan {
         {
             return Err("sales.weekday_factors must be between 0 and 5".into());
         }
-        let shares: f64 = self.batches.iter().map(|b| b.share).sum();
-        if self.batches.is_empty()
-            || self.batches.iter().any(|b| b.share <= 0.0)
+        if !(0.0..1.0).contains(&self.day_noise) {
+            return Err("sales.day_noise must be in [0, 1)".into());
+        }
+        // a day the shop is closed sells nothing, so its factor must say so
+        if self
+            .opening
+            .iter()
+            .zip(self.weekday_factors)
+            .any(|(o, f)| o.0.is_empty() && f > 0.0)
+        {
+            return Err("sales.opening: a closed day needs a weekday factor of 0".into());
+        }
+        if self.lines.0.first().is_none_or(|&(c, _)| c < 1) || self.lines.max() > 5 {
+            return Err("sales.lines: a ticket has 1 to 5 lines".into());
+        }
+        let shares: f64 = self.payments.values().sum();
+        if self.payments.is_empty()
+            || self.payments.values().any(|s| *s <= 0.0)
             || (shares - 1.0).abs() > 1e-6
         {
-            return Err("sales.batches: positive shares adding up to 1".into());
+            return Err("sales.payments: positive shares adding up to 1".into());
         }
-        // one daily ticket per channel and payment method
-        unique(
-            "sales batch",
-            self.batches
-                .iter()
-                .map(|b| format!("{}:{}", b.channel, b.payment_method))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
-        )
+        Ok(())
     }
 }
 
@@ -514,5 +752,67 @@ mod tests {
         }
         let err = b.check().expect_err("unknown ingredient");
         assert!(err.contains("Harina de Marte"), "{err}");
+    }
+
+    #[test]
+    fn opening_hours_are_ranges_in_order() {
+        let parse = |s: &str| OpeningHours::try_from(s.to_owned());
+        assert_eq!(
+            parse("07:30-14:30,17:00-21:00"),
+            Ok(OpeningHours(vec![(27_000, 52_200), (61_200, 75_600)]))
+        );
+        assert_eq!(parse("cerrado"), Ok(OpeningHours(Vec::new())));
+        for bad in [
+            "08:00-07:00",
+            "08:00-14:00,13:00-20:00",
+            "8-14",
+            "",
+            "08:00",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_sales_plan_that_cannot_be_a_till_is_refused() {
+        let mut b = bakery("san_pablo.toml").expect("parses");
+        b.sales.payments.insert(PaymentMethod::Other, 0.2);
+        assert!(b.check().expect_err("shares").contains("payments"));
+
+        let mut b = bakery("san_pablo.toml").expect("parses");
+        b.sales.lines = CountWeights(vec![(1, 1.0), (6, 1.0)]);
+        assert!(b.check().expect_err("six lines").contains("1 to 5"));
+
+        let mut b = bakery("san_pablo.toml").expect("parses");
+        b.sales.opening[6] = OpeningHours(Vec::new());
+        assert!(b.check().expect_err("closed sunday").contains("closed day"));
+
+        // bread only sold at night: no open hour for it
+        let mut b = bakery("san_pablo.toml").expect("parses");
+        let mut night = [0.0; 24];
+        night[3] = 1.0;
+        b.sales.hours.insert("pan".into(), HourWeights(night));
+        assert!(
+            b.check()
+                .expect_err("no open hour")
+                .contains("no open hour")
+        );
+    }
+
+    #[test]
+    fn seasons_may_run_over_new_year() {
+        let md = |s: &str| MonthDay::try_from(s.to_owned()).expect("a day");
+        let reyes = Season {
+            from: md("12-20"),
+            to: md("01-06"),
+            peaks: BTreeMap::from([(md("01-05"), 9.0)]),
+        };
+        assert!(reyes.contains(md("12-31")) && reyes.contains(md("01-06")));
+        assert!(!reyes.contains(md("01-07")) && !reyes.contains(md("12-19")));
+        let day = |m, d| chrono::NaiveDate::from_ymd_opt(2027, m, d).unwrap_or_default();
+        assert!((reyes.factor(day(1, 5)) - 9.0).abs() < f64::EPSILON);
+        assert!((reyes.factor(day(1, 2)) - 1.0).abs() < f64::EPSILON);
+        assert!(reyes.factor(day(3, 1)).abs() < f64::EPSILON);
+        assert!(MonthDay::try_from("02-30".to_owned()).is_err());
     }
 }

@@ -12,6 +12,7 @@ use bakery_config::settings::{Database, DatabaseSettings, TelemetrySettings, red
 use bakery_config::telemetry;
 use chrono::Utc;
 
+use crate::clock::bakery_today;
 use crate::seed::{self, Outcome, Report};
 
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +64,9 @@ pub async fn run(job: Job, conn: &mut AsyncPgConnection) -> Result<Report, seed:
     match job {
         Job::Tenants => seed::seed_tenants(conn).await,
         Job::Users => seed::seed_users(conn).await,
-        Job::Inventory => seed::seed_inventory(conn, Utc::now().date_naive()).await,
+        // the templates' day is Madrid's: just after midnight there, today turns into
+        // yesterday (and a new day of tickets starts), whatever the UTC date says
+        Job::Inventory => seed::seed_inventory(conn, bakery_today(Utc::now())).await,
     }
 }
 

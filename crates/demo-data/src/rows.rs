@@ -22,6 +22,12 @@ macro_rules! row {
             pub id: Uuid,
             $(pub $field: $ty),+
         }
+
+        impl $name {
+            /// Columns an INSERT of one row binds (the seed's chunks stay under
+            /// PostgreSQL's 65,535 bind parameters).
+            pub const COLUMNS: usize = 2 $(+ { let _ = stringify!($field); 1 })+;
+        }
     };
 }
 
@@ -175,7 +181,7 @@ pub struct InventoryRows {
 }
 
 impl InventoryRows {
-    /// Rows in every table together: what one clone of this template copies.
+    /// Rows in every table together.
     pub fn len(&self) -> usize {
         self.suppliers.len()
             + self.ingredients.len()
@@ -191,6 +197,12 @@ impl InventoryRows {
             + self.sales.len()
             + self.sale_lines.len()
             + self.forecast_models.len()
+    }
+
+    /// Rows outside `sales` and `sale_lines`: what stays small (a few thousand), since
+    /// sessions copy it; the till's tickets are the bulk of a template.
+    pub fn len_without_sales(&self) -> usize {
+        self.len() - self.sales.len() - self.sale_lines.len()
     }
 
     pub fn is_empty(&self) -> bool {

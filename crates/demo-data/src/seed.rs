@@ -326,19 +326,136 @@ async fn delete_inventory(c: &mut AsyncPgConnection, tenant: uuid::Uuid) -> Quer
     Ok(())
 }
 
-/// Rows per INSERT: well under PostgreSQL's 65,535 bind parameters for any table here.
-const CHUNK: usize = 1_000;
+/// Rows per INSERT of the small tables: the widest row binds 11 parameters, and 11 × 5,000
+/// stays under PostgreSQL's 65,535 (a test checks every table). The sales and their lines
+/// (tens of thousands of rows) go in one statement each, as arrays.
+const CHUNK: usize = 5_000;
 
+/// A table that received at least this many rows is analysed before the next one is
+/// written (see [`insert_inventory`]).
+const ANALYZE_FROM: usize = 5_000;
+
+/// Inserts every table, parents first. After a big table (the sales and their lines) comes
+/// `ANALYZE` of it, in the same transaction: the foreign-key checks of the next table and
+/// the cascade of the next seed's `DELETE` are planned from the table's statistics, and
+/// statistics that still say "empty" (a new database, or a failed seed's rows vacuumed
+/// away) make them scan the whole table once per row — minutes for 60,000 lines instead
+/// of a second. (Rows inserted by this transaction count for its own `ANALYZE`; a role
+/// that does not own the table only gets a warning.)
 async fn insert_inventory(c: &mut AsyncPgConnection, rows: &InventoryRows) -> QueryResult<()> {
     use bakery_inventory::schema::*;
+    macro_rules! insert_rows {
+        (sales) => {
+            insert_sales(c, &rows.sales).await?
+        };
+        (sale_lines) => {
+            insert_sale_lines(c, &rows.sale_lines).await?
+        };
+        ($table:ident) => {
+            for chunk in rows.$table.chunks(CHUNK) {
+                diesel::insert_into($table::table)
+                    .values(chunk)
+                    .execute(c)
+                    .await?;
+            }
+        };
+    }
     macro_rules! insert {
         ($($table:ident),+) => {
-            $(for chunk in rows.$table.chunks(CHUNK) {
-                diesel::insert_into($table::table).values(chunk).execute(c).await?;
+            $(insert_rows!($table);
+            if rows.$table.len() >= ANALYZE_FROM {
+                diesel::sql_query(concat!("ANALYZE ", stringify!($table))).execute(c).await?;
             })+
         };
     }
     // parents first: TABLES_IN_FK_ORDER
     bakery_inventory::model_tables!(insert);
     Ok(())
+}
+
+/// The sales in one `INSERT … SELECT FROM unnest(…)`: one array per column, so the
+/// statement is six parameters however many tickets (multi-row `VALUES` would need 36
+/// statements of 5,000 rows, each parsed and bound).
+async fn insert_sales(c: &mut AsyncPgConnection, rows: &[Sale]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO sales (tenant_id, id, sold_at, channel, payment_method, total) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], \
+                              $6::numeric[])",
+    )
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.sold_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|r| r.channel.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|r| r.payment_method.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Numeric>, _>(rows.iter().map(|r| r.total).collect::<Vec<_>>())
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+/// The sale lines in one statement, as [`insert_sales`] does.
+async fn insert_sale_lines(c: &mut AsyncPgConnection, rows: &[SaleLine]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO sale_lines (tenant_id, id, sale_id, product_id, quantity, unit_price, line_total) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::numeric[], \
+                              $6::numeric[], $7::numeric[])",
+    )
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.sale_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.product_id).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(rows.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(rows.iter().map(|r| r.unit_price).collect::<Vec<_>>())
+    .bind::<Array<Numeric>, _>(rows.iter().map(|r| r.line_total).collect::<Vec<_>>())
+    .execute(c)
+    .await
+    .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL's limit of bind parameters in one statement.
+    const MAX_BIND_PARAMETERS: usize = 65_535;
+
+    #[test]
+    fn every_chunk_stays_under_the_bind_parameter_limit() {
+        let widest = [
+            Supplier::COLUMNS,
+            Ingredient::COLUMNS,
+            Product::COLUMNS,
+            StockLot::COLUMNS,
+            StockMovement::COLUMNS,
+            Recipe::COLUMNS,
+            RecipeLine::COLUMNS,
+            ProductionBatch::COLUMNS,
+            PurchaseOrder::COLUMNS,
+            PurchaseOrderLine::COLUMNS,
+            Delivery::COLUMNS,
+            Sale::COLUMNS,
+            SaleLine::COLUMNS,
+            ForecastModel::COLUMNS,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(usize::MAX);
+        assert_eq!(PurchaseOrder::COLUMNS, 11);
+        assert!(
+            CHUNK * widest <= MAX_BIND_PARAMETERS,
+            "{CHUNK} rows × {widest}"
+        );
+    }
 }

@@ -1,15 +1,20 @@
 //! The seed jobs against real PostgreSQL (a private database per test): what the demo
 //! promises is there, every reference stays inside its tenant, re-seeding changes nothing,
-//! recipes cost out, the sales history has its shape, the demo users log in, and a seed
-//! that fails half-way leaves nothing behind.
+//! recipes cost out, the till's tickets have their shape (90 days and today's whole day,
+//! on the bakery's clock), the demo users log in, and a seed that fails half-way leaves
+//! nothing behind.
 #![allow(
     clippy::expect_used,
     reason = "a test fails loudly on what it cannot set up"
 )]
+#![allow(
+    clippy::print_stderr,
+    reason = "the seed's time and the templates' sizes are figures to read in the output"
+)]
 
 use bakery_config::demo::AccountType;
 use bakery_demo_data::seed::{self, Outcome};
-use bakery_demo_data::{accounts, seed_inventory, seed_tenants, seed_users};
+use bakery_demo_data::{accounts, bakery_today, seed_inventory, seed_tenants, seed_users};
 use bakery_test_support::{MigrationSet, TestDatabase};
 use chrono::{Duration, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Uuid as SqlUuid};
@@ -30,8 +35,9 @@ const INVENTORY: MigrationSet = MigrationSet {
 const SAN_PABLO: Uuid = Uuid::from_u128(0x00000000_0000_4000_a000_000000000001);
 const LA_ESPIGA: Uuid = Uuid::from_u128(0x00000000_0000_4000_a000_000000000002);
 
+/// The templates' today: Madrid's calendar day.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    bakery_today(Utc::now())
 }
 
 /// A connection that sees every tenant (as the seed and cleanup jobs do), for checking.
@@ -87,9 +93,14 @@ fn written(report: &[(AccountType, Outcome)], t: AccountType) -> bool {
 async fn seeded_inventory() -> (TestDatabase, AsyncPgConnection) {
     let db = TestDatabase::migrated(INVENTORY).await;
     let mut conn = connect(&db).await;
+    let started = std::time::Instant::now();
     let report = seed_inventory(&mut conn, today())
         .await
         .expect("seed inventory");
+    // a few seconds (generation, the check against what is there, the inserts), whatever
+    // the machine: only an absurd time fails
+    eprintln!("seed_inventory of both templates: {:?}", started.elapsed());
+    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
     assert!(written(&report, AccountType::IndividualBakery));
     assert!(written(&report, AccountType::CentralBakerSatellite));
     (db, conn)
@@ -184,11 +195,17 @@ async fn san_pablo_has_what_the_demo_promises() {
         0
     );
 
-    // production: the last two weeks done, today's planned
+    // production: the last two weeks and this morning's bake done (Madrid days), tomorrow's
+    // planned
     assert!(n(&mut c, "SELECT count(*) AS n FROM production_batches WHERE tenant_id = $1 AND status = 'completed' \
-                       AND produced_at::date BETWEEN $2 - 14 AND $2 - 1").await >= 50);
+                       AND (produced_at AT TIME ZONE 'Europe/Madrid')::date BETWEEN $2 - 14 AND $2 - 1").await >= 50);
+    assert!(n(&mut c, "SELECT count(*) AS n FROM production_batches WHERE tenant_id = $1 AND status = 'completed' \
+                       AND (produced_at AT TIME ZONE 'Europe/Madrid')::date = $2 \
+                       AND (produced_at AT TIME ZONE 'Europe/Madrid')::time = '04:30'").await >= 5);
     assert!(n(&mut c, "SELECT count(*) AS n FROM production_batches WHERE tenant_id = $1 AND status = 'planned' \
-                       AND (produced_at AT TIME ZONE 'UTC')::date = $2").await >= 5);
+                       AND (produced_at AT TIME ZONE 'Europe/Madrid')::date = $2 + 1").await >= 5);
+    assert_eq!(n(&mut c, "SELECT count(*) AS n FROM production_batches WHERE tenant_id = $1 AND status = 'planned' \
+                          AND (produced_at AT TIME ZONE 'Europe/Madrid')::date <> $2 + 1").await, 0);
     assert_fake_models(&mut c, t).await;
 }
 
@@ -266,12 +283,33 @@ async fn la_espiga_has_what_the_demo_promises() {
     assert_fake_models(&mut c, t).await;
 }
 
+/// Everything but the till's tickets is copied per session, so it stays small; the
+/// tickets (shared by the sessions, never copied) are bounded too.
 #[tokio::test]
 async fn templates_stay_small_enough_to_clone_fast() {
     let (_db, mut c) = seeded_inventory().await;
     for t in [SAN_PABLO, LA_ESPIGA] {
         let rows = rows_of(&mut c, t).await;
-        assert!((1_000..=5_000).contains(&rows), "{t}: {rows} rows");
+        let sales = count(
+            &mut c,
+            t,
+            "SELECT count(*) AS n FROM sales WHERE tenant_id = $1 AND $2 IS NOT NULL",
+        )
+        .await;
+        let lines = count(
+            &mut c,
+            t,
+            "SELECT count(*) AS n FROM sale_lines WHERE tenant_id = $1 AND $2 IS NOT NULL",
+        )
+        .await;
+        eprintln!("{t}: {rows} rows, {sales} sales, {lines} sale lines");
+        let copied = rows - sales - lines;
+        assert!(
+            (300..=5_000).contains(&copied),
+            "{t}: {copied} rows besides the sales"
+        );
+        assert!((15_000..=40_000).contains(&sales), "{t}: {sales} sales");
+        assert!(lines <= 120_000, "{t}: {lines} sale lines");
     }
 }
 
@@ -478,27 +516,27 @@ struct DayTotal {
 }
 
 #[tokio::test]
-async fn sales_cover_90_days_ending_yesterday_with_weekend_peaks() {
+async fn sales_cover_90_days_and_today_with_weekend_peaks() {
     let (_db, mut c) = seeded_inventory().await;
     for t in [SAN_PABLO, LA_ESPIGA] {
+        // days on the bakery's clock
         let days = sql_query(
-            "SELECT (sold_at AT TIME ZONE 'UTC')::date AS day, sum(total)::float8 AS total, \
-                    extract(isodow FROM (sold_at AT TIME ZONE 'UTC')) >= 6 AS weekend \
+            "SELECT (sold_at AT TIME ZONE 'Europe/Madrid')::date AS day, sum(total)::float8 AS total, \
+                    extract(isodow FROM (sold_at AT TIME ZONE 'Europe/Madrid')) >= 6 AS weekend \
              FROM sales WHERE tenant_id = $1 GROUP BY 1, 3 ORDER BY 1",
         )
         .bind::<SqlUuid, _>(t)
         .load::<DayTotal>(&mut c)
         .await
         .expect("daily totals");
-        assert_eq!(days.len(), 90);
+        // 90 days before today, and today's whole day (the services show the part of it
+        // already rung up)
+        assert_eq!(days.len(), 91);
         assert_eq!(
             days.as_slice().first().map(|d| d.day),
             Some(today() - Duration::days(90))
         );
-        assert_eq!(
-            days.as_slice().last().map(|d| d.day),
-            Some(today() - Duration::days(1))
-        );
+        assert_eq!(days.as_slice().last().map(|d| d.day), Some(today()));
         let average = |weekend: bool| {
             let v: Vec<f64> = days
                 .iter()
@@ -525,6 +563,23 @@ async fn sales_cover_90_days_ending_yesterday_with_weekend_peaks() {
         )
         .await;
         assert_eq!(wrong, 0);
+        // tickets of 1 to 5 lines, rung up while the shop is open (Madrid time)
+        let odd = count(
+            &mut c,
+            t,
+            "SELECT count(*) AS n FROM sales s WHERE tenant_id = $1 AND $2 IS NOT NULL AND \
+             (SELECT count(*) FROM sale_lines l WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id) NOT BETWEEN 1 AND 5",
+        )
+        .await;
+        assert_eq!(odd, 0);
+        let at_night = count(
+            &mut c,
+            t,
+            "SELECT count(*) AS n FROM sales WHERE tenant_id = $1 AND $2 IS NOT NULL AND \
+             (sold_at AT TIME ZONE 'Europe/Madrid')::time NOT BETWEEN '07:00' AND '21:00'",
+        )
+        .await;
+        assert_eq!(at_night, 0);
     }
 }
 
