@@ -93,7 +93,7 @@ async fn row_bytes(conn: &mut AsyncPgConnection, tables: &[String], tenant: Uuid
             .bind::<SqlUuid, _>(tenant)
             .load(c)
             .await?;
-        Ok(rows.first().map_or(0, |r| r.n))
+        Ok(<[Bytes]>::first(&rows).map_or(0, |r| r.n))
     })
     .await
     .expect("row bytes")

@@ -344,7 +344,6 @@ impl ClonePlan {
 
 const OFFSET_DAYS: &str = "current_setting('app.clone_offset_days')::int";
 
-
 /// What a clone is for.
 #[derive(Debug, Clone)]
 pub struct CloneRequest {

@@ -51,6 +51,11 @@ pub struct TemplateDay {
 }
 
 impl TemplateDay {
+    // (`AtomicI32::load` spelled out: diesel's `RunQueryDsl::load` is in scope too)
+    fn is_current_for(&self, day: NaiveDate) -> bool {
+        AtomicI32::load(&self.current_for, Ordering::Acquire) == day.num_days_from_ce()
+    }
+
     /// Seeds the templates again when their history does not reach `now`'s bakery day.
     pub async fn ensure(
         &self,
@@ -58,11 +63,11 @@ impl TemplateDay {
         now: DateTime<Utc>,
     ) -> Result<Refresh, TemplateError> {
         let today = bakery_demo_data::clock::bakery_today(now);
-        if self.current_for.load(Ordering::Acquire) == today.num_days_from_ce() {
+        if self.is_current_for(today) {
             return Ok(Refresh::Current);
         }
         let _one_at_a_time = self.refreshing.lock().await;
-        if self.current_for.load(Ordering::Acquire) == today.num_days_from_ce() {
+        if self.is_current_for(today) {
             return Ok(Refresh::Current);
         }
         let mut conn = pool.get().await?;

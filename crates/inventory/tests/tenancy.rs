@@ -329,7 +329,7 @@ async fn insert_sale(
     sold_at: &str,
 ) -> diesel::QueryResult<Uuid> {
     let id = Uuid::new_v4();
-    sql_query(&format!(
+    sql_query(format!(
         "INSERT INTO sales (tenant_id, id, sold_at, total) VALUES ($1, $2, {sold_at}, 2.20)"
     ))
     .bind::<SqlUuid, _>(tenant)
@@ -392,7 +392,7 @@ async fn shared_history(conn: &mut AsyncPgConnection) -> History {
 
 /// Lets `NON_OWNER` use this database's tables as a service would.
 async fn grant_non_owner(conn: &mut AsyncPgConnection) {
-    sql_query(&format!(
+    sql_query(format!(
         "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {NON_OWNER}"
     ))
     .execute(conn)
@@ -418,7 +418,7 @@ async fn as_tenant<T>(
     conn.batch_execute("BEGIN").await?;
     let result = async {
         if let Some(role) = role {
-            sql_query(&format!("SET LOCAL ROLE {role}"))
+            sql_query(format!("SET LOCAL ROLE {role}"))
                 .execute(conn)
                 .await?;
         }

@@ -47,8 +47,9 @@ pub struct TestApp {
     pub inventory_db: TestDatabase,
 }
 
+/// The templates' day (Madrid's): what the demo-session keeps them seeded for.
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    bakery_demo_data::clock::bakery_today(chrono::Utc::now())
 }
 
 /// The tenant and inventory databases with both demo templates seeded (built once a day
@@ -273,6 +274,24 @@ impl TestApp {
             .await
             .expect("redis")
     }
+}
+
+/// The tables a virtual tenant reads from its template instead of copying them (the clone
+/// plan finds them in the catalog; `lifecycle` checks it finds these).
+pub const SHARED: [&str; 2] = ["sale_lines", "sales"];
+
+/// What a clone of `template` holds per table: the template's rows, except the shared
+/// history (none of it copied), and the one `history_shares` row pointing at the template.
+pub async fn clone_counts(
+    conn: &mut AsyncPgConnection,
+    template: uuid::Uuid,
+) -> std::collections::BTreeMap<String, i64> {
+    let mut counts = inventory_counts(conn, template).await;
+    for table in SHARED {
+        counts.insert(table.to_owned(), 0);
+    }
+    counts.insert("history_shares".to_owned(), 1);
+    counts
 }
 
 /// Rows per tenant-owned table for one tenant, read across tenants.

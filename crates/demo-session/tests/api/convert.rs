@@ -223,7 +223,7 @@ async fn converting_keeps_the_chosen_data_with_new_ids_and_ends_the_demo() {
         assert_eq!(rows[t], 0, "{t} not kept");
     }
     assert_eq!(kept["sales"], 0);
-    assert_eq!(rows["ingredients"], 29);
+    assert_eq!(rows["ingredients"], 30);
     assert_eq!(
         count(
             &mut inv,

@@ -61,8 +61,8 @@ async fn the_counts_are_what_a_conversion_then_keeps() {
     assert_eq!(sets["orders"]["needs"], json!(["catalog", "suppliers"]));
     assert_eq!(sets["stock"]["needs"], json!(["catalog"]));
     assert_eq!(sets["catalog"]["needs"], json!([]));
-    // San Pablo's catalog: 29 ingredients; every set has rows; demo-only tables never listed
-    assert_eq!(sets["catalog"]["tables"]["ingredients"], 29);
+    // San Pablo's catalog: 30 ingredients; every set has rows; demo-only tables never listed
+    assert_eq!(sets["catalog"]["tables"]["ingredients"], 30);
     for (name, set) in &sets {
         assert!(set["rows"].as_i64().expect("rows") > 0, "{name}: {set}");
         assert_eq!(set["capped"], false);

@@ -70,6 +70,6 @@ async fn a_demo_login_gets_its_own_virtual_tenant_not_the_template() {
     let mut inv = demo.inventory_conn().await;
     assert_eq!(
         inventory_counts(&mut inv, tenant).await,
-        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+        clone_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
     );
 }

@@ -334,7 +334,7 @@ async fn the_job_strategy_creates_the_right_job_and_follows_it_to_ready() {
     let mut inv = app.inventory_conn().await;
     assert_eq!(
         inventory_counts(&mut inv, tenant).await,
-        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+        clone_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
     );
 }
 
@@ -477,7 +477,7 @@ async fn clone_jobs_fill_the_warm_pool_and_prospects_are_served_from_it_at_once(
     let mut inv = app.inventory_conn().await;
     assert_eq!(
         inventory_counts(&mut inv, tenant).await,
-        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+        clone_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
     );
     wait_for_ready_slots(&app, 4).await;
     let jobs = stand_in.cluster.lock().expect("lock").jobs.clone();
@@ -571,7 +571,7 @@ async fn clone_demo_tenant_fills_pool_slots_once() {
     for slot in slots {
         assert_eq!(
             inventory_counts(&mut inv, slot).await,
-            inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+            clone_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
         );
     }
     assert!(
@@ -625,7 +625,7 @@ async fn clone_demo_tenant_is_idempotent_and_skips_sessions_that_are_not_pending
     let mut inv = app.inventory_conn().await;
     assert_eq!(
         inventory_counts(&mut inv, tenant).await,
-        inventory_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await
+        clone_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await
     );
     diesel_async::SimpleAsyncConnection::batch_execute(
         &mut s,
@@ -657,14 +657,14 @@ async fn clone_demo_tenant_copies_under_clone_statement_timeout_ms() {
     )
     .await
     .expect("pending session");
-    // copying sale_lines takes a second (ALWAYS: the copy may run as a replica)
+    // copying forecast_models takes a second (ALWAYS: the copy may run as a replica)
     let mut inv = app.inventory_conn().await;
     diesel_async::SimpleAsyncConnection::batch_execute(
         &mut inv,
         "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$; \
-         CREATE TRIGGER slow BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION slow(); \
-         ALTER TABLE sale_lines ENABLE ALWAYS TRIGGER slow;",
+         CREATE TRIGGER slow BEFORE INSERT ON forecast_models FOR EACH STATEMENT EXECUTE FUNCTION slow(); \
+         ALTER TABLE forecast_models ENABLE ALWAYS TRIGGER slow;",
     )
     .await
     .expect("trigger");

@@ -32,22 +32,21 @@ async fn last_sale_day(
 ) -> Option<chrono::NaiveDate> {
     conn.transaction::<_, diesel::result::Error, _>(async |c| {
         db::allow_all_tenants(c).await?;
-        sql_query("SELECT max(sold_at)::date AS d FROM sales WHERE tenant_id = $1")
-            .bind::<SqlUuid, _>(tenant)
-            .get_result::<DateRow>(c)
-            .await
+        sql_query(
+            "SELECT (max(sold_at) AT TIME ZONE 'Europe/Madrid')::date AS d \
+             FROM sales WHERE tenant_id = $1",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .get_result::<DateRow>(c)
+        .await
     })
     .await
     .expect("last sale day")
     .d
 }
 
-#[tokio::test]
-async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
-    let app = spawn_app().await;
-    let template: Uuid = SAN_PABLO.parse().expect("uuid");
-    let mut inv = app.inventory_conn().await;
-    // age the template by ten days, as if it had been seeded ten days ago
+/// Ages the template by ten days, as if it had been seeded ten days ago and never since.
+async fn age_ten_days(inv: &mut diesel_async::AsyncPgConnection, template: Uuid) {
     inv.batch_execute(&format!(
         "SET app.all_tenants = 'on'; UPDATE sales SET sold_at = sold_at - interval '10 days' \
          WHERE tenant_id = '{template}'; UPDATE stock_lots SET expires_at = expires_at - 10 \
@@ -58,6 +57,17 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     ))
     .await
     .expect("age template");
+}
+
+fn bakery_today() -> chrono::NaiveDate {
+    bakery_demo_data::clock::bakery_today(chrono::Utc::now())
+}
+
+#[tokio::test]
+async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
+    let app = spawn_app().await;
+    let template: Uuid = SAN_PABLO.parse().expect("uuid");
+    let mut inv = app.inventory_conn().await;
     let before = inventory_counts(&mut inv, template).await;
 
     let body = app.create("individual_bakery").await;
@@ -100,23 +110,35 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
         .is_err()
     );
 
-    // a full copy: same rows per table, all under the virtual tenant
+    // a copy of every row a prospect can change, under the virtual tenant; the history is
+    // the template's, shared (not copied)
     let copy = inventory_counts(&mut inv, virtual_tenant).await;
-    assert_eq!(copy, before);
-    assert!(copy["sales"] > 0 && copy["ingredients"] >= 25 && copy["recipes"] >= 5);
-    // the template is untouched
+    assert_eq!(copy, clone_counts(&mut inv, template).await);
+    assert!(copy["sales"] == 0 && copy["ingredients"] >= 25 && copy["recipes"] >= 5);
+    assert!(before["sales"] > 10_000, "a till's history: {before:?}");
+    // the template is untouched, and current: its latest ticket is of today (Madrid's)
     assert_eq!(inventory_counts(&mut inv, template).await, before);
-
-    // dates rebased: the copy's history ends yesterday, the template's ten days earlier
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
-    assert_eq!(
-        last_sale_day(&mut inv, virtual_tenant).await,
-        Some(yesterday)
-    );
     assert_eq!(
         last_sale_day(&mut inv, template).await,
-        Some(yesterday - chrono::Days::new(10))
+        Some(bakery_today())
     );
+
+    // Dates rebased (the fallback for a template that could not be seeded for today): a
+    // copy of a template aged by ten days moves every copied date by those ten days
+    age_ten_days(&mut inv, template).await;
+    let aged_copy = Uuid::new_v4();
+    bakery_demo_session::cloner::copy_inventory(
+        &mut inv,
+        app.sessions.plan(),
+        &bakery_demo_session::cloner::CloneRequest {
+            template_id: template,
+            virtual_tenant_id: aged_copy,
+            owner: bakery_demo_session::cloner::CloneFor::WarmPool,
+            expires_at: chrono::Utc::now(),
+        },
+    )
+    .await
+    .expect("copy the aged template");
     // … every lot and order moved by the same ten days: lots expire in the coming days,
     // the pending order is due this week, the late one stays two days late
     #[derive(diesel::QueryableByName, Debug, PartialEq)]
@@ -135,6 +157,8 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     let rebased: Rebased = inv
         .transaction::<_, diesel::result::Error, _>(async |c| {
             db::allow_all_tenants(c).await?;
+            // the bakery's days: `current_date` in Madrid
+            sql_query("SET LOCAL TimeZone = 'Europe/Madrid'").execute(c).await?;
             sql_query(
                 "SELECT \
                    (SELECT count(*) FROM stock_lots v JOIN stock_lots t ON t.tenant_id = $2 AND t.id = v.id \
@@ -151,7 +175,7 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
                    (SELECT count(*) FROM purchase_orders WHERE tenant_id = $1 AND status = 'in_transit' \
                      AND expected_at = current_date - 2) AS late_by_two_days",
             )
-            .bind::<SqlUuid, _>(virtual_tenant)
+            .bind::<SqlUuid, _>(aged_copy)
             .bind::<SqlUuid, _>(template)
             .get_result(c)
             .await
@@ -222,6 +246,35 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
 }
 
 #[tokio::test]
+async fn a_template_the_calendar_left_behind_is_seeded_again_before_the_next_clone() {
+    let app = spawn_app().await;
+    let template: Uuid = SAN_PABLO.parse().expect("uuid");
+    let mut inv = app.inventory_conn().await;
+    let current = inventory_counts(&mut inv, template).await;
+    age_ten_days(&mut inv, template).await;
+    assert!(last_sale_day(&mut inv, template).await < Some(bakery_today()));
+
+    // the next clone finds the template ten days behind and seeds it for today first
+    let body = app.create("individual_bakery").await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(
+        last_sale_day(&mut inv, template).await,
+        Some(bakery_today())
+    );
+    assert_eq!(inventory_counts(&mut inv, template).await, current);
+    let copy = uuid_of(&body["virtual_tenant_id"]);
+    assert_eq!(
+        inventory_counts(&mut inv, copy).await,
+        clone_counts(&mut inv, template).await
+    );
+    // and once current, the next ones only read an atomic
+    assert_eq!(
+        app.sessions.keep_templates_current().await,
+        Some(bakery_demo_session::templates::Refresh::Current)
+    );
+}
+
+#[tokio::test]
 async fn both_bakeries_clone_and_sessions_never_see_each_others_writes() {
     let app = spawn_app().await;
     let a = uuid_of(&app.create("individual_bakery").await["virtual_tenant_id"]);
@@ -229,7 +282,7 @@ async fn both_bakeries_clone_and_sessions_never_see_each_others_writes() {
     let c = uuid_of(&app.create("central_baker_satellite").await["virtual_tenant_id"]);
     let mut inv = app.inventory_conn().await;
     let before_b = inventory_counts(&mut inv, b).await;
-    let espiga = inventory_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await;
+    let espiga = clone_counts(&mut inv, LA_ESPIGA.parse().expect("uuid")).await;
     assert_eq!(inventory_counts(&mut inv, c).await, espiga);
 
     // session A writes (as the services do: scoped to its tenant) …
@@ -251,8 +304,10 @@ async fn both_bakeries_clone_and_sessions_never_see_each_others_writes() {
     let seen_by_b = inv
         .transaction::<_, diesel::result::Error, _>(async |conn| {
             db::scope_to_tenant(conn, b).await?;
-            sql_query("SELECT count(*) AS n FROM sales WHERE tenant_id <> $1")
+            // nothing but its own sales and its template's shared history
+            sql_query("SELECT count(*) AS n FROM sales WHERE tenant_id <> $1 AND tenant_id <> $2")
                 .bind::<SqlUuid, _>(b)
+                .bind::<SqlUuid, _>(SAN_PABLO.parse::<Uuid>().expect("uuid"))
                 .get_result::<common_count::N>(conn)
                 .await
         })
@@ -363,7 +418,13 @@ async fn destroy_removes_every_row_and_key() {
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["status"], "destroyed");
     assert_eq!(v["removed"]["tenant_rows"], 1);
-    assert!(v["removed"]["inventory_rows"]["sales"].as_i64().expect("n") > 0);
+    assert!(
+        v["removed"]["inventory_rows"]["stock_lots"]
+            .as_i64()
+            .expect("n")
+            > 0
+    );
+    assert_eq!(v["removed"]["inventory_rows"]["history_shares"], 1);
 
     let mut inv = app.inventory_conn().await;
     assert!(
@@ -468,13 +529,13 @@ async fn expiry_is_swept_and_removes_everything() {
 #[tokio::test]
 async fn a_clone_that_fails_midway_leaves_nothing_behind() {
     let app = spawn_app().await;
-    // make the copy fail late: after suppliers … sales are in, sale_lines refuses
+    // make the copy fail late: after suppliers … products are in, forecast_models refuses
     let mut inv = app.inventory_conn().await;
     inv.batch_execute(
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$; \
-         CREATE TRIGGER refuse BEFORE INSERT ON sale_lines FOR EACH STATEMENT EXECUTE FUNCTION refuse(); \
-         ALTER TABLE sale_lines ENABLE ALWAYS TRIGGER refuse;",
+         CREATE TRIGGER refuse BEFORE INSERT ON forecast_models FOR EACH STATEMENT EXECUTE FUNCTION refuse(); \
+         ALTER TABLE forecast_models ENABLE ALWAYS TRIGGER refuse;",
     )
     .await
     .expect("trigger");
@@ -585,15 +646,15 @@ async fn expired_sessions_go_set_based_and_one_that_cannot_go_holds_no_other_bac
             .await
             .expect("set");
     }
-    // the inventory database refuses to delete one tenant's sales
+    // the inventory database refuses to delete one tenant's stock lots
     let (stuck_id, stuck) = sessions_by_tenant[1].clone();
     let mut inv = app.inventory_conn().await;
     inv.batch_execute(&format!(
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
            $$ BEGIN RAISE EXCEPTION 'database busy (simulated)'; END $$; \
-         CREATE TRIGGER refuse BEFORE DELETE ON sales FOR EACH ROW \
+         CREATE TRIGGER refuse BEFORE DELETE ON stock_lots FOR EACH ROW \
            WHEN (OLD.tenant_id = '{stuck}') EXECUTE FUNCTION refuse(); \
-         ALTER TABLE sales ENABLE ALWAYS TRIGGER refuse;"
+         ALTER TABLE stock_lots ENABLE ALWAYS TRIGGER refuse;"
     ))
     .await
     .expect("trigger");
@@ -627,7 +688,7 @@ async fn expired_sessions_go_set_based_and_one_that_cannot_go_holds_no_other_bac
     assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
     assert_eq!(report.failures[0].session_id.as_str(), stuck_id);
     assert_eq!(report.removed.tenant_rows, 4);
-    assert!(report.removed.inventory_rows["sale_lines"] > 0);
+    assert!(report.removed.inventory_rows["stock_movements"] > 0);
     assert_eq!(report.removed.redis_keys, 4);
     for (_, t) in sessions_by_tenant.iter().filter(|(id, _)| *id != stuck_id) {
         assert!(
@@ -1158,8 +1219,11 @@ async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
     let app = spawn_app().await;
     let template: Uuid = SAN_PABLO.parse().expect("uuid");
     let mut inv = app.inventory_conn().await;
-    let expected = inventory_counts(&mut inv, template).await;
+    let expected = clone_counts(&mut inv, template).await;
     let plan = ClonePlan::load(&mut inv).await.expect("plan");
+    let mut shared = plan.shared().to_vec();
+    shared.sort();
+    assert_eq!(shared, SHARED, "the shared tables, from the catalog");
     for checks in [ForeignKeyChecks::PerRow, ForeignKeyChecks::SkippedForCopy] {
         let tenant = Uuid::new_v4();
         let request = CloneRequest {
@@ -1178,19 +1242,21 @@ async fn copies_with_and_without_per_row_foreign_key_checks_are_the_same() {
             "{checks:?}"
         );
         // and the copy can be written to like any tenant: its keys resolve
-        inv.transaction::<_, diesel::result::Error, _>(async |c| {
-            db::scope_to_tenant(c, tenant).await?;
-            sql_query(
-                "INSERT INTO sale_lines (tenant_id, id, sale_id, product_id, quantity, unit_price, line_total) \
-                 SELECT tenant_id, gen_random_uuid(), sale_id, product_id, 1, unit_price, unit_price \
-                 FROM sale_lines WHERE tenant_id = $1 LIMIT 1",
-            )
-            .bind::<SqlUuid, _>(tenant)
-            .execute(c)
+        let written = inv
+            .transaction::<_, diesel::result::Error, _>(async |c| {
+                db::scope_to_tenant(c, tenant).await?;
+                sql_query(
+                    "INSERT INTO stock_movements (tenant_id, id, lot_id, product_id, quantity_delta, reason) \
+                     SELECT tenant_id, gen_random_uuid(), id, product_id, -1, 'waste' \
+                     FROM stock_lots WHERE tenant_id = $1 AND product_id IS NOT NULL LIMIT 1",
+                )
+                .bind::<SqlUuid, _>(tenant)
+                .execute(c)
+                .await
+            })
             .await
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{checks:?}: {e}"));
+            .unwrap_or_else(|e| panic!("{checks:?}: {e}"));
+        assert_eq!(written, 1, "{checks:?}");
     }
 }
 

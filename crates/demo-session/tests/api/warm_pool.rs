@@ -51,7 +51,7 @@ async fn a_session_is_handed_a_prewarmed_copy_and_the_pool_refills() {
     let mut inv = app.inventory_conn().await;
     assert_eq!(
         inventory_counts(&mut inv, tenant).await,
-        inventory_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
+        clone_counts(&mut inv, SAN_PABLO.parse().expect("uuid")).await
     );
     #[derive(diesel::QueryableByName)]
     struct T {

@@ -31,8 +31,9 @@ const DEMO_SESSION: MigrationSet = MigrationSet {
     migrations: || bakery_demo_session::MIGRATIONS,
 };
 
+/// The templates' day (Madrid's): what the demo-session keeps them seeded for.
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    bakery_demo_data::clock::bakery_today(chrono::Utc::now())
 }
 
 /// Tenant and inventory databases holding the two seeded demo templates.
@@ -772,7 +773,7 @@ async fn a_session_may_reset_and_convert_itself_and_nothing_more() {
     let ingredients: serde_json::Value = r.json().await.unwrap();
     assert_eq!(
         ingredients["items"].as_array().map(Vec::len),
-        Some(29),
+        Some(30),
         "San Pablo's catalog was kept"
     );
     // the demo session is over
@@ -816,7 +817,7 @@ async fn a_session_reads_what_signing_up_would_keep_and_no_other_session_may() {
     let sets = body["data_sets"].as_array().expect("data sets");
     assert_eq!(sets.len(), 5);
     let catalog = sets.iter().find(|s| s["id"] == "catalog").expect("catalog");
-    assert_eq!(catalog["tables"]["ingredients"], 29);
+    assert_eq!(catalog["tables"]["ingredients"], 30);
     // another session's credential is refused by demo-session
     let r = preview(&other).await.unwrap();
     assert_eq!(error_code(r).await.1, "session_mismatch");

@@ -252,7 +252,7 @@ pub async fn list(
                     .await?,
             );
         }
-        rows.sort_unstable_by(|a, b| (b.sold_at, b.id).cmp(&(a.sold_at, a.id)));
+        rows.sort_unstable_by_key(|s| std::cmp::Reverse((s.sold_at, s.id)));
         let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
         // one more than the page: whether a next page exists, without counting what is left

@@ -60,16 +60,15 @@ async fn shared(app: &TestApp, past: u32) -> Shared {
 
 /// Every sale on `tenant`'s pages (following `next_cursor`) and the totals they announced.
 async fn every_sale(app: &TestApp, tenant: Uuid, limit: u32) -> (Vec<Value>, i64) {
-    let (mut items, mut total) = (Vec::new(), 0);
+    let mut items = Vec::new();
     let mut path = format!("/api/sales?limit={limit}");
     for _ in 0..100 {
         let page = app.get(&path, tenant).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
         items.extend(page.items().iter().cloned());
-        total = page.total();
         match page.body["next_cursor"].as_str() {
             Some(next) => path = format!("/api/sales?limit={limit}&after={next}"),
-            None => return (items, total),
+            None => return (items, page.total()),
         }
     }
     panic!("more than 100 pages");
