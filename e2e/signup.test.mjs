@@ -121,7 +121,7 @@ describe('from demo to customer', () => {
     const preview = (await api('GET', `/api/demo/session/${id}/convert`, { sessionId: id })).json;
     const rowsOf = Object.fromEntries(preview.data_sets.map((d) => [d.id, d.rows]));
     await page.waitForFunction(() => document.getElementById('keep-catalog-count')?.dataset.rows !== undefined);
-    assert.match(await page.locator('#keep-catalog-count').innerText(), /29 ingredientes/);
+    assert.match(await page.locator('#keep-catalog-count').innerText(), /30 ingredientes/);
     assert.equal(Number(await page.locator('#keep-catalog-count').getAttribute('data-rows')), rowsOf.catalog);
     assert.match(await page.locator('#keep-sales-count').innerText(), /ventas/);
     // the dependencies tick themselves: orders bring suppliers and the catalog

@@ -330,10 +330,34 @@ function busiestHour(hours) {
 
 const PAYMENT_NAMES = { card: 'tarjeta', cash: 'efectivo', bizum: 'Bizum', other: 'otros' };
 
-/** The till's rhythm over the summary's days: average ticket, tickets a day, the hours. */
-function rhythmCard(summary, days) {
-  const hours = summary.hours.filter((h) => h.tickets > 0);
+/** Tickets per hour of the day: one bar per hour with sales, drawn in SVG (no inline styles). */
+function hoursChart(hours) {
+  const width = 320;
+  const height = 96;
+  const bottom = 16;
+  const slot = width / hours.length;
   const most = Math.max(1, ...hours.map((h) => h.tickets));
+  const bars = hours.map((h, i) => {
+    const bar = Math.max(2, ((height - bottom - 4) * h.tickets) / most);
+    const x = i * slot + slot * 0.12;
+    return svg(
+      'g',
+      { class: 'hour' },
+      svg('rect', { x, y: height - bottom - bar, width: slot * 0.76, height: bar, rx: 2 }),
+      svg('text', { x: x + slot * 0.38, y: height - 3, class: 'hour-label', 'text-anchor': 'middle' }, String(h.hour)),
+    );
+  });
+  const desc = hours.map((h) => `${h.hour}:00: ${h.tickets} tickets`).join('; ');
+  return svg(
+    'svg',
+    { class: 'hours', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Tickets por hora del día, en hora de ${zonePlace()}: ${desc}` },
+    bars,
+  );
+}
+
+/** The till's rhythm over the summary's days: average ticket, tickets a day, the hours. */
+function rhythmCard(summary, ticketsPerDay) {
+  const hours = summary.hours.filter((h) => h.tickets > 0);
   const payments = summary.payment_methods
     .map((p) => `${PAYMENT_NAMES[p.payment_method] ?? p.payment_method} ${pct(p.tickets / Math.max(1, summary.tickets))}`)
     .join(' · ');
@@ -343,24 +367,11 @@ function rhythmCard(summary, days) {
       'dl',
       { class: 'facts' },
       el('div', null, el('dt', null, 'Ticket medio'), el('dd', null, summary.average_ticket === null ? '—' : money(summary.average_ticket))),
-      el('div', null, el('dt', null, 'Tickets al día'), el('dd', null, qty(Math.round(summary.tickets / Math.max(1, days))))),
+      el('div', null, el('dt', null, 'Tickets al día'), el('dd', null, qty(Math.round(ticketsPerDay)))),
       el('div', null, el('dt', null, 'Hora punta'), el('dd', null, busiestHour(hours) ?? '—')),
       el('div', null, el('dt', null, 'Formas de pago'), el('dd', null, payments || '—')),
     ),
-    hours.length === 0
-      ? null
-      : el(
-          'ol',
-          { class: 'hours', 'aria-label': `Tickets por hora del día (hora de ${zonePlace()})` },
-          hours.map((h) =>
-            el(
-              'li',
-              { title: `${h.hour}:00: ${h.tickets} tickets` },
-              el('span', { class: 'hour-bar', style: `--share: ${Math.round((100 * h.tickets) / most)}%` }),
-              el('span', { class: 'hour-label' }, String(h.hour)),
-            ),
-          ),
-        ),
+    hours.length === 0 ? null : hoursChart(hours),
     el('p', { class: 'muted small' }, `Últimos 7 días y hoy, en hora de ${zonePlace()}.`),
   );
 }
@@ -401,7 +412,8 @@ async function renderDashboard(ctx) {
       kpi('Lotes por caducar', String(lots.length), `en los próximos ${EXPIRING_DAYS} días`, lots.length ? 'warn' : 'ok'),
     ),
     card('Ventas: últimos 7 días y hoy', salesChart(days)),
-    rhythmCard(summary, days.length),
+    // tickets a day over the 7 whole days (today's are still coming in)
+    rhythmCard(summary, weekTickets / 7),
     el(
       'div',
       { class: 'grid-2' },
