@@ -68,6 +68,11 @@ async fn naive_copy(conn: &mut AsyncPgConnection, tables: &[String], template: U
     .expect("naive copy");
 }
 
+/// The account type to create (`BENCH_ACCOUNT`, default `individual_bakery`, San Pablo).
+fn account() -> String {
+    std::env::var("BENCH_ACCOUNT").unwrap_or_else(|_| "individual_bakery".to_owned())
+}
+
 #[derive(QueryableByName)]
 struct Bytes {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -167,7 +172,7 @@ async fn main() {
         let started = Instant::now();
         let r = client
             .post(&url)
-            .json(&serde_json::json!({"demo_account_type": "individual_bakery"}))
+            .json(&serde_json::json!({"demo_account_type": account()}))
             .send()
             .await
             .expect("send");
