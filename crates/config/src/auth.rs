@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::clock::BakeryTimeZone;
 use crate::env::Secret;
 use crate::http::ApiError;
 
@@ -87,6 +88,10 @@ pub struct Identity {
     /// Set when the caller is a demo session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo_session_id: Option<String>,
+    /// The tenant's time zone: where its days begin and end (`crate::clock`). Identities
+    /// minted before it existed read as the default, Europe/Madrid.
+    #[serde(default, rename = "tz")]
+    pub time_zone: BakeryTimeZone,
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
@@ -106,6 +111,7 @@ impl Identity {
             tenant_id,
             role: role.into(),
             demo_session_id: None,
+            time_zone: BakeryTimeZone::default(),
             aud: INTERNAL_AUDIENCE.to_owned(),
             iat: now,
             exp: now + ttl_secs,
@@ -115,6 +121,12 @@ impl Identity {
     #[must_use]
     pub fn for_demo_session(mut self, session_id: impl Into<String>) -> Self {
         self.demo_session_id = Some(session_id.into());
+        self
+    }
+
+    #[must_use]
+    pub fn in_time_zone(mut self, time_zone: BakeryTimeZone) -> Self {
+        self.time_zone = time_zone;
         self
     }
 
@@ -148,6 +160,10 @@ pub struct AccessClaims {
     pub tenant_id: Uuid,
     pub role: String,
     pub email: String,
+    /// The tenant's time zone (tenant-service's `timezone`); tokens issued before it
+    /// existed read as the default.
+    #[serde(default, rename = "tz")]
+    pub time_zone: BakeryTimeZone,
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
@@ -221,6 +237,42 @@ mod tests {
         let id = Identity::new("u1", Uuid::new_v4(), "owner", 60);
         let token = k.sign(&id).expect("sign");
         assert_eq!(k.verify::<Identity>(&token).expect("verify"), id);
+    }
+
+    #[test]
+    fn an_identity_carries_its_time_zone_and_an_older_one_reads_as_madrid() {
+        let k = keys(INTERNAL_AUDIENCE);
+        let canary = BakeryTimeZone::parse("Atlantic/Canary").expect("zone");
+        let id = Identity::new("u1", Uuid::new_v4(), "owner", 60).in_time_zone(canary);
+        let token = k.sign(&id).expect("sign");
+        assert_eq!(
+            k.verify::<Identity>(&token).expect("verify").time_zone,
+            canary
+        );
+
+        #[derive(Serialize)]
+        struct Older {
+            sub: &'static str,
+            tenant_id: Uuid,
+            role: &'static str,
+            aud: &'static str,
+            iat: i64,
+            exp: i64,
+        }
+        let now = Utc::now().timestamp();
+        let older = Older {
+            sub: "u1",
+            tenant_id: Uuid::new_v4(),
+            role: "owner",
+            aud: INTERNAL_AUDIENCE,
+            iat: now,
+            exp: now + 60,
+        };
+        let token = k.sign(&older).expect("sign");
+        assert_eq!(
+            k.verify::<Identity>(&token).expect("verify").time_zone,
+            BakeryTimeZone::MADRID
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cache::Keys;
+use crate::clock::BakeryTimeZone;
 use crate::env::Secret;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -300,6 +301,10 @@ pub struct CachedSession {
     pub demo_account_type: AccountType,
     pub status: SessionStatus,
     pub expires_at: DateTime<Utc>,
+    /// The virtual tenant's time zone (its template's). Copies cached before it existed
+    /// read as the default.
+    #[serde(default)]
+    pub time_zone: BakeryTimeZone,
 }
 
 impl CachedSession {

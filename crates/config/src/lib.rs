@@ -21,6 +21,7 @@
 //!   for each service's OpenAPI document.
 //! - [`pagination`]: `limit`/`offset` pages and the `{items, limit, offset, total}` envelope.
 //! - [`auth`]: the identity token the gateway mints and the services verify.
+//! - [`clock`]: the bakery's time zone, its days and their boundaries.
 //! - [`client`]: the client address, resolved by the gateway and asserted to services.
 //! - [`tenants`]: the tenant directory's wire types and the demo template tenants.
 //! - [`demo`]: the demo-session vocabulary shared by demo-session, the gateway and
@@ -38,6 +39,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod env;

@@ -13,6 +13,9 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::clock::BakeryTimeZone;
+use crate::demo::AccountType;
+
 /// One entry of `GET /internal/tenants` (a reader ignores unknown fields, and defaults the
 /// descriptive ones).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub struct TenantSummary {
     pub city: String,
     pub is_demo: bool,
     pub is_demo_template: bool,
+    /// Where the bakery's days begin and end (its `timezone`); the default when absent.
+    #[serde(default)]
+    pub time_zone: BakeryTimeZone,
 }
 
 impl TenantSummary {
@@ -65,29 +71,62 @@ struct AccountsFile {
     accounts: Vec<AccountIds>,
 }
 
-/// The one field of an account read here (`bakery-demo-data` reads and checks the rest).
+/// The fields of an account read here (`bakery-demo-data` reads and checks the rest).
 #[derive(Deserialize)]
 struct AccountIds {
+    account_type: AccountType,
     tenant_id: Uuid,
+    #[serde(default)]
+    time_zone: BakeryTimeZone,
 }
 
-fn parse(text: &str) -> Result<Vec<Uuid>, TemplateIdsError> {
+struct Templates {
+    ids: Vec<Uuid>,
+    time_zones: Vec<(AccountType, BakeryTimeZone)>,
+}
+
+fn parse(text: &str) -> Result<Templates, TemplateIdsError> {
     let file: AccountsFile = toml::from_str(text).map_err(|e| TemplateIdsError(e.to_string()))?;
     if file.accounts.is_empty() {
         return Err(TemplateIdsError("no accounts".to_owned()));
     }
-    Ok(file.accounts.into_iter().map(|a| a.tenant_id).collect())
+    Ok(Templates {
+        ids: file.accounts.iter().map(|a| a.tenant_id).collect(),
+        time_zones: file
+            .accounts
+            .iter()
+            .map(|a| (a.account_type, a.time_zone))
+            .collect(),
+    })
 }
 
-static TEMPLATE_IDS: LazyLock<Result<Vec<Uuid>, TemplateIdsError>> =
+static TEMPLATES: LazyLock<Result<Templates, TemplateIdsError>> =
     LazyLock::new(|| parse(ACCOUNTS_TOML));
 
 /// The demo template tenants, in the order of `data/demo/accounts.toml`: never reachable
 /// by prospects, never drafted for, never modified.
 pub fn template_tenant_ids() -> Result<&'static [Uuid], TemplateIdsError> {
-    match &*TEMPLATE_IDS {
-        Ok(ids) => Ok(ids),
+    match &*TEMPLATES {
+        Ok(t) => Ok(&t.ids),
         Err(e) => Err(e.clone()),
+    }
+}
+
+/// The time zone of `account`'s template, which its virtual tenants share (the tenant
+/// row's `timezone` is seeded and cloned from the same file). The default should the
+/// embedded file not parse (logged; this crate's tests parse it).
+pub fn template_time_zone(account: AccountType) -> BakeryTimeZone {
+    match &*TEMPLATES {
+        Ok(t) => t
+            .time_zones
+            .iter()
+            .find(|(a, _)| *a == account)
+            .map(|(_, zone)| *zone)
+            .unwrap_or_default(),
+        Err(e) => {
+            tracing::error!(error = %e, "the template time zones cannot be read");
+            BakeryTimeZone::default()
+        }
     }
 }
 
@@ -118,10 +157,24 @@ mod tests {
     }
 
     #[test]
+    fn both_templates_keep_madrid_time() {
+        for account in AccountType::ALL {
+            assert_eq!(template_time_zone(account), BakeryTimeZone::MADRID);
+        }
+    }
+
+    #[test]
     fn a_broken_file_is_an_error() {
         assert!(parse("accounts = 3").is_err());
         assert!(parse("accounts = []").is_err());
-        assert!(parse("[[accounts]]\ntenant_id = \"nope\"").is_err());
+        let one = "[[accounts]]\naccount_type = \"individual_bakery\"\n";
+        assert!(parse(&format!("{one}tenant_id = \"nope\"")).is_err());
+        let id = "tenant_id = \"00000000-0000-4000-a000-000000000001\"\n";
+        assert!(parse(&format!("{one}{id}time_zone = \"Mars/Olympus\"")).is_err());
+        let zone = parse(&format!("{one}{id}time_zone = \"Atlantic/Canary\""))
+            .map(|t| t.time_zones)
+            .unwrap_or_default();
+        assert_eq!(zone.first().map(|(_, z)| z.name()), Some("Atlantic/Canary"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use bakery_config::clock::BakeryTimeZone;
 use bakery_config::demo::AccountType;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -26,6 +27,10 @@ pub struct DemoAccount {
     pub password: String,
     pub business_model: String,
     pub city: String,
+    /// The template tenant's time zone (and its virtual tenants'). Internal, as the data
+    /// files' times of day are Europe/Madrid local time (`crate::clock`).
+    #[serde(default, skip_serializing)]
+    pub time_zone: BakeryTimeZone,
     pub location: String,
     pub description: String,
     pub features: Vec<String>,
@@ -79,6 +84,13 @@ pub fn load() -> Result<Vec<DemoAccount>, DataError> {
             return problem(format!(
                 "{}: business_model must be its account type",
                 a.name
+            ));
+        }
+        if a.time_zone != crate::clock::BAKERY_TIME_ZONE {
+            return problem(format!(
+                "{}: time_zone must be {}, the zone of the bakery files' times of day",
+                a.name,
+                crate::clock::BAKERY_TIME_ZONE
             ));
         }
         if a.slug.is_empty() || a.owner_name.is_empty() || a.data.is_empty() {

@@ -2,33 +2,24 @@
 //! so every time of day in the data files — opening hours, the till's tickets, the bake at
 //! 04:30, deliveries — is Europe/Madrid local time, and the templates' "today" is Madrid's
 //! calendar day, not UTC's (between midnight and 01:00 or 02:00 in Madrid they differ).
+//! The arithmetic is `bakery_config::clock`'s, which every service draws its days with.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use bakery_config::clock::BakeryTimeZone;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-/// The time zone of both demo bakeries.
-pub const BAKERY_TIME_ZONE: Tz = chrono_tz::Europe::Madrid;
+/// The time zone of both demo bakeries (`data/demo/accounts.toml` must say the same).
+pub const BAKERY_TIME_ZONE: BakeryTimeZone = BakeryTimeZone::MADRID;
 
 /// The templates' calendar day at `now`: the day the seed treats as "today" (its tickets
 /// are the day in progress, the history ends the day before).
 pub fn bakery_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&BAKERY_TIME_ZONE).date_naive()
+    BAKERY_TIME_ZONE.day_of(now)
 }
 
-/// The instant of `time` (local) on `day` (local), in UTC. A time that does not exist (the
-/// hour skipped when summer time begins) is read an hour later, as a clock put forward
-/// shows it; one that happens twice (the hour repeated in October) is the first.
+/// The instant of `time` (local) on `day` (local), in UTC ([`BakeryTimeZone::instant`]:
+/// a skipped time reads an hour later, a repeated one is the first).
 pub fn local_instant(day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = day.and_time(time);
-    BAKERY_TIME_ZONE
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            BAKERY_TIME_ZONE
-                .from_local_datetime(&(local + Duration::hours(1)))
-                .earliest()
-        })
-        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+    BAKERY_TIME_ZONE.instant(day, time)
 }
 
 #[cfg(test)]
@@ -39,42 +30,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
     }
 
-    fn hm(h: u32, m: u32) -> NaiveTime {
-        NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
-    }
-
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        day(y, mo, d).and_time(hm(h, mi)).and_utc()
-    }
-
-    #[test]
-    fn madrid_is_utc_plus_one_in_winter_and_plus_two_in_summer() {
-        assert_eq!(
-            local_instant(day(2026, 12, 1), hm(8, 0)),
-            utc(2026, 12, 1, 7, 0)
-        );
-        assert_eq!(
-            local_instant(day(2026, 7, 1), hm(8, 0)),
-            utc(2026, 7, 1, 6, 0)
-        );
-        // 25 October 2026: 03:00 summer time becomes 02:00 winter time
-        assert_eq!(
-            local_instant(day(2026, 10, 24), hm(9, 0)),
-            utc(2026, 10, 24, 7, 0)
-        );
-        assert_eq!(
-            local_instant(day(2026, 10, 25), hm(9, 0)),
-            utc(2026, 10, 25, 8, 0)
-        );
-        // the repeated hour is the first one, the skipped hour (29 March) reads an hour on
-        assert_eq!(
-            local_instant(day(2026, 10, 25), hm(2, 30)),
-            utc(2026, 10, 25, 0, 30)
-        );
-        assert_eq!(
-            local_instant(day(2026, 3, 29), hm(2, 30)),
-            utc(2026, 3, 29, 1, 30)
-        );
+        day(y, mo, d)
+            .and_hms_opt(h, mi, 0)
+            .unwrap_or_default()
+            .and_utc()
     }
 
     #[test]

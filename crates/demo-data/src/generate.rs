@@ -836,7 +836,7 @@ mod tests {
     }
 
     fn local(t: DateTime<Utc>) -> NaiveDateTime {
-        t.with_timezone(&BAKERY_TIME_ZONE).naive_local()
+        t.with_timezone(&BAKERY_TIME_ZONE.tz()).naive_local()
     }
 
     fn product_index(b: &Bakery, name: &str) -> usize {

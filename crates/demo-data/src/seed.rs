@@ -81,6 +81,7 @@ fn new_tenant(a: &DemoAccount) -> NewTenant<'_> {
         slug: &a.slug,
         business_model: &a.business_model,
         city: &a.city,
+        timezone: a.time_zone.name(),
         is_demo: false,
         is_demo_template: true,
         demo_account_type: Some(a.account_type.as_str()),
@@ -95,6 +96,7 @@ fn tenant_matches(t: &Tenant, a: &DemoAccount) -> bool {
         && t.slug == a.slug
         && t.business_model == a.business_model
         && t.city == a.city
+        && t.timezone == a.time_zone.name()
         && !t.is_demo
         && t.is_demo_template
         && t.demo_account_type.as_deref() == Some(a.account_type.as_str())
@@ -125,6 +127,7 @@ async fn ensure_tenants(
                         tenants::slug.eq(n.slug),
                         tenants::business_model.eq(n.business_model),
                         tenants::city.eq(n.city),
+                        tenants::timezone.eq(n.timezone),
                         tenants::is_demo.eq(false),
                         tenants::is_demo_template.eq(true),
                         tenants::demo_account_type.eq(n.demo_account_type),

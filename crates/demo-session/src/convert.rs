@@ -509,6 +509,8 @@ pub async fn create_account(
                 slug: &slug,
                 business_model: &demo.business_model,
                 city: &demo.city,
+                // the customer's bakery keeps the clock the prospect's days were drawn in
+                timezone: &demo.timezone,
                 is_demo: false,
                 is_demo_template: false,
                 demo_account_type: None,

@@ -12,12 +12,14 @@ use std::time::Instant;
 use bakery_config::auth::{SESSION_AUDIENCE, TokenKeys};
 use bakery_config::cache::CacheError;
 use bakery_config::client::ClientAddress;
+use bakery_config::clock::BakeryTimeZone;
 use bakery_config::db::{AsyncPgConnection, PgConn, PgPool};
 use bakery_config::demo::{
     AccountType, CachedSession, SessionClaims, SessionId, SessionIdKey, SessionStatus,
 };
 use bakery_config::funnel::{Event, Milestone};
 use bakery_config::http::chain;
+use bakery_config::tenants::template_time_zone;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use diesel_async::pooled_connection::deadpool::PoolError;
@@ -69,6 +71,8 @@ pub struct SessionView {
     pub extensions_used: i32,
     pub extensions_left: i32,
     pub max_extensions: i32,
+    /// The bakery's time zone (its template's): where its days begin and end.
+    pub time_zone: BakeryTimeZone,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_token: Option<String>,
 }
@@ -366,6 +370,7 @@ impl DemoSessions {
             extensions_used: s.extensions_used,
             extensions_left: (self.max_extensions() - s.extensions_used).max(0),
             max_extensions: self.max_extensions(),
+            time_zone: template_time_zone(s.demo_account_type),
             session_token: token,
         }
     }
@@ -377,6 +382,7 @@ impl DemoSessions {
             demo_account_type: s.demo_account_type,
             status: s.status,
             expires_at: s.expires_at,
+            time_zone: template_time_zone(s.demo_account_type),
         }
     }
 

@@ -127,6 +127,9 @@ pub struct Session {
     extensions_used: i32,
     extensions_left: i32,
     max_extensions: i32,
+    /// The bakery's IANA time zone (its template's): where its days begin and end.
+    #[schema(example = "Europe/Madrid")]
+    time_zone: String,
     /// A signed session token (JWT), usable as a bearer token; only when a session is
     /// created or extended.
     #[schema(nullable = false)]

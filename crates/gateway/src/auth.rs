@@ -49,6 +49,7 @@ impl Principal {
         match self {
             Principal::Customer(c) => {
                 Identity::new(c.sub.to_string(), c.tenant_id, c.role.clone(), ttl_secs)
+                    .in_time_zone(c.time_zone)
             }
             Principal::Demo(s) => Identity::new(
                 s.session_id.clone(),
@@ -56,7 +57,8 @@ impl Principal {
                 ROLE_DEMO,
                 ttl_secs,
             )
-            .for_demo_session(s.session_id.clone()),
+            .for_demo_session(s.session_id.clone())
+            .in_time_zone(s.time_zone),
         }
     }
 }
@@ -65,8 +67,12 @@ impl Principal {
     /// What identifies the identity minted for this principal.
     fn identity_key(&self) -> String {
         match self {
-            Principal::Customer(c) => format!("c:{}:{}:{}", c.sub, c.tenant_id, c.role),
-            Principal::Demo(s) => format!("d:{}:{}", s.session_id, s.virtual_tenant_id),
+            Principal::Customer(c) => {
+                format!("c:{}:{}:{}:{}", c.sub, c.tenant_id, c.role, c.time_zone)
+            }
+            Principal::Demo(s) => {
+                format!("d:{}:{}:{}", s.session_id, s.virtual_tenant_id, s.time_zone)
+            }
         }
     }
 }
@@ -281,6 +287,7 @@ mod tests {
             tenant_id: tenant,
             role: role.to_owned(),
             email: "ana@horno.es".to_owned(),
+            time_zone: bakery_config::clock::BakeryTimeZone::MADRID,
             aud: ACCESS_AUDIENCE.to_owned(),
             iat: 0,
             exp: 0,

@@ -61,7 +61,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         });
     if let Some(RefOr::T(Schema::Object(field))) = expected_at {
         field.pattern = Some(crate::models::purchasing::expected_at_pattern(
-            crate::models::today(),
+            crate::models::BakeryTimeZone::default().today(),
         ));
     }
     api

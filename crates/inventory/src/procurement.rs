@@ -25,7 +25,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::metrics::{InventoryMetrics, RunOutcome};
-use crate::models::purchasing;
+use crate::models::{WriteScope, purchasing};
 use crate::settings::Settings;
 
 /// The service name in the identity procurement presents to tenant-service.
@@ -159,7 +159,14 @@ pub async fn run_once(
     for tenant in listed.iter().filter(|t| t.is_customer()) {
         report.tenants += 1;
         let drafted = match pool.get().await {
-            Ok(mut conn) => purchasing::draft_reorders(&mut conn, tenant.id, &excluded).await,
+            Ok(mut conn) => {
+                // the drafts are dated in the bakery's days (tenant-service's `timezone`)
+                let scope = WriteScope {
+                    time_zone: tenant.time_zone,
+                    ..WriteScope::from(tenant.id)
+                };
+                purchasing::draft_reorders(&mut conn, scope, &excluded).await
+            }
             Err(e) => Err(e.into()),
         };
         match drafted {

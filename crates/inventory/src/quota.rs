@@ -60,7 +60,10 @@ impl DemoQuotas {
         tenant: Uuid,
     ) -> Result<WriteScope, InventoryError> {
         let Some(session) = identity.demo_session_id.as_deref() else {
-            return Ok(WriteScope::from(tenant));
+            return Ok(WriteScope {
+                time_zone: identity.time_zone,
+                ..WriteScope::from(tenant)
+            });
         };
         let key = self.writes_key(tenant, session);
         match cache::fixed_window_hit(
@@ -84,6 +87,7 @@ impl DemoQuotas {
         Ok(WriteScope {
             tenant,
             demo_row_quota: Some(self.rows_per_table),
+            time_zone: identity.time_zone,
         })
     }
 }

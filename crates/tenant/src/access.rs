@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use bakery_config::auth::{ACCESS_AUDIENCE, AccessClaims, TokenKeys};
+use bakery_config::clock::BakeryTimeZone;
 use bakery_config::env::Secret;
 use chrono::Utc;
 
@@ -43,6 +44,7 @@ impl AccessTokens {
             tenant_id: tenant.id,
             role: user.role.clone(),
             email: user.email.clone(),
+            time_zone: time_zone_of(tenant),
             aud: ACCESS_AUDIENCE.to_owned(),
             iat: now,
             exp: now + i64::try_from(expires_in).unwrap_or(i64::MAX / 2),
@@ -52,4 +54,13 @@ impl AccessTokens {
             expires_in,
         })
     }
+}
+
+/// The tenant's `timezone`; a name the tz database does not know (no route writes one, but
+/// the column is plain text) is logged and read as the default rather than refusing a login.
+pub fn time_zone_of(tenant: &Tenant) -> BakeryTimeZone {
+    BakeryTimeZone::parse(&tenant.timezone).unwrap_or_else(|e| {
+        tracing::warn!(tenant = %tenant.id, error = %e, "tenant time zone unknown, using the default");
+        BakeryTimeZone::default()
+    })
 }

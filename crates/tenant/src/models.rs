@@ -35,6 +35,8 @@ pub struct NewTenant<'a> {
     pub slug: &'a str,
     pub business_model: &'a str,
     pub city: &'a str,
+    /// IANA time zone: where the bakery's days begin and end (`bakery_config::clock`).
+    pub timezone: &'a str,
     pub is_demo: bool,
     pub is_demo_template: bool,
     pub demo_account_type: Option<&'a str>,

@@ -26,6 +26,7 @@ fn new_tenant(id: Uuid, slug: &str) -> NewTenant<'_> {
         slug,
         business_model: "individual_bakery",
         city: "Madrid",
+        timezone: "Europe/Madrid",
         is_demo: false,
         is_demo_template: false,
         demo_account_type: None,

@@ -471,8 +471,22 @@ pub fn client_assertion(ip: &str) -> String {
 
 /// A bearer token a service under test accepts as the gateway's identity for `tenant_id`.
 pub fn identity_token(tenant_id: uuid::Uuid, role: &str) -> String {
+    identity_token_in(
+        tenant_id,
+        role,
+        bakery_config::clock::BakeryTimeZone::default(),
+    )
+}
+
+/// [`identity_token`] for a bakery in `time_zone`.
+pub fn identity_token_in(
+    tenant_id: uuid::Uuid,
+    role: &str,
+    time_zone: bakery_config::clock::BakeryTimeZone,
+) -> String {
     use bakery_config::auth::{INTERNAL_AUDIENCE, Identity, TokenKeys};
-    let identity = Identity::new(format!("user-{tenant_id}"), tenant_id, role, 300);
+    let identity =
+        Identity::new(format!("user-{tenant_id}"), tenant_id, role, 300).in_time_zone(time_zone);
     TokenKeys::new(&internal_secret(), INTERNAL_AUDIENCE)
         .sign(&identity)
         .expect("sign identity")

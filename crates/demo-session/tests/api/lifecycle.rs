@@ -75,6 +75,7 @@ async fn create_gives_a_ready_full_isolated_copy_with_dates_rebased() {
     assert_eq!(body["demo_account_type"], "individual_bakery");
     assert_eq!(body["extensions_used"], 0);
     assert_eq!(body["extensions_left"], 3);
+    assert_eq!(body["time_zone"], "Europe/Madrid", "its template's zone");
     let id = body["session_id"].as_str().expect("id");
     assert!(id.starts_with("demo_") && id.len() == 41, "{id}");
     // tagged with the session key: the gateway can tell it from a made-up one

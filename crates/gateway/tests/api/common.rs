@@ -22,6 +22,7 @@ use bakery_config::auth::{
     bearer_token,
 };
 use bakery_config::cache::{self, Keys, RedisPool};
+use bakery_config::clock::BakeryTimeZone;
 use bakery_config::demo::{
     self, AccountType, CachedSession, SessionClaims, SessionId, SessionStatus,
 };
@@ -347,6 +348,7 @@ pub fn session_for_tenant(
         demo_account_type: AccountType::IndividualBakery,
         status,
         expires_at: now + chrono::Duration::seconds(expires_in_secs),
+        time_zone: BakeryTimeZone::MADRID,
     };
     let claims = SessionClaims {
         sub: id.to_string(),
@@ -369,12 +371,23 @@ pub fn session_for_tenant(
 
 /// A customer's access token, as tenant-service would issue it.
 pub fn customer_token(tenant: Uuid, role: &str, expires_in_secs: i64) -> String {
+    customer_token_in(tenant, role, expires_in_secs, BakeryTimeZone::MADRID)
+}
+
+/// A customer's access token for a bakery in `time_zone`.
+pub fn customer_token_in(
+    tenant: Uuid,
+    role: &str,
+    expires_in_secs: i64,
+    time_zone: BakeryTimeZone,
+) -> String {
     let now = Utc::now().timestamp();
     let claims = AccessClaims {
         sub: Uuid::new_v4(),
         tenant_id: tenant,
         role: role.to_owned(),
         email: "ana@horno.es".to_owned(),
+        time_zone,
         aud: ACCESS_AUDIENCE.to_owned(),
         iat: now,
         exp: now + expires_in_secs,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use bakery_config::auth::ROLE_DEMO;
+use bakery_config::clock::BakeryTimeZone;
 use bakery_config::demo::SessionStatus;
 use uuid::Uuid;
 
@@ -106,6 +107,11 @@ async fn a_demo_session_reads_its_virtual_tenant_only() {
     assert_eq!(identity.tenant_id, s.tenant);
     assert_eq!(identity.role, ROLE_DEMO);
     assert_eq!(identity.demo_session_id.as_deref(), Some(s.id.as_str()));
+    assert_eq!(
+        identity.time_zone,
+        BakeryTimeZone::MADRID,
+        "its template's zone"
+    );
     for h in [
         "x-tenant-id",
         "x-user-id",
@@ -259,6 +265,19 @@ async fn a_customer_token_reaches_its_own_tenant_only() {
     assert_eq!(identity.role, "owner");
     assert!(identity.demo_session_id.is_none());
     assert!(e.header("x-tenant-id").is_none());
+    assert_eq!(identity.time_zone, BakeryTimeZone::MADRID);
+
+    // a bakery in the Canaries: its days are drawn in its own zone upstream
+    let canary = BakeryTimeZone::parse("Atlantic/Canary").unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/sales"))
+        .bearer_auth(customer_token_in(mine, "owner", 600, canary))
+        .send()
+        .await
+        .unwrap();
+    let identity = echo(r).await.identity.expect("identity");
+    assert_eq!((identity.tenant_id, identity.time_zone), (mine, canary));
 
     let r = app
         .client

@@ -1,25 +1,27 @@
 //! Demand forecasts and the forecasting model records.
 //!
 //! Method (also in `docs/forecasting.md`): a seasonal-by-weekday average.
-//! - History window: the 8 full weeks (56 days) ending yesterday (UTC days), shortened to
-//!   start at the tenant's first recorded sale when the history is shorter.
+//! - Days are the bakery's calendar days in its time zone (`bakery_config::clock`; the
+//!   identity carries it): a sale at 00:30 in Madrid counts on that Madrid day.
+//! - History window: the 8 full weeks (56 days) ending yesterday, shortened to start at
+//!   the tenant's first recorded sale when the history is shorter.
 //! - Daily demand of the product: Σ `sale_lines.quantity` of sales whose `sold_at` falls on
-//!   that UTC day; days in the window without sales count as 0.
+//!   that day; days in the window without sales count as 0.
 //! - Forecast for a day D: the mean daily demand over the window's days with D's weekday,
 //!   rounded to 2 decimals (0 when the window has no such day).
 
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Date, Numeric, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Date, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::BakeryTimeZone;
 use crate::models::history::SalesSources;
-use crate::models::today;
 use crate::pagination::{Page, Paginated};
 use crate::schema::{forecast_models, products, sales};
 
@@ -133,18 +135,16 @@ pub fn weekday_average(
         .collect()
 }
 
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-/// Forecast of `product_id` for `days` days starting today.
+/// Forecast of `product_id` for `days` days starting today; the days (those learnt from
+/// and those forecast) are the bakery's, in `time_zone`.
 pub async fn forecast(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
+    time_zone: BakeryTimeZone,
     product_id: Uuid,
     days: u32,
 ) -> Result<Forecast, InventoryError> {
-    let today = today();
+    let today = time_zone.today();
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         let name: String = products::table
@@ -156,11 +156,11 @@ pub async fn forecast(
             .optional()?
             .ok_or(InventoryError::NotFound("product"))?;
         let sources = SalesSources::of(c, tenant).await?;
-        let (from, to) = history_window(c, &sources, today).await?;
+        let (from, to) = history_window(c, &sources, time_zone, today).await?;
         let (daily, history_days) = if from > to {
             (Vec::new(), 0)
         } else {
-            let daily = daily_demand(c, &sources, product_id, from, today).await?;
+            let daily = daily_demand(c, &sources, time_zone, product_id, from, today).await?;
             (daily, (to - from).num_days() + 1)
         };
         let forecast = weekday_average(&daily, from, to, today, days);
@@ -185,6 +185,7 @@ pub async fn forecast(
 async fn history_window(
     c: &mut AsyncPgConnection,
     sources: &SalesSources,
+    time_zone: BakeryTimeZone,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), InventoryError> {
     let mut first_sale: Option<DateTime<Utc>> = None;
@@ -200,23 +201,24 @@ async fn history_window(
     let to = today - Duration::days(1);
     let window_start = today - Duration::days(WINDOW_DAYS);
     let from = match first_sale {
-        Some(first) => first.date_naive().max(window_start),
+        Some(first) => time_zone.day_of(first).max(window_start),
         None => today,
     };
     Ok((from, to))
 }
 
-/// The product's demand on each UTC day from `from` up to (not including) `until` that
-/// had sales. Inside a scoped transaction.
+/// The product's demand on each of the bakery's days from `from` up to (not including)
+/// `until` that had sales. Inside a scoped transaction.
 async fn daily_demand(
     c: &mut AsyncPgConnection,
     sources: &SalesSources,
+    time_zone: BakeryTimeZone,
     product_id: Uuid,
     from: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Decimal)>, InventoryError> {
     let rows: Vec<DailyDemand> = diesel::sql_query(
-        "SELECT (s.sold_at AT TIME ZONE 'UTC')::date AS day, sum(l.quantity) AS quantity \
+        "SELECT (s.sold_at AT TIME ZONE $5)::date AS day, sum(l.quantity) AS quantity \
          FROM sale_lines l \
          JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id \
          WHERE l.tenant_id = ANY($1) AND l.product_id = $2 \
@@ -225,8 +227,9 @@ async fn daily_demand(
     )
     .bind::<Array<SqlUuid>, _>(sources.tenants())
     .bind::<SqlUuid, _>(product_id)
-    .bind::<Timestamptz, _>(midnight(from))
-    .bind::<Timestamptz, _>(midnight(until))
+    .bind::<Timestamptz, _>(time_zone.start_of(from))
+    .bind::<Timestamptz, _>(time_zone.start_of(until))
+    .bind::<Text, _>(time_zone.name())
     .load(c)
     .await?;
     Ok(rows.into_iter().map(|r| (r.day, r.quantity)).collect())

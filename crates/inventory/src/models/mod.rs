@@ -18,8 +18,9 @@ pub mod stock;
 
 use std::collections::HashMap;
 
+pub use bakery_config::clock::BakeryTimeZone;
 use bakery_config::db::{self, AsyncPgConnection};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use rust_decimal::Decimal;
@@ -30,11 +31,15 @@ use crate::error::InventoryError;
 /// Whom a write is for: the tenant, and for a demo session the row quota PostgreSQL
 /// enforces on it (`migrations/inventory/…_demo_row_quota`: at most that many new rows per
 /// table for the tenant, refused as `demo_quota`). A `Uuid` converts into a scope without
-/// a quota, for customers and for the jobs and tests that call the model directly.
+/// a quota, for customers and for the jobs and tests that call the model directly. The
+/// tenant's time zone dates what the write creates (an order's reference and expected
+/// day, a lot's code and best-before): the bakery's day, not UTC's (`bakery_config::clock`);
+/// a bare `Uuid` takes the default zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteScope {
     pub tenant: Uuid,
     pub demo_row_quota: Option<u32>,
+    pub time_zone: BakeryTimeZone,
 }
 
 impl From<Uuid> for WriteScope {
@@ -42,6 +47,7 @@ impl From<Uuid> for WriteScope {
         WriteScope {
             tenant,
             demo_row_quota: None,
+            time_zone: BakeryTimeZone::default(),
         }
     }
 }
@@ -57,6 +63,11 @@ struct Scoped {
 }
 
 impl WriteScope {
+    /// The bakery's calendar day now, which the write's dates count from.
+    pub fn today(&self) -> NaiveDate {
+        self.time_zone.today()
+    }
+
     /// Scopes the current transaction to the tenant (row-level security) and, for a demo
     /// session, sets `app.demo_row_quota` for it: both transaction-local, one round trip.
     /// Call it first inside `conn.transaction(…)`.
@@ -101,11 +112,6 @@ pub(crate) fn check_amount(amount: Decimal, what: &str) -> Result<Decimal, Inven
         )));
     }
     Ok(amount)
-}
-
-/// Today's date (UTC), the day sales and orders are dated by.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// `items` by `key`, each group in the items' order: the lines of each order, sale or

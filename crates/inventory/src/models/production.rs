@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::InventoryError;
 use crate::models::recipes::{self, RecipeView};
 use crate::models::stock::{self, Movement, MovementReason, NewLot, StockItem};
-use crate::models::{WriteScope, short_code, today};
+use crate::models::{WriteScope, short_code};
 use crate::pagination::{Page, Paginated};
 use crate::schema::production_batches;
 
@@ -142,7 +142,7 @@ pub async fn produce(
             .await?;
         let product = StockItem::Product(recipe.recipe.product_id);
         let unit_cost = (cost / order.quantity).round_dp(4);
-        let output_lot_id = add_output_lot(c, tenant, &batch, unit_cost).await?;
+        let output_lot_id = add_output_lot(c, &scope, &batch, unit_cost).await?;
         let product_on_hand = stock::on_hand(c, tenant, product).await?;
         Ok(BatchOutcome {
             batch,
@@ -208,10 +208,11 @@ async fn consume_ingredients(
 /// product's shelf life. Answers the lot's id. Inside a scoped transaction.
 async fn add_output_lot(
     c: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: &WriteScope,
     batch: &ProductionBatch,
     unit_cost: Decimal,
 ) -> Result<Uuid, InventoryError> {
+    let (tenant, today) = (scope.tenant, scope.today());
     let product = StockItem::Product(batch.product_id);
     let info = stock::describe(c, tenant, product).await?;
     stock::add_lot(
@@ -219,12 +220,12 @@ async fn add_output_lot(
         tenant,
         &NewLot {
             item: product,
-            lot_code: format!("PROD-{}-{}", today().format("%Y%m%d"), short_code()),
+            lot_code: format!("PROD-{}-{}", today.format("%Y%m%d"), short_code()),
             quantity: batch.quantity,
             unit_cost,
             expires_at: info
                 .shelf_life_days
-                .map(|d| today() + Duration::days(i64::from(d))),
+                .map(|d| today + Duration::days(i64::from(d))),
         },
         batch_movement(batch.id, MovementReason::ProductionOutput),
     )

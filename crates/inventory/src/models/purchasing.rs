@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::InventoryError;
 use crate::models::stock::{self, StockItem};
-use crate::models::{WriteScope, check_amount, group_by, short_code, today};
+use crate::models::{BakeryTimeZone, WriteScope, check_amount, group_by, short_code};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{purchase_order_lines, purchase_orders, suppliers};
 
@@ -160,9 +160,12 @@ fn filtered_orders(
     Ok(q)
 }
 
+/// The orders with their lines, supplier names and delivery status (late from the day
+/// after `today`, the bakery's).
 async fn views(
     c: &mut AsyncPgConnection,
     tenant: Uuid,
+    today: NaiveDate,
     orders: Vec<PurchaseOrder>,
 ) -> Result<Vec<OrderView>, InventoryError> {
     let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
@@ -183,7 +186,6 @@ async fn views(
         .into_iter()
         .collect();
     let mut by_order = group_by(lines, |l| l.order_id);
-    let today = today();
     Ok(orders
         .into_iter()
         .map(|order| OrderView {
@@ -195,10 +197,12 @@ async fn views(
         .collect())
 }
 
-/// One page of purchase orders, newest first, with lines and delivery status.
+/// One page of purchase orders, newest first, with lines and delivery status (late in
+/// the bakery's days, `time_zone`).
 pub async fn list_orders(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
+    time_zone: BakeryTimeZone,
     filter: &OrderFilter,
     page: Page,
 ) -> Result<Paginated<OrderView>, InventoryError> {
@@ -217,7 +221,7 @@ pub async fn list_orders(
             .select(PurchaseOrder::as_select())
             .load(c)
             .await?;
-        let items = views(c, tenant, orders).await?;
+        let items = views(c, tenant, time_zone.today(), orders).await?;
         Ok(Paginated::new(items, page, total))
     })
     .await
@@ -356,7 +360,8 @@ impl TryFrom<OrderRequest> for NewOrder {
             ));
         }
         if let Some(d) = r.expected_at
-            && !expected_at_window(today()).contains(&d)
+            // a year either way of any zone's today: the zone's day does not matter here
+            && !expected_at_window(BakeryTimeZone::default().today()).contains(&d)
         {
             return Err(InventoryError::Invalid(
                 "expected_at debe estar a menos de un año de hoy".to_owned(),
@@ -413,7 +418,7 @@ pub async fn create_order(
             tenant_id: tenant,
             id: order_id,
             supplier_id: new.supplier_id,
-            reference: format!("PO-{}-{}", today().format("%Y%m%d"), short_code()),
+            reference: format!("PO-{}-{}", scope.today().format("%Y%m%d"), short_code()),
             status: match new.status {
                 NewOrderStatus::Draft => "draft",
                 NewOrderStatus::Pending => "pending",
@@ -423,14 +428,14 @@ pub async fn create_order(
             ordered_at: now,
             expected_at: new
                 .expected_at
-                .unwrap_or_else(|| today() + Duration::days(i64::from(lead))),
+                .unwrap_or_else(|| scope.today() + Duration::days(i64::from(lead))),
             delivered_at: None,
             total: check_amount(total_of(&lines), "el importe del pedido")?,
             notes: new.notes.clone(),
             created_at: now,
         };
         insert_order(c, &order, &lines).await?;
-        views(c, tenant, vec![order])
+        views(c, tenant, scope.today(), vec![order])
             .await?
             .into_iter()
             .next()
@@ -554,9 +559,11 @@ pub struct Drafted {
 /// advisory lock makes concurrent runs (several replicas) draft once.
 pub async fn draft_reorders(
     conn: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: impl Into<WriteScope>,
     excluded: &[Uuid],
 ) -> Result<Drafted, InventoryError> {
+    let scope = scope.into();
+    let tenant = scope.tenant;
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('procurement:' || $1::text))")
@@ -567,7 +574,7 @@ pub async fn draft_reorders(
         let mut drafted = Drafted::default();
         let now = Utc::now();
         for (supplier_id, items) in by_supplier(candidates) {
-            drafted.lines += draft_order(c, tenant, supplier_id, &items, now).await?;
+            drafted.lines += draft_order(c, &scope, supplier_id, &items, now).await?;
             drafted.orders += 1;
         }
         Ok(drafted)
@@ -629,11 +636,12 @@ fn by_supplier(
 /// answers how many lines it has. Inside a scoped transaction.
 async fn draft_order(
     c: &mut AsyncPgConnection,
-    tenant: Uuid,
+    scope: &WriteScope,
     supplier_id: Uuid,
     items: &[(ReorderCandidate, Decimal)],
     now: DateTime<Utc>,
 ) -> Result<usize, InventoryError> {
+    let (tenant, today) = (scope.tenant, scope.today());
     let order_id = Uuid::new_v4();
     // every candidate carries its supplier's lead time
     let lead = items.first().map_or(1, |(cand, _)| cand.lead_time_days);
@@ -653,11 +661,11 @@ async fn draft_order(
         tenant_id: tenant,
         id: order_id,
         supplier_id,
-        reference: format!("AUTO-{}-{}", today().format("%Y%m%d"), short_code()),
+        reference: format!("AUTO-{}-{}", today.format("%Y%m%d"), short_code()),
         status: "draft".to_owned(),
         source: "procurement".to_owned(),
         ordered_at: now,
-        expected_at: today() + Duration::days(i64::from(lead)),
+        expected_at: today + Duration::days(i64::from(lead)),
         delivered_at: None,
         total: total_of(&lines),
         notes: "Borrador generado automáticamente: ingredientes bajo el punto de pedido."
@@ -682,7 +690,7 @@ mod tests {
             status: status.to_owned(),
             source: "manual".to_owned(),
             ordered_at: now,
-            expected_at: today() + Duration::days(expected_in_days),
+            expected_at: BakeryTimeZone::MADRID.today() + Duration::days(expected_in_days),
             delivered_at: delivered.then_some(now),
             total: Decimal::ZERO,
             notes: String::new(),
@@ -692,7 +700,7 @@ mod tests {
 
     #[test]
     fn delivery_status_is_derived() {
-        let t = today();
+        let t = BakeryTimeZone::MADRID.today();
         let of = |o: PurchaseOrder| DeliveryStatus::of(&o, t);
         assert_eq!(of(order("delivered", -5, true)), DeliveryStatus::Delivered);
         assert_eq!(of(order("in_transit", -1, true)), DeliveryStatus::Delivered);

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::InventoryError;
 use crate::models::history::SalesSources;
 use crate::models::stock::{self, ItemKind, Movement, MovementReason, StockItem};
-use crate::models::{WriteScope, check_amount, group_by, products};
+use crate::models::{BakeryTimeZone, WriteScope, check_amount, group_by, products};
 use crate::pagination::Page;
 use crate::schema::{sale_lines, sales};
 
@@ -52,7 +52,8 @@ pub struct SaleView {
     pub lines: Vec<SaleLine>,
 }
 
-/// `GET /api/sales` filters: UTC calendar days, both inclusive; and where the page starts.
+/// `GET /api/sales` filters: the bakery's calendar days (in its time zone), both
+/// inclusive; and where the page starts.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SalesFilter {
@@ -128,12 +129,12 @@ pub struct SalesPage {
 const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
 const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
 
-fn midnight(d: NaiveDate) -> DateTime<Utc> {
-    d.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-/// The filter's day range, not yet scoped to a tenant (callers name the tenants).
-fn filtered(f: &SalesFilter) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+/// The filter's day range (days of `zone`), not yet scoped to a tenant (callers name the
+/// tenants).
+fn filtered(
+    f: &SalesFilter,
+    zone: BakeryTimeZone,
+) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
     if let (Some(from), Some(to)) = (f.from, f.to)
         && from > to
     {
@@ -151,10 +152,10 @@ fn filtered(f: &SalesFilter) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg
     }
     let mut q = sales::table.into_boxed();
     if let Some(from) = f.from {
-        q = q.filter(sales::sold_at.ge(midnight(from)));
+        q = q.filter(sales::sold_at.ge(zone.start_of(from)));
     }
     if let Some(to) = f.to {
-        q = q.filter(sales::sold_at.lt(midnight(to) + Duration::days(1)));
+        q = q.filter(sales::sold_at.lt(zone.start_of(to + Duration::days(1))));
     }
     Ok(q)
 }
@@ -198,11 +199,12 @@ async fn with_lines(
 }
 
 /// One page of sales, newest first, with lines: from `offset` (at most [`MAX_OFFSET`]) or
-/// after the filter's cursor. The index `(tenant_id, sold_at, id)` serves both the range
+/// after the filter's cursor; the filter's days are the bakery's, in `zone`. The index `(tenant_id, sold_at, id)` serves both the range
 /// and the cursor, read backwards, for each source of sales ([`SalesSources`]).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
+    zone: BakeryTimeZone,
     filter: &SalesFilter,
     page: Page,
 ) -> Result<SalesPage, InventoryError> {
@@ -221,7 +223,7 @@ pub async fn list(
             "offset no puede pasar de {MAX_OFFSET}: para seguir, usa after con el next_cursor de la página"
         )));
     }
-    filtered(filter)?; // a bad filter is refused before any query
+    filtered(filter, zone)?; // a bad filter is refused before any query
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         let sources = SalesSources::of(c, tenant).await?;
@@ -232,11 +234,11 @@ pub async fn list(
         // cost is bounded by offset + limit whatever the size of the history.
         let wanted = page.offset.saturating_add(page.limit).saturating_add(1);
         for source in sources.tenants() {
-            total += from_source(filtered(filter)?, &sources, source)
+            total += from_source(filtered(filter, zone)?, &sources, source)
                 .count()
                 .get_result::<i64>(c)
                 .await?;
-            let mut q = from_source(filtered(filter)?, &sources, source);
+            let mut q = from_source(filtered(filter, zone)?, &sources, source);
             if let Some(cur) = cursor.as_ref() {
                 q = q.filter(
                     sales::sold_at

@@ -3,17 +3,15 @@
 //! dashboard shows "hoy", the last week, the average ticket and the busy hours without
 //! fetching every ticket (a neighbourhood bakery rings up hundreds a day).
 //!
-//! Days and hours are those of the time zone asked for (`tz`, an IANA name; the page sends
-//! its tenant's `timezone`, Europe/Madrid by default): a ticket at 00:30 in Madrid belongs
+//! Days and hours are those of the bakery's time zone (the identity's: the tenant's
+//! `timezone`, Europe/Madrid by default), or of the one asked for (`tz`, an IANA name): a
+//! ticket at 00:30 in Madrid belongs
 //! to that Madrid day, whatever the UTC date says. The range is bounded
 //! ([`MAX_SUMMARY_DAYS`]), and each sum reads one index range per source of sales
 //! ([`SalesSources`]: a virtual tenant's own and its template's shared history).
 
-use std::str::FromStr;
-
 use bakery_config::db::{self, AsyncPgConnection};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::sql_types::{
     Array, BigInt, Date, Integer, Numeric, Text, Timestamptz, Uuid as SqlUuid,
 };
@@ -24,13 +22,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
+use crate::models::BakeryTimeZone;
 use crate::models::history::SalesSources;
 
 /// The longest range one summary covers (a quarter, as the history the templates keep).
 pub const MAX_SUMMARY_DAYS: i64 = 92;
-
-/// The zone when none is asked for: both demo bakeries', and the tenants' default.
-pub const DEFAULT_TIME_ZONE: &str = "Europe/Madrid";
 
 /// `?from=&to=&tz=`: the bakery's days, both inclusive, in `tz`.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -40,7 +36,8 @@ pub struct SummaryParams {
     pub from: NaiveDate,
     /// Last day, `YYYY-MM-DD`; at most 92 days after `from`'s start (`MAX_SUMMARY_DAYS`).
     pub to: NaiveDate,
-    /// IANA time zone whose days and hours are used (default Europe/Madrid).
+    /// IANA time zone whose days and hours are used (default: the bakery's, its tenant's
+    /// `timezone`).
     #[param(example = "Europe/Madrid")]
     pub tz: Option<String>,
 }
@@ -50,19 +47,21 @@ pub struct SummaryParams {
 pub struct SummaryRange {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub zone: Tz,
+    pub zone: BakeryTimeZone,
 }
 
-impl TryFrom<SummaryParams> for SummaryRange {
-    type Error = InventoryError;
-
-    fn try_from(p: SummaryParams) -> Result<Self, InventoryError> {
-        let name = p.tz.as_deref().unwrap_or(DEFAULT_TIME_ZONE);
-        let zone = Tz::from_str(name).map_err(|_| {
-            InventoryError::InvalidQuery(format!(
-                "tz debe ser una zona horaria IANA, como {DEFAULT_TIME_ZONE}"
-            ))
-        })?;
+impl SummaryRange {
+    /// `p` checked, in `p.tz` or else in `bakery` (the caller's bakery's zone).
+    pub fn parse(p: &SummaryParams, bakery: BakeryTimeZone) -> Result<Self, InventoryError> {
+        let zone = match p.tz.as_deref() {
+            None => bakery,
+            Some(name) => BakeryTimeZone::parse(name).map_err(|_| {
+                InventoryError::InvalidQuery(format!(
+                    "tz debe ser una zona horaria IANA, como {}",
+                    BakeryTimeZone::MADRID
+                ))
+            })?,
+        };
         if p.from > p.to {
             return Err(InventoryError::InvalidQuery(
                 "from no puede ser posterior a to".to_owned(),
@@ -79,29 +78,11 @@ impl TryFrom<SummaryParams> for SummaryRange {
             zone,
         })
     }
-}
-
-impl SummaryRange {
-    /// The instant `day` starts in the zone (the first one, if midnight happens twice; the
-    /// end of the gap, if it does not happen at all).
-    fn start_of(&self, day: NaiveDate) -> Option<DateTime<Utc>> {
-        let midnight = day.and_time(NaiveTime::MIN);
-        let local = self.zone.from_local_datetime(&midnight);
-        local
-            .earliest()
-            .or_else(|| {
-                self.zone
-                    .from_local_datetime(&(midnight + Duration::hours(1)))
-                    .earliest()
-            })
-            .map(|t| t.with_timezone(&Utc))
-    }
 
     /// `[start of from, start of the day after to)`; `None` outside the calendar chrono
     /// and PostgreSQL share.
     fn instants(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let after = self.to.succ_opt()?;
-        Some((self.start_of(self.from)?, self.start_of(after)?))
+        self.zone.days(self.from, self.to)
     }
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::InventoryError;
-use crate::models::{WriteScope, today};
+use crate::models::{BakeryTimeZone, WriteScope};
 use crate::pagination::{Page, Paginated};
 use crate::schema::{ingredients, products, stock_lots, stock_movements};
 
@@ -140,6 +140,7 @@ pub struct LotFilter {
 fn filtered_lots(
     tenant: Uuid,
     f: &LotFilter,
+    today: NaiveDate,
 ) -> Result<stock_lots::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
     let mut q = stock_lots::table
         .filter(stock_lots::tenant_id.eq(tenant))
@@ -156,7 +157,7 @@ fn filtered_lots(
                 "expiring_within_days debe estar entre 0 y 3650".to_owned(),
             ));
         }
-        q = q.filter(stock_lots::expires_at.le(today() + Duration::days(days)));
+        q = q.filter(stock_lots::expires_at.le(today + Duration::days(days)));
     }
     if !f.include_empty {
         q = q.filter(stock_lots::quantity.gt(Decimal::ZERO));
@@ -164,15 +165,18 @@ fn filtered_lots(
     Ok(q)
 }
 
-/// Lots of the tenant, first-expiring first.
+/// Lots of the tenant, first-expiring first; "expiring within n days" counts from the
+/// bakery's today in `time_zone`.
 pub async fn list_lots(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,
+    time_zone: BakeryTimeZone,
     filter: &LotFilter,
     page: Page,
 ) -> Result<Paginated<StockLot>, InventoryError> {
-    let count = filtered_lots(tenant, filter)?;
-    let rows = filtered_lots(tenant, filter)?;
+    let today = time_zone.today();
+    let count = filtered_lots(tenant, filter, today)?;
+    let rows = filtered_lots(tenant, filter, today)?;
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         let total: i64 = count.count().get_result(c).await?;
@@ -754,14 +758,14 @@ pub async fn adjust(
                 item: adj.item,
                 lot_code: format!(
                     "AJU-{}-{}",
-                    today().format("%Y%m%d"),
+                    scope.today().format("%Y%m%d"),
                     crate::models::short_code()
                 ),
                 quantity: adj.delta,
                 unit_cost: info.unit_cost,
                 expires_at: info
                     .shelf_life_days
-                    .map(|d| today() + Duration::days(i64::from(d))),
+                    .map(|d| scope.today() + Duration::days(i64::from(d))),
             };
             (1, Some(add_lot(c, tenant, &lot, movement).await?))
         };

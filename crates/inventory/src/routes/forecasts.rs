@@ -31,6 +31,7 @@ pub async fn get_forecast(
     let forecast = forecasts::forecast(
         &mut *state.conn().await?,
         identity.tenant_id,
+        identity.time_zone,
         *product_id,
         days,
     )

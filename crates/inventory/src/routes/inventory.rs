@@ -159,8 +159,15 @@ pub async fn list_lots(
     filter: web::Query<LotFilter>,
 ) -> Result<HttpResponse, InventoryError> {
     let page = pagination::page(page.into_inner())?;
-    let lots =
-        stock::list_lots(&mut *state.conn().await?, identity.tenant_id, &filter, page).await?;
+    let mut conn = state.conn().await?;
+    let lots = stock::list_lots(
+        &mut conn,
+        identity.tenant_id,
+        identity.time_zone,
+        &filter,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(lots))
 }
 

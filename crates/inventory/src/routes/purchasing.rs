@@ -49,9 +49,15 @@ pub async fn list_orders(
     filter: web::Query<OrderFilter>,
 ) -> Result<HttpResponse, InventoryError> {
     let page = pagination::page(page.into_inner())?;
-    let list =
-        purchasing::list_orders(&mut *state.conn().await?, identity.tenant_id, &filter, page)
-            .await?;
+    let mut conn = state.conn().await?;
+    let list = purchasing::list_orders(
+        &mut conn,
+        identity.tenant_id,
+        identity.time_zone,
+        &filter,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

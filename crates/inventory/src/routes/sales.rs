@@ -28,7 +28,15 @@ pub async fn list_sales(
     filter: web::Query<SalesFilter>,
 ) -> Result<HttpResponse, InventoryError> {
     let page = pagination::page(page.into_inner())?;
-    let list = sales::list(&mut *state.conn().await?, identity.tenant_id, &filter, page).await?;
+    let mut conn = state.conn().await?;
+    let list = sales::list(
+        &mut conn,
+        identity.tenant_id,
+        identity.time_zone,
+        &filter,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -48,7 +56,7 @@ pub async fn sales_summary(
     state: web::Data<AppState>,
     params: web::Query<SummaryParams>,
 ) -> Result<HttpResponse, InventoryError> {
-    let range = SummaryRange::try_from(params.into_inner())?;
+    let range = SummaryRange::parse(&params, identity.time_zone)?;
     let summary =
         sales_summary::summary(&mut *state.conn().await?, identity.tenant_id, range).await?;
     Ok(HttpResponse::Ok().json(summary))

@@ -312,8 +312,9 @@ pub fn demo_token(tenant: Uuid, session: &str) -> String {
         .expect("sign demo identity")
 }
 
+/// The test bakeries' today: Madrid's (the identities the tests sign carry the default zone).
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    bakery_config::clock::BakeryTimeZone::MADRID.today()
 }
 
 fn seed_sql(t: Uuid) -> String {

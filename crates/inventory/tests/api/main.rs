@@ -6,6 +6,7 @@
 )]
 
 mod auth_and_bad_input;
+mod bakery_clock;
 mod catalog;
 mod forecasts;
 mod helpers;

@@ -55,6 +55,7 @@ pub async fn list_tenants(
         tenants: tenants
             .into_iter()
             .map(|t| TenantSummary {
+                time_zone: crate::access::time_zone_of(&t),
                 id: t.id,
                 name: t.name,
                 slug: t.slug,

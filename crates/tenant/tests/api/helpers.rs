@@ -122,6 +122,7 @@ fn tenant<'a>(id: Uuid, name: &'a str, slug: &'a str, city: &'a str) -> NewTenan
         slug,
         business_model: "individual_bakery",
         city,
+        timezone: "Europe/Madrid",
         is_demo: false,
         is_demo_template: false,
         demo_account_type: None,
@@ -185,7 +186,11 @@ async fn seed(database: &TestDatabase) -> (Customer, Customer, VirtualTenant) {
         diesel::insert_into(tenants::table)
             .values(vec![
                 tenant(a.tenant_id, a.name, "horno-a", "Madrid"),
-                tenant(b.tenant_id, b.name, "horno-b", "Sevilla"),
+                // Bea's obrador is in the Canaries: an hour behind Madrid
+                NewTenant {
+                    timezone: "Atlantic/Canary",
+                    ..tenant(b.tenant_id, b.name, "horno-b", "Las Palmas")
+                },
                 template,
                 copy,
             ])

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bakery_config::auth::{ACCESS_AUDIENCE, AccessClaims, TokenKeys};
+use bakery_config::clock::BakeryTimeZone;
 use reqwest::StatusCode;
 
 use crate::helpers::{DEMO_EMAIL, json, spawn_app, spawn_app_with};
@@ -38,6 +39,11 @@ async fn login_returns_an_access_token_for_the_user_tenant_and_role() {
     assert_eq!(claims.role, "owner");
     assert_eq!(claims.email, app.ana.email);
     assert_eq!(claims.exp - claims.iat, 3600);
+    assert_eq!(
+        claims.time_zone,
+        BakeryTimeZone::MADRID,
+        "her bakery's zone"
+    );
 
     // an access token is not an identity: the internal key does not verify it
     assert!(
@@ -45,6 +51,21 @@ async fn login_returns_an_access_token_for_the_user_tenant_and_role() {
             .verify::<AccessClaims>(token)
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_token_carries_its_bakerys_time_zone() {
+    let app = spawn_app().await;
+    let response = app
+        .login(app.bea.email, app.bea.password, "203.0.113.9")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    let claims: AccessClaims =
+        TokenKeys::new(&app.settings.common.tokens.access_secret, ACCESS_AUDIENCE)
+            .verify(body["access_token"].as_str().expect("token"))
+            .expect("verifies");
+    assert_eq!(claims.time_zone.name(), "Atlantic/Canary");
 }
 
 #[tokio::test]
