@@ -119,8 +119,12 @@ pub struct SalesPage {
     pub items: Vec<SaleView>,
     pub limit: i64,
     pub offset: i64,
-    /// Sales that match the filter, in every page.
+    /// Sales that match the filter, in every page — counted up to [`MAX_COUNTED`]: past
+    /// it, `total` is that many and `total_capped` is `true` (a count must not cost what
+    /// years of tickets cost; the pages themselves go on to the end).
     pub total: i64,
+    /// Whether there are more than `total` sales.
+    pub total_capped: bool,
     /// The `after` of the next page; `null` when this page is the last.
     pub next_cursor: Option<String>,
 }
@@ -129,12 +133,66 @@ pub struct SalesPage {
 const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date");
 const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
 
-/// The filter's day range (days of `zone`), not yet scoped to a tenant (callers name the
-/// tenants).
-fn filtered(
-    f: &SalesFilter,
-    zone: BakeryTimeZone,
-) -> Result<sales::BoxedQuery<'static, diesel::pg::Pg>, InventoryError> {
+/// The most sales a page counts for its `total` (one index range of at most this many
+/// entries per source, whatever the size of the history).
+pub const MAX_COUNTED: i64 = 10_000;
+
+/// The instants a filter's days span: `[from, until)`, either end open.
+#[derive(Debug, Clone, Copy)]
+struct SoldBetween {
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl SoldBetween {
+    /// The query of the sales in the range, not yet scoped to a tenant (callers name the
+    /// tenants).
+    fn query(self) -> sales::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut q = sales::table.into_boxed();
+        if let Some(from) = self.from {
+            q = q.filter(sales::sold_at.ge(from));
+        }
+        if let Some(until) = self.until {
+            q = q.filter(sales::sold_at.lt(until));
+        }
+        q
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How many sales of `source` in `range` there are, counting no further than `cap`; of a
+/// shared template's, only those sold up to now (as [`from_source`]).
+async fn count_up_to(
+    c: &mut AsyncPgConnection,
+    range: SoldBetween,
+    source: Uuid,
+    shared: bool,
+    cap: i64,
+) -> Result<i64, InventoryError> {
+    use diesel::sql_types::{Bool, Nullable, Timestamptz, Uuid as SqlUuid};
+    Ok(diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM sales WHERE tenant_id = $1 \
+           AND ($2::timestamptz IS NULL OR sold_at >= $2) \
+           AND ($3::timestamptz IS NULL OR sold_at < $3) \
+           AND (NOT $4 OR sold_at <= now()) LIMIT $5) counted",
+    )
+    .bind::<SqlUuid, _>(source)
+    .bind::<Nullable<Timestamptz>, _>(range.from)
+    .bind::<Nullable<Timestamptz>, _>(range.until)
+    .bind::<Bool, _>(shared)
+    .bind::<diesel::sql_types::BigInt, _>(cap)
+    .get_result::<Counted>(c)
+    .await?
+    .n)
+}
+
+/// The filter's day range (days of `zone`), checked.
+fn sold_between(f: &SalesFilter, zone: BakeryTimeZone) -> Result<SoldBetween, InventoryError> {
     if let (Some(from), Some(to)) = (f.from, f.to)
         && from > to
     {
@@ -150,14 +208,10 @@ fn filtered(
             "las fechas deben estar entre {FIRST_DAY} y {LAST_DAY}"
         )));
     }
-    let mut q = sales::table.into_boxed();
-    if let Some(from) = f.from {
-        q = q.filter(sales::sold_at.ge(zone.start_of(from)));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(sales::sold_at.lt(zone.start_of(to + Duration::days(1))));
-    }
-    Ok(q)
+    Ok(SoldBetween {
+        from: f.from.map(|from| zone.start_of(from)),
+        until: f.to.map(|to| zone.start_of(to + Duration::days(1))),
+    })
 }
 
 /// `q` limited to the sales of `source` that `sources.own` may see: all of its own, and of
@@ -223,7 +277,7 @@ pub async fn list(
             "offset no puede pasar de {MAX_OFFSET}: para seguir, usa after con el next_cursor de la página"
         )));
     }
-    filtered(filter, zone)?; // a bad filter is refused before any query
+    let range = sold_between(filter, zone)?; // a bad filter is refused before any query
     conn.transaction(async |c| {
         db::scope_to_tenant(c, tenant).await?;
         let sources = SalesSources::of(c, tenant).await?;
@@ -234,11 +288,11 @@ pub async fn list(
         // cost is bounded by offset + limit whatever the size of the history.
         let wanted = page.offset.saturating_add(page.limit).saturating_add(1);
         for source in sources.tenants() {
-            total += from_source(filtered(filter, zone)?, &sources, source)
-                .count()
-                .get_result::<i64>(c)
-                .await?;
-            let mut q = from_source(filtered(filter, zone)?, &sources, source);
+            let room = MAX_COUNTED + 1 - total;
+            if room > 0 {
+                total += count_up_to(c, range, source, source != sources.own, room).await?;
+            }
+            let mut q = from_source(range.query(), &sources, source);
             if let Some(cur) = cursor.as_ref() {
                 q = q.filter(
                     sales::sold_at
@@ -274,7 +328,8 @@ pub async fn list(
             items,
             limit: page.limit,
             offset: page.offset,
-            total,
+            total: total.min(MAX_COUNTED),
+            total_capped: total > MAX_COUNTED,
             next_cursor,
         })
     })

@@ -132,3 +132,36 @@ async fn offsets_are_bounded_and_bad_cursors_refused_in_spanish() {
     assert_eq!(mine.status, StatusCode::OK);
     assert_eq!(mine.total(), 5);
 }
+
+#[tokio::test]
+async fn the_total_is_counted_up_to_ten_thousand_and_says_so() {
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    // three to a minute: 10,050 sales span the last 3,350 minutes (about 2.3 days)
+    sales(&app, t, 10_050).await;
+    let all = app.get("/api/sales?limit=5", t).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.total(), 10_000, "counted no further");
+    assert_eq!(all.body["total_capped"], true);
+    assert_eq!(all.items().len(), 5);
+    // the pages themselves go on past the count
+    assert!(all.body["next_cursor"].is_string());
+    let oldest_day = today() - chrono::Duration::days(2);
+    let tail = app
+        .get(&format!("/api/sales?to={oldest_day}&limit=5"), t)
+        .await;
+    assert!(tail.total() > 0 && tail.total() < 10_000, "{}", tail.body);
+    assert_eq!(tail.body["total_capped"], false);
+
+    // a narrower filter is counted exactly
+    let day = today() - chrono::Duration::days(30);
+    let few = app
+        .get(&format!("/api/sales?from={day}&to={day}&limit=5"), t)
+        .await;
+    assert_eq!(
+        (few.total(), few.body["total_capped"].clone()),
+        (0, Value::Bool(false))
+    );
+    let some = app.get("/api/sales?limit=5", Uuid::new_v4()).await;
+    assert_eq!(some.body["total_capped"], false);
+}
