@@ -8,6 +8,8 @@
 # service with the alert rules of k8s/components/monitoring (docs/observability.md).
 # BAKERY_HTTP_PORT_OFFSET=N moves every HTTP port by N (gateway 8080+N, services 8001+N to
 # 8003+N, the gateway's metrics 9180+N), and the URLs the services reach each other on.
+# BAKERY_RUN_PREFIX is put before every program of the stack it runs (migrations, seeds,
+# services): scripts/screenshots-at.sh runs them on a moved clock with it.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -33,14 +35,16 @@ cargo build --bins ${CARGO_PROFILE_FLAG:-}
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_PROFILE_DIR:-debug}"
 LOGS="$LOCAL/logs"; mkdir -p "$LOGS"
 
+RUN=(${BAKERY_RUN_PREFIX:-})
+
 log "migrating"
-"$BIN/tenant-service" migrate
-"$BIN/inventory-service" migrate
-"$BIN/demo-session" migrate
+"${RUN[@]}" "$BIN/tenant-service" migrate
+"${RUN[@]}" "$BIN/inventory-service" migrate
+"${RUN[@]}" "$BIN/demo-session" migrate
 
 # seeds (idempotent): run when the binaries that provide them exist
 for seed in seed-demo-users seed-demo-tenants seed-demo-inventory; do
-  if [ -x "$BIN/$seed" ]; then log "$seed"; "$BIN/$seed"; fi
+  if [ -x "$BIN/$seed" ]; then log "$seed"; "${RUN[@]}" "$BIN/$seed"; fi
 done
 
 # name port binary
@@ -54,7 +58,7 @@ for entry in "${SERVICES[@]}"; do
   set -- $entry
   name=$1; port=$2
   [ -x "$BIN/$name" ] || continue
-  PORT=$port "$BIN/$name" serve >"$LOGS/$name.log" 2>&1 &
+  PORT=$port "${RUN[@]}" "$BIN/$name" serve >"$LOGS/$name.log" 2>&1 &
   PIDS+=($!)
 done
 

@@ -5,7 +5,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LOCAL="$ROOT/.local"
+# BAKERY_LOCAL_DIR puts a whole second set of instances elsewhere (scripts/screenshots-at.sh)
+LOCAL="${BAKERY_LOCAL_DIR:-$ROOT/.local}"
 PG_PORT="${BAKERY_PG_PORT:-55432}"
 REDIS_PORT="${BAKERY_REDIS_PORT:-56379}"
 # The HTTP ports of the local stack (scripts/dev.sh, scripts/e2e.sh): demo-session 8001,
