@@ -23,6 +23,18 @@ impl TestApp {
     }
 }
 
+/// 23:30 UTC on 30 November 2025 — 00:30 on 1 December in Madrid (UTC+1), still
+/// 30 November in the Canaries (UTC+0 in winter) — and 07:05 UTC on 1 December, the same
+/// day in both.
+async fn two_sales_around_midnight(app: &TestApp, tenant: Uuid) {
+    app.sql(&format!(
+        "INSERT INTO sales (tenant_id, id, sold_at, payment_method, total) VALUES \
+         ('{tenant}', gen_random_uuid(), '2025-11-30 23:30:00+00', 'cash', 3.10), \
+         ('{tenant}', gen_random_uuid(), '2025-12-01 07:05:00+00', 'card', 4.40)"
+    ))
+    .await;
+}
+
 fn ticket_count(a: &Answer) -> usize {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     a.body["items"].as_array().map_or(0, Vec::len)
@@ -32,15 +44,7 @@ fn ticket_count(a: &Answer) -> usize {
 async fn the_sales_list_counts_a_day_from_the_bakerys_midnight() {
     let app = spawn_app().await;
     let tenant = Uuid::new_v4();
-    // 23:30 UTC on 30 November 2025: 00:30 on 1 December in Madrid (UTC+1), still
-    // 30 November in the Canaries (UTC+0 in winter); 07:05 UTC on 1 December is 1 December
-    // in both
-    app.sql(&format!(
-        "INSERT INTO sales (tenant_id, id, sold_at, payment_method, total) VALUES \
-         ('{tenant}', gen_random_uuid(), '2025-11-30 23:30:00+00', 'cash', 3.10), \
-         ('{tenant}', gen_random_uuid(), '2025-12-01 07:05:00+00', 'card', 4.40)"
-    ))
-    .await;
+    two_sales_around_midnight(&app, tenant).await;
     let (madrid, canary) = (BakeryTimeZone::MADRID, zone("Atlantic/Canary"));
     let first_of_december = "/api/sales?from=2025-12-01&to=2025-12-01";
     let last_of_november = "/api/sales?from=2025-11-30&to=2025-11-30";
@@ -73,12 +77,7 @@ async fn the_sales_list_counts_a_day_from_the_bakerys_midnight() {
 async fn the_summary_uses_the_bakerys_zone_unless_asked_for_another() {
     let app = spawn_app().await;
     let tenant = Uuid::new_v4();
-    app.sql(&format!(
-        "INSERT INTO sales (tenant_id, id, sold_at, payment_method, total) VALUES \
-         ('{tenant}', gen_random_uuid(), '2025-11-30 23:30:00+00', 'cash', 3.10), \
-         ('{tenant}', gen_random_uuid(), '2025-12-01 07:05:00+00', 'card', 4.40)"
-    ))
-    .await;
+    two_sales_around_midnight(&app, tenant).await;
     let canary = zone("Atlantic/Canary");
     let a = app
         .get_in(
