@@ -161,10 +161,7 @@ pub async fn run_once(
         let drafted = match pool.get().await {
             Ok(mut conn) => {
                 // the drafts are dated in the bakery's days (tenant-service's `timezone`)
-                let scope = WriteScope {
-                    time_zone: tenant.time_zone,
-                    ..WriteScope::from(tenant.id)
-                };
+                let scope = WriteScope::from(tenant.id).in_time_zone(tenant.time_zone);
                 purchasing::draft_reorders(&mut conn, scope, &excluded).await
             }
             Err(e) => Err(e.into()),

@@ -60,10 +60,7 @@ impl DemoQuotas {
         tenant: Uuid,
     ) -> Result<WriteScope, InventoryError> {
         let Some(session) = identity.demo_session_id.as_deref() else {
-            return Ok(WriteScope {
-                time_zone: identity.time_zone,
-                ..WriteScope::from(tenant)
-            });
+            return Ok(WriteScope::from(tenant).in_time_zone(identity.time_zone));
         };
         let key = self.writes_key(tenant, session);
         match cache::fixed_window_hit(

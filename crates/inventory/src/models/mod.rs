@@ -63,6 +63,12 @@ struct Scoped {
 }
 
 impl WriteScope {
+    /// The same scope in the bakery's `time_zone`.
+    #[must_use]
+    pub fn in_time_zone(self, time_zone: BakeryTimeZone) -> Self {
+        WriteScope { time_zone, ..self }
+    }
+
     /// The bakery's calendar day now, which the write's dates count from.
     pub fn today(&self) -> NaiveDate {
         self.time_zone.today()

@@ -414,11 +414,14 @@ pub async fn create_order(
         let order_id = Uuid::new_v4();
         let lines = priced_lines(c, tenant, order_id, &new.lines).await?;
         let now = Utc::now();
+        // one reading of the bakery's day: the reference, the expected day and the status
+        // agree even at midnight
+        let today = scope.today();
         let order = PurchaseOrder {
             tenant_id: tenant,
             id: order_id,
             supplier_id: new.supplier_id,
-            reference: format!("PO-{}-{}", scope.today().format("%Y%m%d"), short_code()),
+            reference: format!("PO-{}-{}", today.format("%Y%m%d"), short_code()),
             status: match new.status {
                 NewOrderStatus::Draft => "draft",
                 NewOrderStatus::Pending => "pending",
@@ -428,14 +431,14 @@ pub async fn create_order(
             ordered_at: now,
             expected_at: new
                 .expected_at
-                .unwrap_or_else(|| scope.today() + Duration::days(i64::from(lead))),
+                .unwrap_or_else(|| today + Duration::days(i64::from(lead))),
             delivered_at: None,
             total: check_amount(total_of(&lines), "el importe del pedido")?,
             notes: new.notes.clone(),
             created_at: now,
         };
         insert_order(c, &order, &lines).await?;
-        views(c, tenant, scope.today(), vec![order])
+        views(c, tenant, today, vec![order])
             .await?
             .into_iter()
             .next()

@@ -253,8 +253,9 @@ async fn with_lines(
 }
 
 /// One page of sales, newest first, with lines: from `offset` (at most [`MAX_OFFSET`]) or
-/// after the filter's cursor; the filter's days are the bakery's, in `zone`. The index `(tenant_id, sold_at, id)` serves both the range
-/// and the cursor, read backwards, for each source of sales ([`SalesSources`]).
+/// after the filter's cursor; the filter's days are the bakery's, in `zone`. The index
+/// `(tenant_id, sold_at, id)` serves both the range and the cursor, read backwards, for
+/// each source of sales ([`SalesSources`]).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: Uuid,

@@ -754,18 +754,19 @@ pub async fn adjust(
             let taken = consume_fifo(c, tenant, adj.item, &info.name, -adj.delta, movement).await?;
             (taken.lots_touched, None)
         } else {
+            let today = scope.today();
             let lot = NewLot {
                 item: adj.item,
                 lot_code: format!(
                     "AJU-{}-{}",
-                    scope.today().format("%Y%m%d"),
+                    today.format("%Y%m%d"),
                     crate::models::short_code()
                 ),
                 quantity: adj.delta,
                 unit_cost: info.unit_cost,
                 expires_at: info
                     .shelf_life_days
-                    .map(|d| scope.today() + Duration::days(i64::from(d))),
+                    .map(|d| today + Duration::days(i64::from(d))),
             };
             (1, Some(add_lot(c, tenant, &lot, movement).await?))
         };
