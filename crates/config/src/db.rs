@@ -8,7 +8,9 @@
 
 use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool, PoolError};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use std::sync::Arc;
@@ -18,6 +20,9 @@ use uuid::Uuid;
 
 use crate::settings::{DatabaseLimits, DatabaseSettings};
 pub use crate::tls::{PgTarget, SslMode, TlsError};
+
+mod static_sql;
+pub use static_sql::{StaticSql, static_sql};
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = Object<AsyncPgConnection>;
@@ -65,6 +70,11 @@ pub fn build_pool_with_limits(
     let target = Arc::new(PgTarget::from_url(url)?);
     let setup = session_limits_sql(&limits);
     let mut config = ManagerConfig::default();
+    // a returned connection is checked without a `SELECT 1` (the default would add a round
+    // trip to every checkout: three to a warm pool hit): one the server closed is already
+    // seen closed and replaced, and a statement on a connection lost in between fails as
+    // `unavailable` (503, nothing changed), which is what the caller would get anyway
+    config.recycling_method = RecyclingMethod::Fast;
     // every connection is opened here, so the URL's `sslmode`/`sslrootcert` apply to each
     // (the manager's own URL argument is the same URL, already read into `target`)
     config.custom_setup = Box::new(move |_url| {
@@ -215,7 +225,7 @@ pub async fn scope_to_tenant(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true) AS set_config")
+    static_sql("SELECT set_config('app.tenant_id', $1, true) AS set_config")
         .bind::<Text, _>(tenant_id.to_string())
         .load::<Unit>(conn)
         .await
@@ -226,7 +236,7 @@ pub async fn scope_to_tenant(
 /// procurement, and two read-only lookups of tenant-service (login by email, the internal
 /// tenant list); no handler that serves a tenant's own data calls it.
 pub async fn allow_all_tenants(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
-    diesel::sql_query("SELECT set_config('app.all_tenants', 'on', true) AS set_config")
+    static_sql("SELECT set_config('app.all_tenants', 'on', true) AS set_config")
         .load::<Unit>(conn)
         .await
         .map(|_| ())

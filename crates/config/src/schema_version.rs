@@ -108,6 +108,9 @@ pub async fn status(
 
 /// `/ready`'s `schema` check.
 pub struct SchemaReady {
+    /// The check's name in `/ready`'s answer: `schema`, or [`SchemaReady::named`]'s.
+    name: &'static str,
+    /// The service whose migration Job brings this schema up to date.
     service: &'static str,
     pool: PgPool,
     migrations: EmbeddedMigrations,
@@ -119,12 +122,20 @@ pub struct SchemaReady {
 impl SchemaReady {
     pub fn new(service: &'static str, pool: PgPool, migrations: EmbeddedMigrations) -> Self {
         SchemaReady {
+            name: "schema",
             service,
             pool,
             migrations,
             current: AtomicBool::new(false),
             last_said: Mutex::new(None),
         }
+    }
+
+    /// The same check under another name: a service that also needs another service's
+    /// schema (demo-session calls a function of the tenant database's) checks it as well.
+    #[must_use]
+    pub fn named(self, name: &'static str) -> Self {
+        SchemaReady { name, ..self }
     }
 
     fn say_once(&self, what: String, warn: bool) {
@@ -144,7 +155,7 @@ impl SchemaReady {
 
 impl ReadinessCheck for SchemaReady {
     fn name(&self) -> &str {
-        "schema"
+        self.name
     }
 
     fn check(&self) -> Check<'_> {

@@ -32,7 +32,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use bakery_config::db::{self, AsyncPgConnection};
+use bakery_config::db::{self, AsyncPgConnection, static_sql};
 use bakery_config::demo::{AccountType, SessionId};
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
@@ -560,21 +560,20 @@ pub async fn adopt_virtual_tenant(
     session_id: &SessionId,
     expires_at: DateTime<Utc>,
 ) -> Result<(), CloneError> {
-    let updated = conn
-        .transaction::<_, diesel::result::Error, _>(async |c| {
-            db::scope_to_tenant(c, tenant).await?;
-            sql_query(
-                "UPDATE tenants SET demo_session_id = $2, demo_expires_at = $3, updated_at = now() \
-                 WHERE id = $1 AND is_demo",
-            )
-            .bind::<SqlUuid, _>(tenant)
-            .bind::<Text, _>(session_id)
-            .bind::<Timestamptz, _>(expires_at)
-            .execute(c)
-            .await
-        })
+    #[derive(QueryableByName)]
+    struct Adopted {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        adopted: i32,
+    }
+    // one statement (the tenant migration `adopt_demo_tenant` says why): it scopes itself to
+    // the tenant as a transaction of its own would
+    let adopted: Adopted = static_sql("SELECT adopt_demo_tenant($1, $2, $3) AS adopted")
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<Text, _>(session_id)
+        .bind::<Timestamptz, _>(expires_at)
+        .get_result(conn)
         .await?;
-    if updated == 1 {
+    if adopted.adopted == 1 {
         Ok(())
     } else {
         Err(CloneError::NoTenantRow(tenant))

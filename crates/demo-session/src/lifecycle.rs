@@ -430,21 +430,18 @@ impl DemoSessions {
             Ok(admission) => self.admit_and_make(admission, Line::New).await,
             Err(e) => Err(e),
         };
-        self.count_create(account, &created).await;
+        self.count_create(account, &created);
         created
     }
 
-    /// Metrics and the funnel's `created` for what a create (or a poll) answered.
-    async fn count_create(&self, account: AccountType, created: &Result<Created, DemoError>) {
+    /// Metrics for what a create (or a poll) answered; a session made was counted, with its
+    /// funnel milestone, when it was marked ready ([`Self::finish`]).
+    fn count_create(&self, account: AccountType, created: &Result<Created, DemoError>) {
         match created {
             Err(DemoError::CapacityReached { .. }) => self.metrics.refused(RefusalReason::capacity),
             Err(DemoError::RateLimited { .. }) => self.metrics.refused(RefusalReason::rate_limit),
-            Ok(Created::Session(view)) => {
-                self.milestones(&[(view.session_id.clone(), Event::plain(Milestone::Created))])
-                    .await;
-            }
             Ok(Created::Queued(_)) => self.metrics.queued(account),
-            Err(_) => {}
+            Ok(Created::Session(_)) | Err(_) => {}
         }
     }
 
@@ -712,7 +709,8 @@ impl DemoSessions {
         self.finish(conn, &session.id, started, true).await
     }
 
-    /// `pending → ready`, the Redis copy and the token: the end of every create.
+    /// `pending → ready` (with the funnel's `created`), the Redis copy and the token: the
+    /// end of every create.
     /// `clone_ms` is the time since `started`.
     async fn finish(
         &self,
@@ -727,6 +725,9 @@ impl DemoSessions {
             // cleanup gave up on it while it was being prepared
             .ok_or(DemoError::CloneFailed(CloneFailure::NoLongerPending))?;
         drop(conn);
+        // the statement that marked it ready recorded the funnel's `created`
+        self.metrics
+            .milestone(Milestone::Created, ready.demo_account_type);
         self.cache.store(&Self::cached(&ready)).await;
         let token = self.sign_token(&ready)?;
         tracing::info!(

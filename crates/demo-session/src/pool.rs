@@ -6,6 +6,7 @@
 //! it, so cleanup never takes a pooled tenant for an orphan. Only clones made today are
 //! handed out (their dates were rebased to today); older ones are removed by cleanup.
 
+use bakery_config::db::static_sql;
 use bakery_config::demo::{AccountType, SessionId};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::sql_types::{BigInt, Text, Timestamptz, Uuid as SqlUuid};
@@ -13,7 +14,7 @@ use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::sessions::{DemoSession, pg_interval};
+use crate::sessions::{DemoSession, pg_interval, session_columns};
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct WarmTenant {
@@ -157,7 +158,7 @@ pub async fn claim(
     expires_at: DateTime<Utc>,
 ) -> diesel::QueryResult<Option<DemoSession>> {
     use diesel::OptionalExtension;
-    sql_query(
+    static_sql(concat!(
         "WITH claimed AS ( \
              DELETE FROM warm_tenants WHERE virtual_tenant_id = ( \
                  SELECT virtual_tenant_id FROM warm_tenants \
@@ -167,8 +168,9 @@ pub async fn claim(
          INSERT INTO demo_sessions (id, virtual_tenant_id, base_tenant_id, demo_account_type, status, \
                                     clone_strategy, client_ip_hash, expires_at) \
          SELECT $2, virtual_tenant_id, base_tenant_id, $1, 'pending', $5, $3, $4 FROM claimed \
-         RETURNING *",
-    )
+         RETURNING ",
+        session_columns!()
+    ))
     .bind::<Text, _>(account)
     .bind::<Text, _>(session_id)
     .bind::<diesel::sql_types::Nullable<Text>, _>(client_ip_hash)

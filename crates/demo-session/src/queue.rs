@@ -130,7 +130,7 @@ struct Count {
 
 /// Live places waiting (not admitted, polled within [`ABANDON_AFTER_SECS`]).
 pub async fn waiting(conn: &mut AsyncPgConnection) -> diesel::QueryResult<i64> {
-    sql_query(
+    bakery_config::db::static_sql(
         "SELECT count(*) AS n FROM demo_queue \
          WHERE session_id IS NULL AND last_polled_at > clock_timestamp() - make_interval(secs => 30)",
     )

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use bakery_config::db::static_sql;
 use bakery_config::demo::{AccountType, SessionId, SessionStatus};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -15,6 +16,18 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::schema::demo_sessions;
+
+/// The columns of [`DemoSession`], for raw statements that answer one: named, not `*`
+/// (`bakery_config::db::static_sql` says why).
+macro_rules! session_columns {
+    () => {
+        "id, virtual_tenant_id, base_tenant_id, demo_account_type, status, clone_strategy, \
+         client_ip_hash, created_at, ready_at, expires_at, extensions_used, ended_at, \
+         destroyed_at, failure_reason, clone_duration_ms, cleanup_attempts, \
+         last_cleanup_error, updated_at"
+    };
+}
+pub(crate) use session_columns;
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName, PartialEq, Eq)]
 #[diesel(table_name = demo_sessions, check_for_backend(diesel::pg::Pg))]
@@ -88,24 +101,31 @@ pub async fn lock(
         .optional()
 }
 
-/// `pending → ready`; `None` when the session is no longer pending (cleanup failed it).
+/// `pending → ready`, and the funnel's `created` milestone in the same statement (the
+/// answer waits for neither a second statement nor a second connection); `None` when the
+/// session is no longer pending (cleanup failed it).
 pub async fn mark_ready(
     conn: &mut AsyncPgConnection,
     id: &SessionId,
     clone_ms: i32,
 ) -> QueryResult<Option<DemoSession>> {
-    diesel::update(
-        demo_sessions::table
-            .filter(demo_sessions::id.eq(id))
-            .filter(demo_sessions::status.eq(SessionStatus::Pending)),
-    )
-    .set((
-        demo_sessions::status.eq(SessionStatus::Ready),
-        demo_sessions::ready_at.eq(diesel::dsl::now),
-        demo_sessions::clone_duration_ms.eq(clone_ms),
-        demo_sessions::updated_at.eq(diesel::dsl::now),
+    static_sql(concat!(
+        "WITH ready AS ( \
+             UPDATE demo_sessions \
+             SET status = 'ready', ready_at = now(), clone_duration_ms = $2, updated_at = now() \
+             WHERE id = $1 AND status = 'pending' \
+             RETURNING ",
+        session_columns!(),
+        "), created AS ( \
+             INSERT INTO demo_milestones (session_id, demo_account_type, milestone) \
+             SELECT id, demo_account_type, 'created' FROM ready \
+             ON CONFLICT DO NOTHING) \
+         SELECT ",
+        session_columns!(),
+        " FROM ready"
     ))
-    .returning(DemoSession::as_returning())
+    .bind::<Text, _>(id)
+    .bind::<Integer, _>(clone_ms)
     .get_result(conn)
     .await
     .optional()
@@ -277,7 +297,7 @@ pub async fn record_cleanup_failure(
 
 /// Serialises admissions (the cap check and the insert) until the transaction ends.
 pub async fn lock_admissions(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    sql_query("SELECT pg_advisory_xact_lock(hashtext('demo_sessions:admission'))")
+    static_sql("SELECT pg_advisory_xact_lock(hashtext('demo_sessions:admission'))")
         .execute(conn)
         .await
         .map(|_| ())

@@ -57,6 +57,15 @@ impl Application {
                 pool: probe_pool.clone(),
             }),
             Arc::new(SchemaReady::new(NAME, probe_pool, crate::MIGRATIONS)),
+            // a pool hit calls the tenant database's `adopt_demo_tenant`
+            Arc::new(
+                SchemaReady::new(
+                    bakery_tenant::startup::NAME,
+                    db::build_pool_for_url(&settings.tenant_database.url, 1)?,
+                    bakery_tenant::MIGRATIONS,
+                )
+                .named("tenant_schema"),
+            ),
             Arc::new(RedisReady(cache::build_pool(&settings.redis)?)),
         ]);
         let data = web::Data::from(sessions.clone());

@@ -61,7 +61,7 @@ impl DemoSessions {
                 .unwrap_or_default();
             self.metrics.queue_admitted(account, waited);
         }
-        self.count_create(account, &created).await;
+        self.count_create(account, &created);
         created
     }
 

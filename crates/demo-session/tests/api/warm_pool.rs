@@ -276,3 +276,57 @@ async fn replicas_refilling_at_once_never_overfill_the_pool() {
     let slots = wait_for_pool(&app, 3).await;
     assert_eq!(slots.len(), 6);
 }
+
+/// A pool hit calls the tenant database's `adopt_demo_tenant`: during an upgrade,
+/// demo-session is not ready until tenant-service's migration Job has run as well.
+#[tokio::test]
+async fn demo_session_is_not_ready_until_the_tenant_schema_it_calls_is_there() {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    let app = spawn_app().await;
+    let ready = async || {
+        let response = app
+            .client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .expect("GET /ready");
+        let status = response.status();
+        (
+            status,
+            response.json::<serde_json::Value>().await.expect("json"),
+        )
+    };
+    let (status, body) = ready().await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert_eq!(body["checks"]["tenant_schema"], "ok");
+
+    // as if tenant-service's newest migration had not run yet
+    let mut ten = app.tenant_conn().await;
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let newest: V = diesel::sql_query(
+        "DELETE FROM __diesel_schema_migrations \
+         WHERE version = (SELECT max(version) FROM __diesel_schema_migrations) RETURNING version",
+    )
+    .get_result(&mut ten)
+    .await
+    .expect("forget the newest tenant migration");
+    // a fresh instance (a schema once current is not asked again)
+    let fresh = app.replica().await;
+    let response = reqwest::get(format!("{}/ready", fresh.address))
+        .await
+        .expect("GET /ready");
+    assert_eq!(response.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["checks"]["schema"], "ok", "its own schema is there");
+    let why = body["checks"]["tenant_schema"].as_str().expect("a reason");
+    assert!(why.contains(&newest.version), "names the version: {why}");
+    assert!(
+        why.contains("tenant-service migrate"),
+        "says what to run: {why}"
+    );
+}

@@ -1,0 +1,1 @@
+DROP FUNCTION adopt_demo_tenant(uuid, text, timestamptz);
