@@ -23,6 +23,7 @@ import {
   settled,
   storedSession,
 } from './support.mjs';
+import { inSeason } from '../crates/gateway/static/format.js';
 
 const PRODUCT = 'Barra de pan';
 const SOLD = 2;
@@ -178,6 +179,13 @@ describe('demo page', () => {
     await croissant.locator('details.recipe summary').click();
     assert.ok((await croissant.locator('table.lines tbody tr').count()) >= 3, 'the recipe lists its ingredients');
     assert.match(await croissant.locator('table.lines tfoot').innerText(), /Coste de la tanda/);
+    // a seasonal sweet says when it sells
+    const seasonal = (await productsOf(sessionA.session_id)).filter((p) => p.season);
+    for (const p of seasonal) {
+      const badge = page.locator(`article.product[data-id="${p.id}"] [data-season]`);
+      assert.equal(await badge.getAttribute('data-season'), `${p.season.from}/${p.season.to}`);
+      assert.match(await badge.innerText(), inSeason(p, madridToday()) ? /^De temporada: / : /^Fuera de temporada: /);
+    }
     assert.deepEqual(await accessibilityProblems(page), []);
     await screenshot(page, 'products', { fullPage: true });
     // forecasts: unavailable in the demo
@@ -190,6 +198,12 @@ describe('demo page', () => {
     await page.getByRole('link', { name: 'Punto de venta' }).click();
     await page.getByRole('heading', { name: 'Punto de venta', level: 1 }).waitFor();
     await settled(page);
+    // the till offers what is on sale on the bakery's day: a seasonal sweet only in its season
+    const catalogue = await productsOf(sessionA.session_id);
+    assert.ok(catalogue.some((p) => p.season), 'the template has seasonal sweets');
+    const offered = new Set((await page.locator('.tile .tile-name').allInnerTexts()).map((t) => t.trim()));
+    const day = madridToday();
+    for (const p of catalogue) assert.equal(offered.has(p.name), inSeason(p, day), `${p.name} on ${day}`);
     const tile = page.locator('.tile').filter({ hasText: PRODUCT });
     let stock = Number(await tile.locator('.tile-stock').getAttribute('data-stock'));
     if (stock < SOLD) {

@@ -101,4 +101,4 @@ page="$(curl -fsS "$GATEWAY/" 2>/dev/null || true)"
 log "running the e2e test (screenshots: ${SHOTS#"$ROOT"/})"
 cd "$ROOT/e2e"
 E2E_BASE_URL="$GATEWAY" E2E_SCREENSHOTS="$SHOTS" E2E_PG_PORT="$PG_PORT" E2E_REDIS_PORT="$REDIS_PORT" \
-  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-concurrency=1 --test-reporter=spec policy.test.mjs api.test.mjs demo.test.mjs checklist.test.mjs signup.test.mjs admin.test.mjs clock.test.mjs waiting.test.mjs
+  timeout "${E2E_TEST_TIMEOUT:-600}" node --test --test-concurrency=1 --test-reporter=spec policy.test.mjs api.test.mjs format.test.mjs demo.test.mjs checklist.test.mjs signup.test.mjs admin.test.mjs clock.test.mjs waiting.test.mjs

@@ -114,8 +114,163 @@ impl<'de> Deserialize<'de> for BakeryTimeZone {
     }
 }
 
+/// A day of the year, `"MM-DD"` (any year; 29 February included). Stored as that text.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct MonthDay {
+    month: u32,
+    day: u32,
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for MonthDay {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+    ) -> diesel::serialize::Result {
+        use std::io::Write;
+        write!(out, "{self}")?;
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for MonthDay {
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = <String as diesel::deserialize::FromSql<
+            diesel::sql_types::Text,
+            diesel::pg::Pg,
+        >>::from_sql(bytes)?;
+        Ok(text.parse::<MonthDay>()?)
+    }
+}
+
+/// Not a day of the year (`"MM-DD"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a day of the year (MM-DD)")]
+pub struct NotADayOfTheYear(pub String);
+
+impl MonthDay {
+    pub fn of(day: NaiveDate) -> Self {
+        use chrono::Datelike;
+        MonthDay {
+            month: day.month(),
+            day: day.day(),
+        }
+    }
+}
+
+impl FromStr for MonthDay {
+    type Err = NotADayOfTheYear;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // exactly MM-DD, checked in a leap year so 29 February is a day of the year too
+        let well_formed = s.len() == 5 && s.as_bytes().get(2) == Some(&b'-');
+        well_formed
+            .then(|| NaiveDate::parse_from_str(&format!("2024-{s}"), "%Y-%m-%d").ok())
+            .flatten()
+            .map(MonthDay::of)
+            .ok_or_else(|| NotADayOfTheYear(s.to_owned()))
+    }
+}
+
+impl fmt::Display for MonthDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}-{:02}", self.month, self.day)
+    }
+}
+
+impl Serialize for MonthDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The days of the year a seasonal product is on sale: `from` to `to`, both included; a
+/// season may run over New Year (`12-20` to `01-06`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Season {
+    /// First day on sale, `MM-DD`.
+    #[schema(value_type = String, example = "12-20")]
+    pub from: MonthDay,
+    /// Last day on sale, `MM-DD`.
+    #[schema(value_type = String, example = "01-06")]
+    pub to: MonthDay,
+}
+
+impl Season {
+    pub fn contains(&self, day: MonthDay) -> bool {
+        if self.from <= self.to {
+            self.from <= day && day <= self.to
+        } else {
+            day >= self.from || day <= self.to
+        }
+    }
+
+    /// Is `day` (a date of the bakery's calendar) in the season?
+    pub fn includes(&self, day: NaiveDate) -> bool {
+        self.contains(MonthDay::of(day))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{MonthDay, Season};
+
+    fn d(s: &str) -> chrono::NaiveDate {
+        s.parse().expect("a date")
+    }
+
+    #[test]
+    fn a_day_of_the_year_is_exactly_mm_dd() {
+        assert_eq!(
+            "02-29".parse::<MonthDay>().map(|m| m.to_string()),
+            Ok("02-29".to_owned())
+        );
+        for bad in [
+            "2-29", "02-30", "13-01", "00-10", "12-1", "12/20", "12-200", "", "aa-bb",
+        ] {
+            assert!(bad.parse::<MonthDay>().is_err(), "{bad}");
+        }
+        let json = serde_json::to_string(&MonthDay::of(d("2026-01-06"))).expect("json");
+        assert_eq!(json, "\"01-06\"");
+    }
+
+    #[test]
+    fn a_season_may_run_over_new_year() {
+        let md = |s: &str| s.parse::<MonthDay>().expect("MM-DD");
+        let reyes = Season {
+            from: md("12-20"),
+            to: md("01-06"),
+        };
+        for day in ["2026-12-20", "2026-12-31", "2027-01-01", "2027-01-06"] {
+            assert!(reyes.includes(d(day)), "{day}");
+        }
+        for day in ["2026-12-19", "2027-01-07", "2026-07-01"] {
+            assert!(!reyes.includes(d(day)), "{day}");
+        }
+        let santos = Season {
+            from: md("10-22"),
+            to: md("11-02"),
+        };
+        assert!(santos.includes(d("2026-11-02")) && !santos.includes(d("2026-12-01")));
+    }
+
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {

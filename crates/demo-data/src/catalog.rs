@@ -194,33 +194,7 @@ impl TryFrom<BTreeMap<String, f64>> for HourWeights {
     }
 }
 
-/// A day of the year, `"MM-DD"` (any year).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(try_from = "String")]
-pub struct MonthDay {
-    pub month: u32,
-    pub day: u32,
-}
-
-impl TryFrom<String> for MonthDay {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        // a leap year, so 29 February is a day of the year too
-        chrono::NaiveDate::parse_from_str(&format!("2024-{s}"), "%Y-%m-%d")
-            .map(MonthDay::of)
-            .map_err(|_| format!("{s:?} is not a day of the year (MM-DD)"))
-    }
-}
-
-impl MonthDay {
-    pub fn of(day: chrono::NaiveDate) -> Self {
-        use chrono::Datelike;
-        MonthDay {
-            month: day.month(),
-            day: day.day(),
-        }
-    }
-}
+pub use bakery_config::clock::MonthDay;
 
 /// When a seasonal product is on sale: from `from` to `to` (both included; a season may
 /// run over New Year), `peaks` multiplying its units on the days that matter most.
@@ -234,12 +208,16 @@ pub struct Season {
 }
 
 impl Season {
-    pub fn contains(&self, day: MonthDay) -> bool {
-        if self.from <= self.to {
-            self.from <= day && day <= self.to
-        } else {
-            day >= self.from || day <= self.to
+    /// The days it is on sale (what the product row carries).
+    pub fn days(&self) -> bakery_config::clock::Season {
+        bakery_config::clock::Season {
+            from: self.from,
+            to: self.to,
         }
+    }
+
+    pub fn contains(&self, day: MonthDay) -> bool {
+        self.days().contains(day)
     }
 
     /// The factor on the product's daily units on `day`: 0 out of season.
@@ -618,10 +596,7 @@ impl Bakery {
         }
         if let Some(season) = &p.season {
             if let Some(day) = season.peaks.keys().find(|d| !season.contains(**d)) {
-                return Err(format!(
-                    "{}: peak {:02}-{:02} is outside its season",
-                    p.name, day.month, day.day
-                ));
+                return Err(format!("{}: peak {day} is outside its season", p.name));
             }
             if season.peaks.values().any(|f| !(f.is_finite() && *f >= 0.0)) {
                 return Err(format!("{}: peak factors must be >= 0", p.name));
@@ -801,7 +776,7 @@ mod tests {
 
     #[test]
     fn seasons_may_run_over_new_year() {
-        let md = |s: &str| MonthDay::try_from(s.to_owned()).expect("a day");
+        let md = |s: &str| s.parse::<MonthDay>().expect("a day");
         let reyes = Season {
             from: md("12-20"),
             to: md("01-06"),
@@ -813,6 +788,6 @@ mod tests {
         assert!((reyes.factor(day(1, 5)) - 9.0).abs() < f64::EPSILON);
         assert!((reyes.factor(day(1, 2)) - 1.0).abs() < f64::EPSILON);
         assert!(reyes.factor(day(3, 1)).abs() < f64::EPSILON);
-        assert!(MonthDay::try_from("02-30".to_owned()).is_err());
+        assert!("02-30".parse::<MonthDay>().is_err());
     }
 }

@@ -355,6 +355,8 @@ impl Generator<'_> {
                 purchase_cost: p.purchase_cost.map(|c| c.round_dp(4)),
                 supplier_id: p.supplier.as_deref().map(|s| self.supplier_id(s)),
                 shelf_life_days: p.shelf_life_days,
+                season_from: p.season.as_ref().map(|s| s.from),
+                season_to: p.season.as_ref().map(|s| s.to),
             })
             .collect();
         for p in &self.bakery.products {
@@ -678,10 +680,18 @@ impl Generator<'_> {
             let factor = weekday_factor(self.bakery, day);
             let mut total = Decimal::ZERO;
             for p in &self.bakery.products {
-                let Some(usual) = p.standing_order else {
-                    continue;
+                let units = match (p.standing_order, &p.season) {
+                    (Some(usual), _) => (f64::from(usual) * factor).round().max(1.0),
+                    // a seasonal sweet from the same obrador is on the order in its season,
+                    // for what the day is expected to sell (peaks included)
+                    (None, Some(_)) if p.supplier.as_deref() == Some(&standing.supplier) => {
+                        match expected_units(self.bakery, p, day).ceil() {
+                            units if units > 0.0 => units,
+                            _ => continue,
+                        }
+                    }
+                    _ => continue,
                 };
-                let units = (f64::from(usual) * factor).round().max(1.0);
                 let quantity = Decimal::from(whole_units(units));
                 let unit_cost = p.purchase_cost.unwrap_or_default().round_dp(4);
                 total += money(quantity * unit_cost);
@@ -1301,6 +1311,62 @@ mod tests {
             sales_history(&b, today())
                 .iter()
                 .all(|d| d.units_of(roscon) == 0)
+        );
+    }
+
+    #[test]
+    fn seasonal_sweets_carry_their_season_and_la_espiga_orders_them_in_it() {
+        let accounts = bakeries();
+        let (account, b) = accounts
+            .iter()
+            .find(|(_, b)| b.standing_order.is_some())
+            .expect("a satellite with a nightly order");
+        let tortell = "Tortell de Reis (mediano)";
+        let tortell_id = Ids::new(account.tenant_id).of("product", tortell);
+        let ordered = |rows: &InventoryRows, day: NaiveDate| -> Option<Decimal> {
+            let order = rows
+                .purchase_orders
+                .iter()
+                .find(|o| o.expected_at == day && o.reference.starts_with("OBR-"))?;
+            rows.purchase_order_lines
+                .iter()
+                .find(|l| l.order_id == order.id && l.product_id == Some(tortell_id))
+                .map(|l| l.quantity)
+        };
+        // 5 January, Reyes' eve: on the order of that morning, and far more than a usual day
+        let reyes = inventory_rows(account, b, date(2027, 1, 5)).expect("rows");
+        let on_the_eve = ordered(&reyes, date(2027, 1, 5)).expect("ordered on the 5th");
+        let before = ordered(&reyes, date(2026, 12, 28)).expect("ordered in its season");
+        assert!(
+            on_the_eve > before * Decimal::from(4),
+            "{on_the_eve} vs {before}"
+        );
+        // 1 December: out of season, not ordered, and the product row says when it sells
+        let december = inventory_rows(account, b, date(2026, 12, 1)).expect("rows");
+        for offset in -12..=1 {
+            assert_eq!(
+                ordered(&december, date(2026, 12, 1) + Duration::days(offset)),
+                None
+            );
+        }
+        let row = december
+            .products
+            .iter()
+            .find(|p| p.id == tortell_id)
+            .expect("the tortell");
+        assert_eq!(
+            (
+                row.season_from.map(|d| d.to_string()),
+                row.season_to.map(|d| d.to_string())
+            ),
+            (Some("12-20".to_owned()), Some("01-06".to_owned()))
+        );
+        // a product sold all year has no season
+        assert!(
+            december
+                .products
+                .iter()
+                .any(|p| p.season_from.is_none() && p.season_to.is_none())
         );
     }
 

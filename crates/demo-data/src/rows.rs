@@ -2,6 +2,7 @@
 //! and what it reads back to decide whether a template already holds exactly these rows.
 //! `created_at` / `updated_at` are left to the database and are not compared.
 
+use bakery_config::clock::MonthDay;
 use bakery_inventory::schema::{
     deliveries, forecast_models, ingredients, production_batches, products, purchase_order_lines,
     purchase_orders, recipe_lines, recipes, sale_lines, sales, stock_lots, stock_movements,
@@ -61,6 +62,8 @@ row!(Product => products {
     purchase_cost: Option<Decimal>,
     supplier_id: Option<Uuid>,
     shelf_life_days: i32,
+    season_from: Option<MonthDay>,
+    season_to: Option<MonthDay>,
 });
 
 row!(StockLot => stock_lots {

@@ -88,6 +88,21 @@ export function bakeryDay(instant = new Date()) {
   return `${part.year}-${part.month}-${part.day}`;
 }
 
+/**
+ * Is a product on sale on `day` (`YYYY-MM-DD`, the bakery's)? A seasonal one (`season`:
+ * `{from, to}`, days of the year as `MM-DD`, both included) only in its season, which may
+ * run over New Year; one without a season, all year.
+ */
+export function inSeason(product, day = bakeryDay()) {
+  if (!product.season) return true;
+  const md = day.slice(5);
+  const { from, to } = product.season;
+  return from <= to ? from <= md && md <= to : md >= from || md <= to;
+}
+
+/** "20 dic – 6 ene" of a season. */
+export const seasonLabel = ({ from, to }) => `${dayLabel(`2024-${from}`)} – ${dayLabel(`2024-${to}`)}`;
+
 export const num = (v) => Number(v ?? 0);
 export const money = (v) => euro.format(num(v));
 export const qty = (v) => number.format(num(v));

@@ -14,11 +14,13 @@ import {
   el,
   expiryLabel,
   icon,
+  inSeason,
   money,
   num,
   pct,
   qty,
   qtyUnit,
+  seasonLabel,
   setBakeryTimeZone,
   svg,
   timeOfDay,
@@ -393,7 +395,8 @@ async function renderDashboard(ctx) {
   const week = past.reduce((a, d) => a + d.total, 0);
   const weekTickets = past.reduce((a, d) => a + d.tickets, 0);
   const low = ingredients.filter((i) => i.low_stock);
-  const lowProducts = products.filter((p) => num(p.on_hand) <= 0);
+  // out of season a sweet has none, and nobody misses it
+  const lowProducts = products.filter((p) => inSeason(p, today) && num(p.on_hand) <= 0);
 
   const kpi = (label, value, note, kind) =>
     el('div', { class: ['kpi', kind ? `kpi-${kind}` : null] }, el('p', { class: 'kpi-label' }, label), el('p', { class: 'kpi-value' }, value), el('p', { class: 'kpi-note' }, note));
@@ -649,6 +652,13 @@ async function renderProducts(ctx) {
         { class: 'product-head' },
         el('h2', { id: `p-${p.id}` }, p.name),
         el('span', { class: 'muted small' }, `${KIND_LABELS[p.kind] ?? p.kind} · ${p.category}`),
+        p.season
+          ? el(
+              'span',
+              { class: ['badge', inSeason(p) ? 'badge-ok' : 'badge-muted'], 'data-season': `${p.season.from}/${p.season.to}` },
+              `${inSeason(p) ? 'De temporada' : 'Fuera de temporada'}: ${seasonLabel(p.season)}`,
+            )
+          : null,
       ),
       el(
         'dl',
@@ -966,7 +976,9 @@ async function renderPos(ctx) {
 
   const stockText = (p) => (num(p.on_hand) > 0 ? `Quedan ${qtyUnit(p.on_hand, p.unit)}` : 'Sin existencias');
 
-  const tiles = products.map((p) =>
+  // the till offers what is on sale today: a seasonal sweet only in its season
+  const onSale = products.filter((p) => inSeason(p, today));
+  const tiles = onSale.map((p) =>
     el(
       'button',
       {

@@ -48,6 +48,8 @@ diesel::table! {
         supplier_id -> Nullable<Uuid>,
         shelf_life_days -> Int4,
         created_at -> Timestamptz,
+        season_from -> Nullable<Text>,
+        season_to -> Nullable<Text>,
     }
 }
 

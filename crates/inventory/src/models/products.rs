@@ -1,5 +1,6 @@
 //! Products (finished and par-baked goods), with stock on hand.
 
+use bakery_config::clock::{MonthDay, Season};
 use bakery_config::db::{self, AsyncPgConnection};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -28,6 +29,21 @@ pub struct Product {
     pub supplier_id: Option<Uuid>,
     pub shelf_life_days: i32,
     pub created_at: DateTime<Utc>,
+    /// Read into [`ProductView::season`].
+    #[serde(skip)]
+    pub season_from: Option<MonthDay>,
+    #[serde(skip)]
+    pub season_to: Option<MonthDay>,
+}
+
+impl Product {
+    /// The days of the year it is on sale; `None`: all year.
+    pub fn season(&self) -> Option<Season> {
+        Some(Season {
+            from: self.season_from?,
+            to: self.season_to?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -36,6 +52,10 @@ pub struct ProductView {
     pub product: Product,
     /// Sum of the product's lots.
     pub on_hand: Decimal,
+    /// A seasonal product (roscón, huesos de santo…) is on sale only from `from` to `to`
+    /// (days of the year, both included; it may run over New Year); `null`: all year. The
+    /// point of sale offers it on the days of the bakery's calendar in its season.
+    pub season: Option<Season>,
 }
 
 /// The products with their stock on hand. Inside a scoped transaction.
@@ -47,7 +67,11 @@ async fn views(
     let rows = stock::with_on_hand(c, tenant, ItemKind::Product, rows, |p| p.id).await?;
     Ok(rows
         .into_iter()
-        .map(|(product, on_hand)| ProductView { product, on_hand })
+        .map(|(product, on_hand)| ProductView {
+            season: product.season(),
+            product,
+            on_hand,
+        })
         .collect())
 }
 

@@ -495,3 +495,53 @@ async fn lists_are_paginated_with_a_maximum_page_size() {
         .await;
     assert_eq!(dated.total(), 3, "{}", dated.body);
 }
+
+#[tokio::test]
+async fn a_seasonal_product_says_when_it_sells_and_a_bad_season_is_refused() {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let app = spawn_app().await;
+    let t = Uuid::new_v4();
+    app.seed(t).await;
+    let roscon = Uuid::new_v4();
+    app.sql(&format!(
+        "INSERT INTO products (tenant_id, id, name, kind, sale_price, shelf_life_days, season_from, season_to) \
+         VALUES ('{t}', '{roscon}', 'Roscón de Reyes', 'finished', 18.50, 2, '12-20', '01-06')"
+    ))
+    .await;
+    let list = app.get("/api/products", t).await;
+    let by_name = |name: &str| {
+        list.items()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        by_name("Roscón de Reyes")["season"],
+        json!({"from": "12-20", "to": "01-06"})
+    );
+    assert_eq!(by_name("Barra de pan")["season"], json!(null), "all year");
+    let one = app.get(&format!("/api/products/{roscon}"), t).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    assert_eq!(one.body["season"]["to"], "01-06");
+
+    // the table holds only days of the year, both ends or neither
+    for (from, to) in [
+        ("'02-30'", "'03-01'"),
+        ("'12-1'", "'01-06'"),
+        ("'12-20'", "NULL"),
+    ] {
+        let mut conn = app.connect().await;
+        let refused = conn
+            .transaction::<_, diesel::result::Error, _>(async |c| {
+                bakery_config::db::allow_all_tenants(c).await?;
+                c.batch_execute(&format!(
+                    "INSERT INTO products (tenant_id, id, name, kind, sale_price, shelf_life_days, season_from, season_to) \
+                     VALUES ('{t}', gen_random_uuid(), 'Mal', 'finished', 1, 1, {from}, {to})"
+                ))
+                .await
+            })
+            .await;
+        assert!(refused.is_err(), "{from}..{to} was stored");
+    }
+}
