@@ -353,19 +353,25 @@ impl ConvertPlan {
                 source = c.source_rows(&format!("'{SOURCE}'::uuid")),
             );
         }
-        // A kept history is tens of thousands of rows the planner has never seen: without
-        // fresh statistics its first queries (the new owner's first screens) plan for an
-        // empty tenant — nested loops over what is in fact a quarter of tickets. ANALYZE
-        // counts this transaction's own new rows.
-        for c in self
-            .copies
-            .iter()
-            .filter(|c| c.shared && keep.contains(c.set))
-        {
-            let _ = writeln!(sql, "ANALYZE {};", c.table);
-        }
         sql.replace(SOURCE, &source.to_string())
             .replace(TARGET, &target.to_string())
+    }
+
+    /// Does a conversion keeping `keep` copy shared history (and so want
+    /// [`refresh_statistics`] after it)?
+    pub fn keeps_shared_history(&self, keep: &Keep) -> bool {
+        self.copies.iter().any(|c| c.shared && keep.contains(c.set))
+    }
+
+    /// `ANALYZE` of every table a conversion may copy shared history into.
+    fn analyze_shared(&self) -> Option<String> {
+        let tables: Vec<&str> = self
+            .copies
+            .iter()
+            .filter(|c| c.shared)
+            .map(|c| c.table.as_str())
+            .collect();
+        (!tables.is_empty()).then(|| format!("ANALYZE {}", tables.join(", ")))
     }
 
     /// Rows per table of `tenant`, for the tables a data set can carry (one statement).
@@ -415,6 +421,23 @@ pub async fn copy_kept(
         })
         .await?;
     Ok(rows.into_iter().map(|r| (r.table_name, r.n)).collect())
+}
+
+/// Refreshes the planner's statistics of the shared history tables after a conversion kept
+/// a history. Those are tens of thousands of rows the planner has never seen: with the old
+/// statistics a query of the new owner's can be planned for an empty tenant (nested loops
+/// over what is in fact a quarter of the tickets). Off the request on purpose: `ANALYZE`
+/// reads up to 30,000 pages of each table, so its cost grows with every customer's data;
+/// [`crate::lifecycle::DemoSessions::statistics_wanted`] coalesces the requests, so at
+/// most one runs at a time and a burst of conversions costs two.
+pub async fn refresh_statistics(
+    conn: &mut AsyncPgConnection,
+    plan: &ConvertPlan,
+) -> QueryResult<()> {
+    match plan.analyze_shared() {
+        Some(analyze) => conn.batch_execute(&analyze).await,
+        None => Ok(()),
+    }
 }
 
 /// What the new account is made of, parsed and hashed.

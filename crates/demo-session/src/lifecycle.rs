@@ -240,6 +240,10 @@ pub struct DemoSessions {
     jobs: Option<JobCloner>,
     /// Wakes the pool refiller (a slot was claimed).
     refill: tokio::sync::Notify,
+    /// Asks for the shared history's statistics to be refreshed (a conversion kept a
+    /// history: [`crate::convert::refresh_statistics`]). A `Notify` holds one permit, so
+    /// the requests of a burst coalesce into one more run.
+    statistics: tokio::sync::Notify,
     /// The warm pool's target per account type, from the arrival rate (`warm_pool`).
     pool_sizing: PoolSizing,
     metrics: DemoMetrics,
@@ -306,6 +310,7 @@ impl DemoSessions {
             templates: RwLock::new(HashMap::new()),
             jobs,
             refill: tokio::sync::Notify::new(),
+            statistics: tokio::sync::Notify::new(),
             pool_sizing,
             metrics: DemoMetrics::default(),
             recent_passes: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(
@@ -920,6 +925,24 @@ impl DemoSessions {
     /// Waits until a slot was claimed (or `max_wait` passed).
     pub async fn refill_wanted(&self, max_wait: std::time::Duration) {
         let _ = tokio::time::timeout(max_wait, self.refill.notified()).await;
+    }
+
+    /// Waits until a conversion kept a history since the last refresh of the shared
+    /// history's statistics.
+    pub async fn statistics_wanted(&self) {
+        self.statistics.notified().await;
+    }
+
+    /// `ANALYZE` of the shared history tables (one at a time: the caller is one task).
+    pub async fn refresh_statistics(&self) -> Result<(), DemoError> {
+        let started = Instant::now();
+        let mut inv = self.pools.inventory.get().await?;
+        crate::convert::refresh_statistics(&mut inv, &self.convert_plan).await?;
+        tracing::info!(
+            ms = started.elapsed().as_millis(),
+            "shared history statistics refreshed after a conversion"
+        );
+        Ok(())
     }
 
     fn sign_token(&self, s: &DemoSession) -> Result<String, DemoError> {

@@ -93,6 +93,7 @@ impl Application {
         if settings.warm_pool.enabled() {
             spawn_refiller(sessions.clone());
         }
+        spawn_statistics_refresher(sessions.clone());
         Ok(Application { serving, sessions })
     }
 
@@ -145,6 +146,19 @@ fn spawn_refiller(sessions: Arc<DemoSessions>) {
                 Err(e) => tracing::warn!(error = %e, "warm pool refill failed"),
             }
             sessions.refill_wanted(Duration::from_secs(30)).await;
+        }
+    });
+}
+
+/// Refreshes the shared history's statistics after conversions that kept a history, one
+/// `ANALYZE` at a time (`crate::convert::refresh_statistics` says why off the request).
+fn spawn_statistics_refresher(sessions: Arc<DemoSessions>) {
+    tokio::spawn(async move {
+        loop {
+            sessions.statistics_wanted().await;
+            if let Err(e) = sessions.refresh_statistics().await {
+                tracing::warn!(error = %e, "shared history statistics not refreshed");
+            }
         }
     });
 }

@@ -108,6 +108,9 @@ impl DemoSessions {
         drop(conn);
         let (tenant, user, kept, ended) = outcome?;
         if let Some(session) = ended {
+            if self.convert_plan.keeps_shared_history(&form.keep) {
+                self.statistics.notify_one();
+            }
             self.after_conversion(&session).await;
         }
         let (tenant_row, user_row) = {

@@ -332,6 +332,9 @@ async fn dependencies_come_along_and_demo_only_rows_never_do() {
         .and_then(|t| t.parse().ok())
         .expect("id");
     let mut inv = app.inventory_conn().await;
+    // the check's anti-joins are planned with the statistics refreshed after the answer
+    // (before it, a tenant the planner has not seen yet takes minutes)
+    statistics_refreshed(&mut inv).await;
     assert_eq!(
         broken_foreign_keys(&mut inv, tenant).await,
         Vec::<String>::new()
@@ -493,6 +496,49 @@ struct ForeignKey {
 /// Every foreign key among the inventory tables that `tenant`'s rows break, by name: the
 /// conversion's copy skips PostgreSQL's per-row checks where the role may (its consistency
 /// is by construction), so the tests check what PostgreSQL would have.
+/// How many times `ANALYZE` ran on `sales` and `sale_lines` of this test's database (each
+/// test has its own, and its counters start at 0).
+async fn shared_history_analyzed(conn: &mut AsyncPgConnection) -> i64 {
+    // outside a transaction: each statement reads the counters afresh
+    sql_query(
+        "SELECT coalesce(min(analyze_count), 0) AS n FROM pg_stat_user_tables \
+         WHERE relname IN ('sales', 'sale_lines')",
+    )
+    .get_result::<Count>(conn)
+    .await
+    .expect("pg_stat_user_tables")
+    .n
+}
+
+/// Waits (30 s at most) until the refresher analyzed the shared history tables.
+async fn statistics_refreshed(conn: &mut AsyncPgConnection) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while shared_history_analyzed(conn).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shared history's statistics were not refreshed after the conversion"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn keeping_the_history_refreshes_its_statistics_and_other_conversions_do_not() {
+    let app = spawn_app().await;
+    let mut inv = app.inventory_conn().await;
+    // a conversion without the history leaves the statistics alone
+    let (id, _) = session(&app).await;
+    let r = convert(&app, &id, &form("sin-historia@horno.es", &["stock"])).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(shared_history_analyzed(&mut inv).await, 0);
+    // one that keeps it: refreshed, after the answer
+    let (id, _) = session(&app).await;
+    let r = convert(&app, &id, &form("historia@horno.es", &["sales"])).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    statistics_refreshed(&mut inv).await;
+}
+
 async fn broken_foreign_keys(conn: &mut AsyncPgConnection, tenant: Uuid) -> Vec<String> {
     // one anti-join per foreign key: rows whose key columns are all set (MATCH SIMPLE) and
     // name no row of the referenced table
