@@ -10,14 +10,19 @@
 //!   [`remove_account`] and [`crate::cloner::remove_inventory`]; [`record`] (the
 //!   `demo_conversions` row).
 //!
-//! Ids: the new tenant gets **new ids** for every row. One statement fills a temporary
-//! mapping table (`old → gen_random_uuid()`) with the id of every row that is kept; each
-//! table is then copied with one `INSERT … SELECT` that swaps `tenant_id` and takes every
-//! other `uuid` column (its id, its foreign keys, `stock_movements.reference_id`) through
-//! that mapping. A reference to a row that is not kept becomes `NULL` — only nullable
-//! columns can point at tables outside the closure (an ingredient's supplier when suppliers
-//! are not kept). The number of statements is fixed by the schema, whatever the amount of
-//! data.
+//! Ids: the new tenant gets **new ids** for every row the demo owned. One statement fills a
+//! temporary mapping table (`old → gen_random_uuid()`) with the id of every such row that
+//! is kept; each table is then copied with one `INSERT … SELECT` that swaps `tenant_id` and
+//! takes every other `uuid` column (its id, its foreign keys, `stock_movements.reference_id`)
+//! through that mapping. A reference to a row that is not kept becomes `NULL` — only
+//! nullable columns can point at tables outside the closure (an ingredient's supplier when
+//! suppliers are not kept). The **template's history** rows (the shared tables' rows the
+//! demo read from its template: tens of thousands of tickets) keep their ids — unique within
+//! the new tenant too, since the key is `(tenant_id, id)`, and pointed at only by each other
+//! (a line's `sale_id`) — so the map holds only the demo's own rows (hundreds, not 55,000)
+//! and the history is copied without joining it (the rule is checked when the plan is built:
+//! a foreign key from a non-shared table into a shared one stops start-up). The number of
+//! statements is fixed by the schema, whatever the amount of data.
 //!
 //! Foreign keys: the copy is consistent by construction, like the clone's — every id in the
 //! mapping is the id of a row the copy inserts (the mapping and each `INSERT` read the same
@@ -206,6 +211,16 @@ struct TableCopy {
 }
 
 impl TableCopy {
+    /// The rows to keep that the demo owns (for a shared table, without the template's
+    /// history): the ones that get new ids.
+    fn own_rows(&self, tenant: &str) -> String {
+        let mut sql = format!("s.tenant_id = {tenant}");
+        if let Some(f) = self.filter {
+            let _ = write!(sql, " AND {}", f.replace("{tenant}", tenant));
+        }
+        sql
+    }
+
     /// The condition on the source row `s` that picks the rows to keep of `tenant` (an SQL
     /// expression of the tenant id): its own, the shared history it reads for a shared
     /// table, and the data set's filter.
@@ -249,6 +264,22 @@ impl ConvertPlan {
     ) -> Result<Self, CloneError> {
         let tables = clone.tables();
         let columns = cloner::tenant_owned_columns(conn).await?;
+        let shared = clone.shared();
+        // (table, column) of every foreign key column that points at a shared table
+        let to_shared: BTreeSet<(String, String)> = foreign_key_columns(conn)
+            .await?
+            .into_iter()
+            .filter(|k| shared.contains(&k.parent))
+            .map(|k| (k.child, k.column_name))
+            .collect();
+        if let Some((table, column)) = to_shared.iter().find(|(t, _)| !shared.contains(t)) {
+            // its rows are the demo's own, and could point at the template's history rows
+            // (kept with their ids) or at the demo's own (given new ones): decide it here
+            return Err(CloneError::Plan(format!(
+                "{table}.{column} points at shared history from a table that is not shared: \
+                 no conversion rule (crates/demo-session/src/convert.rs, ConvertPlan::load)"
+            )));
+        }
         let mut copies = Vec::new();
         for table in tables {
             let decision = carry(table).ok_or_else(|| {
@@ -267,8 +298,21 @@ impl ConvertPlan {
             let mut joins = String::new();
             for (i, c) in cols.iter().enumerate() {
                 let name = format!("\"{}\"", c.column_name);
+                let is_shared = shared.contains(table);
                 let expr = match (c.column_name.as_str(), c.data_type.as_str()) {
                     ("tenant_id", _) => format!("'{TARGET}'::uuid"),
+                    // a shared table's key, or its reference to another shared row: the
+                    // template's history keeps its ids, the demo's own rows are mapped
+                    (column, "uuid")
+                        if is_shared
+                            && (column == "id"
+                                || to_shared.contains(&(table.clone(), column.to_owned()))) =>
+                    {
+                        let _ = write!(joins, " LEFT JOIN convert_ids m{i} ON m{i}.old = s.{name}");
+                        format!(
+                            "CASE WHEN s.tenant_id = '{SOURCE}'::uuid THEN m{i}.new ELSE s.{name} END"
+                        )
+                    }
                     (_, "uuid") => {
                         let _ = write!(joins, " LEFT JOIN convert_ids m{i} ON m{i}.old = s.{name}");
                         format!("m{i}.new")
@@ -285,7 +329,7 @@ impl ConvertPlan {
                 columns: names.join(", "),
                 select: exprs.join(", "),
                 joins,
-                shared: clone.shared().contains(table),
+                shared: shared.contains(table),
             });
         }
         Ok(ConvertPlan {
@@ -308,6 +352,9 @@ impl ConvertPlan {
     pub fn copy_script(&self, keep: &Keep, source: Uuid, target: Uuid) -> String {
         let mut sql = String::with_capacity(8 * 1024);
         sql.push_str("SELECT set_config('app.all_tenants', 'on', true);\n");
+        // the history's statements are costed high enough to be JIT-compiled: ~20 ms of
+        // compiling for a copy that runs once
+        sql.push_str("SELECT set_config('jit', 'off', true);\n");
         if self.foreign_key_checks == cloner::ForeignKeyChecks::SkippedForCopy {
             sql.push_str("SELECT set_config('session_replication_role', 'replica', true);\n");
         }
@@ -333,7 +380,7 @@ impl ConvertPlan {
                     format!(
                         "SELECT s.id FROM {} s WHERE {}",
                         c.table,
-                        c.source_rows(&format!("'{SOURCE}'::uuid"))
+                        c.own_rows(&format!("'{SOURCE}'::uuid"))
                     )
                 })
                 .collect::<Vec<_>>()
@@ -421,6 +468,35 @@ pub async fn copy_kept(
         })
         .await?;
     Ok(rows.into_iter().map(|r| (r.table_name, r.n)).collect())
+}
+
+/// One column of a foreign key (other than `tenant_id`).
+#[derive(QueryableByName)]
+struct ForeignKeyColumn {
+    #[diesel(sql_type = Text)]
+    child: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    parent: String,
+}
+
+async fn foreign_key_columns(
+    conn: &mut AsyncPgConnection,
+) -> Result<Vec<ForeignKeyColumn>, CloneError> {
+    Ok(sql_query(
+        "SELECT cl.relname::text AS child, a.attname::text AS column_name, \
+                pl.relname::text AS parent \
+         FROM pg_constraint c \
+         JOIN pg_class cl ON cl.oid = c.conrelid \
+         JOIN pg_class pl ON pl.oid = c.confrelid \
+         CROSS JOIN LATERAL unnest(c.conkey) AS k(attnum) \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+         WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace \
+           AND a.attname <> 'tenant_id'",
+    )
+    .load(conn)
+    .await?)
 }
 
 /// Refreshes the planner's statistics of the shared history tables after a conversion kept

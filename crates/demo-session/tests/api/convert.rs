@@ -375,6 +375,86 @@ async fn dependencies_come_along_and_demo_only_rows_never_do() {
 }
 
 #[tokio::test]
+async fn the_history_keeps_its_ids_and_the_prospects_own_tickets_get_new_ones() {
+    let app = spawn_app().await;
+    let (id, virtual_tenant) = session(&app).await;
+    // the prospect rang up a ticket of their own (what POST /api/pos/sales writes)
+    let (own_sale, own_line) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut inv = app.inventory_conn().await;
+    inv.batch_execute(&format!(
+        "BEGIN; SELECT set_config('app.all_tenants', 'on', true); \
+         INSERT INTO sales (tenant_id, id, sold_at, payment_method, total) \
+           VALUES ('{virtual_tenant}', '{own_sale}', now() - interval '1 minute', 'bizum', 7.77); \
+         INSERT INTO sale_lines (tenant_id, id, sale_id, product_id, quantity, unit_price, line_total) \
+           SELECT '{virtual_tenant}', '{own_line}', '{own_sale}', id, 1, 7.77, 7.77 \
+           FROM products WHERE tenant_id = '{virtual_tenant}' ORDER BY name LIMIT 1; \
+         COMMIT;"
+    ))
+    .await
+    .expect("the prospect's own ticket");
+    let before = chrono::Utc::now().to_rfc3339();
+    let r = convert(&app, &id, &form("tickets@horno.es", &["sales"])).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let body: Value = r.json().await.expect("json");
+    let tenant: Uuid = body["tenant_id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("id");
+    statistics_refreshed(&mut inv).await;
+    assert_eq!(
+        broken_foreign_keys(&mut inv, tenant).await,
+        Vec::<String>::new()
+    );
+    let history = SAN_PABLO;
+    // every template ticket sold before the conversion is kept, with its id
+    let kept_with_their_ids = count(
+        &mut inv,
+        &format!(
+            "SELECT count(*) AS n FROM sales n JOIN sales t ON t.id = n.id \
+             WHERE n.tenant_id = $1 AND t.tenant_id = '{history}'"
+        ),
+        tenant,
+    )
+    .await;
+    assert!(kept_with_their_ids > 1000, "{kept_with_their_ids}");
+    let missing = count(
+        &mut inv,
+        &format!(
+            "SELECT count(*) AS n FROM sales t WHERE t.tenant_id = '{history}' \
+             AND t.sold_at <= '{before}'::timestamptz \
+             AND NOT EXISTS (SELECT 1 FROM sales n WHERE n.tenant_id = $1 AND n.id = t.id)"
+        ),
+        tenant,
+    )
+    .await;
+    assert_eq!(
+        missing, 0,
+        "template tickets sold before the conversion, not kept"
+    );
+    // the prospect's own ticket: kept, under a new id, its line pointing at it
+    assert_eq!(
+        count(
+            &mut inv,
+            &format!("SELECT count(*) AS n FROM sales WHERE tenant_id = $1 AND id = '{own_sale}'"),
+            tenant
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &mut inv,
+            "SELECT count(*) AS n FROM sales s JOIN sale_lines l ON l.tenant_id = s.tenant_id \
+             AND l.sale_id = s.id WHERE s.tenant_id = $1 AND s.total = 7.77 \
+             AND s.payment_method = 'bizum' AND l.line_total = 7.77",
+            tenant
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn the_new_owner_logs_in_through_tenant_service() {
     let app = spawn_app().await;
     let (id, _) = session(&app).await;
