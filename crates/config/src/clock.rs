@@ -221,11 +221,6 @@ impl Season {
             day >= self.from || day <= self.to
         }
     }
-
-    /// Is `day` (a date of the bakery's calendar) in the season?
-    pub fn includes(&self, day: NaiveDate) -> bool {
-        self.contains(MonthDay::of(day))
-    }
 }
 
 #[cfg(test)]
@@ -234,6 +229,10 @@ mod tests {
 
     fn d(s: &str) -> chrono::NaiveDate {
         s.parse().expect("a date")
+    }
+
+    fn on(day: &str) -> MonthDay {
+        MonthDay::of(d(day))
     }
 
     #[test]
@@ -259,16 +258,16 @@ mod tests {
             to: md("01-06"),
         };
         for day in ["2026-12-20", "2026-12-31", "2027-01-01", "2027-01-06"] {
-            assert!(reyes.includes(d(day)), "{day}");
+            assert!(reyes.contains(on(day)), "{day}");
         }
         for day in ["2026-12-19", "2027-01-07", "2026-07-01"] {
-            assert!(!reyes.includes(d(day)), "{day}");
+            assert!(!reyes.contains(on(day)), "{day}");
         }
         let santos = Season {
             from: md("10-22"),
             to: md("11-02"),
         };
-        assert!(santos.includes(d("2026-11-02")) && !santos.includes(d("2026-12-01")));
+        assert!(santos.contains(on("2026-11-02")) && !santos.contains(on("2026-12-01")));
     }
 
     use super::*;

@@ -66,12 +66,15 @@ pub(crate) struct ColumnRow {
     pub(crate) data_type: String,
 }
 
+/// One column of a foreign key of the schema: `child.column_name` points at `parent`.
 #[derive(QueryableByName)]
-struct ForeignKeyRow {
+pub(crate) struct ForeignKeyColumn {
     #[diesel(sql_type = Text)]
-    child: String,
+    pub(crate) child: String,
     #[diesel(sql_type = Text)]
-    parent: String,
+    pub(crate) column_name: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) parent: String,
 }
 
 /// The SQL that copies and removes one tenant's inventory, built once from the schema.
@@ -196,18 +199,32 @@ async fn shared_tables(conn: &mut AsyncPgConnection) -> Result<Vec<String>, Clon
 /// copied from the template.
 const HISTORY_SHARES: &str = "history_shares";
 
-/// `(child, parent)` for every foreign key of the schema.
-async fn foreign_keys(conn: &mut AsyncPgConnection) -> Result<Vec<(String, String)>, CloneError> {
-    let edges: Vec<ForeignKeyRow> = sql_query(
-        "SELECT cl.relname::text AS child, pl.relname::text AS parent \
+/// Every column of every foreign key of the schema (`tenant_id` included).
+pub(crate) async fn foreign_key_columns(
+    conn: &mut AsyncPgConnection,
+) -> Result<Vec<ForeignKeyColumn>, CloneError> {
+    Ok(sql_query(
+        "SELECT cl.relname::text AS child, a.attname::text AS column_name, \
+                pl.relname::text AS parent \
          FROM pg_constraint c \
          JOIN pg_class cl ON cl.oid = c.conrelid \
          JOIN pg_class pl ON pl.oid = c.confrelid \
+         CROSS JOIN LATERAL unnest(c.conkey) AS k(attnum) \
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
          WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
     )
     .load(conn)
-    .await?;
-    Ok(edges.into_iter().map(|e| (e.child, e.parent)).collect())
+    .await?)
+}
+
+/// `(child, parent)` for every foreign key of the schema.
+async fn foreign_keys(conn: &mut AsyncPgConnection) -> Result<Vec<(String, String)>, CloneError> {
+    let edges: std::collections::BTreeSet<(String, String)> = foreign_key_columns(conn)
+        .await?
+        .into_iter()
+        .map(|k| (k.child, k.parent))
+        .collect();
+    Ok(edges.into_iter().collect())
 }
 
 /// `(table, column list, select list)` of one table's copy: `tenant_id` becomes the

@@ -214,29 +214,31 @@ impl TableCopy {
     /// The rows to keep that the demo owns (for a shared table, without the template's
     /// history): the ones that get new ids.
     fn own_rows(&self, tenant: &str) -> String {
-        let mut sql = format!("s.tenant_id = {tenant}");
-        if let Some(f) = self.filter {
-            let _ = write!(sql, " AND {}", f.replace("{tenant}", tenant));
-        }
-        sql
+        self.kept(format!("s.tenant_id = {tenant}"), tenant)
     }
 
     /// The condition on the source row `s` that picks the rows to keep of `tenant` (an SQL
     /// expression of the tenant id): its own, the shared history it reads for a shared
     /// table, and the data set's filter.
     fn source_rows(&self, tenant: &str) -> String {
-        let mut sql = if self.shared {
+        if !self.shared {
+            return self.own_rows(tenant);
+        }
+        self.kept(
             format!(
                 "s.tenant_id IN ({tenant}, \
                  (SELECT h.template_id FROM history_shares h WHERE h.tenant_id = {tenant}))"
-            )
-        } else {
-            format!("s.tenant_id = {tenant}")
-        };
-        if let Some(f) = self.filter {
-            let _ = write!(sql, " AND {}", f.replace("{tenant}", tenant));
+            ),
+            tenant,
+        )
+    }
+
+    /// `rows` narrowed by the data set's filter.
+    fn kept(&self, rows: String, tenant: &str) -> String {
+        match self.filter {
+            Some(f) => format!("{rows} AND {}", f.replace("{tenant}", tenant)),
+            None => rows,
         }
-        sql
     }
 }
 
@@ -266,10 +268,10 @@ impl ConvertPlan {
         let columns = cloner::tenant_owned_columns(conn).await?;
         let shared = clone.shared();
         // (table, column) of every foreign key column that points at a shared table
-        let to_shared: BTreeSet<(String, String)> = foreign_key_columns(conn)
+        let to_shared: BTreeSet<(String, String)> = cloner::foreign_key_columns(conn)
             .await?
             .into_iter()
-            .filter(|k| shared.contains(&k.parent))
+            .filter(|k| k.column_name != "tenant_id" && shared.contains(&k.parent))
             .map(|k| (k.child, k.column_name))
             .collect();
         if let Some((table, column)) = to_shared.iter().find(|(t, _)| !shared.contains(t)) {
@@ -296,26 +298,25 @@ impl ConvertPlan {
             let mut names = Vec::new();
             let mut exprs = Vec::new();
             let mut joins = String::new();
+            let is_shared = shared.contains(table);
             for (i, c) in cols.iter().enumerate() {
                 let name = format!("\"{}\"", c.column_name);
-                let is_shared = shared.contains(table);
                 let expr = match (c.column_name.as_str(), c.data_type.as_str()) {
                     ("tenant_id", _) => format!("'{TARGET}'::uuid"),
-                    // a shared table's key, or its reference to another shared row: the
-                    // template's history keeps its ids, the demo's own rows are mapped
-                    (column, "uuid")
-                        if is_shared
+                    (column, "uuid") => {
+                        let _ = write!(joins, " LEFT JOIN convert_ids m{i} ON m{i}.old = s.{name}");
+                        // a shared table's key, or its reference to another shared row: the
+                        // template's history keeps its ids, the demo's own rows are mapped
+                        let keeps_history_ids = is_shared
                             && (column == "id"
-                                || to_shared.contains(&(table.clone(), column.to_owned()))) =>
-                    {
-                        let _ = write!(joins, " LEFT JOIN convert_ids m{i} ON m{i}.old = s.{name}");
-                        format!(
-                            "CASE WHEN s.tenant_id = '{SOURCE}'::uuid THEN m{i}.new ELSE s.{name} END"
-                        )
-                    }
-                    (_, "uuid") => {
-                        let _ = write!(joins, " LEFT JOIN convert_ids m{i} ON m{i}.old = s.{name}");
-                        format!("m{i}.new")
+                                || to_shared.contains(&(table.clone(), column.to_owned())));
+                        if keeps_history_ids {
+                            format!(
+                                "CASE WHEN s.tenant_id = '{SOURCE}'::uuid THEN m{i}.new ELSE s.{name} END"
+                            )
+                        } else {
+                            format!("m{i}.new")
+                        }
                     }
                     _ => format!("s.{name}"),
                 };
@@ -329,7 +330,7 @@ impl ConvertPlan {
                 columns: names.join(", "),
                 select: exprs.join(", "),
                 joins,
-                shared: shared.contains(table),
+                shared: is_shared,
             });
         }
         Ok(ConvertPlan {
@@ -468,35 +469,6 @@ pub async fn copy_kept(
         })
         .await?;
     Ok(rows.into_iter().map(|r| (r.table_name, r.n)).collect())
-}
-
-/// One column of a foreign key (other than `tenant_id`).
-#[derive(QueryableByName)]
-struct ForeignKeyColumn {
-    #[diesel(sql_type = Text)]
-    child: String,
-    #[diesel(sql_type = Text)]
-    column_name: String,
-    #[diesel(sql_type = Text)]
-    parent: String,
-}
-
-async fn foreign_key_columns(
-    conn: &mut AsyncPgConnection,
-) -> Result<Vec<ForeignKeyColumn>, CloneError> {
-    Ok(sql_query(
-        "SELECT cl.relname::text AS child, a.attname::text AS column_name, \
-                pl.relname::text AS parent \
-         FROM pg_constraint c \
-         JOIN pg_class cl ON cl.oid = c.conrelid \
-         JOIN pg_class pl ON pl.oid = c.confrelid \
-         CROSS JOIN LATERAL unnest(c.conkey) AS k(attnum) \
-         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
-         WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace \
-           AND a.attname <> 'tenant_id'",
-    )
-    .load(conn)
-    .await?)
 }
 
 /// Refreshes the planner's statistics of the shared history tables after a conversion kept

@@ -95,6 +95,14 @@ struct Count {
     n: i64,
 }
 
+/// The new tenant a conversion's `201` names.
+fn tenant_of(body: &Value) -> Uuid {
+    body["tenant_id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the new tenant's id")
+}
+
 async fn count(conn: &mut AsyncPgConnection, sql: &str, tenant: Uuid) -> i64 {
     conn.transaction::<_, diesel::result::Error, _>(async |c| {
         bakery_config::db::allow_all_tenants(c).await?;
@@ -179,10 +187,7 @@ async fn converting_keeps_the_chosen_data_with_new_ids_and_ends_the_demo() {
     .await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let body: Value = r.json().await.expect("json");
-    let tenant: Uuid = body["tenant_id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("tenant id");
+    let tenant = tenant_of(&body);
     let kept: BTreeMap<String, i64> = serde_json::from_value(body["kept"].clone()).expect("kept");
     assert!(body["expires_at"].is_string());
 
@@ -327,10 +332,7 @@ async fn dependencies_come_along_and_demo_only_rows_never_do() {
     let r = convert(&app, &id, &form("pedidos@horno.es", &["orders", "sales"])).await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let body: Value = r.json().await.expect("json");
-    let tenant: Uuid = body["tenant_id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("id");
+    let tenant = tenant_of(&body);
     let mut inv = app.inventory_conn().await;
     // the check's anti-joins are planned with the statistics refreshed after the answer
     // (before it, a tenant the planner has not seen yet takes minutes)
@@ -396,10 +398,7 @@ async fn the_history_keeps_its_ids_and_the_prospects_own_tickets_get_new_ones() 
     let r = convert(&app, &id, &form("tickets@horno.es", &["sales"])).await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let body: Value = r.json().await.expect("json");
-    let tenant: Uuid = body["tenant_id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("id");
+    let tenant = tenant_of(&body);
     statistics_refreshed(&mut inv).await;
     assert_eq!(
         broken_foreign_keys(&mut inv, tenant).await,
