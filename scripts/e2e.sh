@@ -58,13 +58,7 @@ ensure_browser_and_node
 
 DEV_PID=""
 DEV_LOG="$LOCAL/logs/e2e-dev.log"
-stop_stack() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then
-    log "stopping the stack started for the e2e test"
-    kill -TERM "$DEV_PID" 2>/dev/null || true
-    wait "$DEV_PID" 2>/dev/null || true
-  fi
-}
+stop_stack() { stop_started "$DEV_PID" "the stack started for the e2e test"; }
 trap stop_stack EXIT
 
 if stack_ready; then

@@ -364,6 +364,17 @@ stop_what_we_started() {
   return 0
 }
 
+# Stops a background stack this script started (`stop_started PID "what it is"`): TERM, so
+# dev.sh stops its services (and the PostgreSQL and Redis it started), then waits for it.
+stop_started() {
+  local pid="$1" what="$2"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    log "stopping $what"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+}
+
 # Waits up to 20 s for http://127.0.0.1:PORT/ready; otherwise shows LOG's tail and stops.
 wait_ready() {
   local name=$1 port=$2 logfile=$3 _

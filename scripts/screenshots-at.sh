@@ -46,13 +46,7 @@ PORTS=("$TENANT_HTTP_PORT" "$INVENTORY_HTTP_PORT" "$DEMO_HTTP_PORT" "$GATEWAY_HT
 mkdir -p "$LOCAL/logs"
 DEV_LOG="$LOCAL/logs/dev.log"
 DEV_PID=""
-stop_stack() {
-  if [ -n "$DEV_PID" ] && kill -0 "$DEV_PID" 2>/dev/null; then
-    log "stopping the moved stack"
-    kill -TERM "$DEV_PID" 2>/dev/null || true
-    wait "$DEV_PID" 2>/dev/null || true
-  fi
-}
+stop_stack() { stop_started "$DEV_PID" "the moved stack"; }
 
 # Only PostgreSQL and the stack's own programs get the moved clock: libfaketime clashes
 # with jemalloc (redis-server and redis-cli hang with it preloaded), and Redis's TTLs are
