@@ -572,9 +572,6 @@ struct ForeignKey {
     check: String,
 }
 
-/// Every foreign key among the inventory tables that `tenant`'s rows break, by name: the
-/// conversion's copy skips PostgreSQL's per-row checks where the role may (its consistency
-/// is by construction), so the tests check what PostgreSQL would have.
 /// How many times `ANALYZE` ran on `sales` and `sale_lines` of this test's database (each
 /// test has its own, and its counters start at 0).
 async fn shared_history_analyzed(conn: &mut AsyncPgConnection) -> i64 {
@@ -618,6 +615,9 @@ async fn keeping_the_history_refreshes_its_statistics_and_other_conversions_do_n
     statistics_refreshed(&mut inv).await;
 }
 
+/// Every foreign key among the inventory tables that `tenant`'s rows break, by name: the
+/// conversion's copy skips PostgreSQL's per-row checks where the role may (its consistency
+/// is by construction), so the tests check what PostgreSQL would have.
 async fn broken_foreign_keys(conn: &mut AsyncPgConnection, tenant: Uuid) -> Vec<String> {
     // one anti-join per foreign key: rows whose key columns are all set (MATCH SIMPLE) and
     // name no row of the referenced table
